@@ -1,0 +1,68 @@
+"""The ``evidence-synth`` command line.
+
+Every command has ``--help``. Bad input ends with a one-line error naming the file or
+argument and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from .._version import __version__
+from ..errors import EvidenceSynthError
+from .core import demo, import_, init, status
+
+#: Stage commands living in their own modules (``evidence_synth.cli.<name>.command``).
+_STAGE_COMMANDS = ("dedup", "screen", "extract", "report")
+
+
+class _Group(click.Group):
+    """A click group that turns library and OS errors into one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EvidenceSynthError as exc:
+            raise click.ClickException(_one_line(exc)) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evidence-synth")
+def cli() -> None:
+    """Systematic evidence synthesis: import, deduplicate, screen, extract and report.
+
+    A review lives in one store file (SQLite) or a PostgreSQL URL; start with `init`.
+    """
+
+
+for _command in (init, import_, status, demo):
+    cli.add_command(_command)
+for _name in _STAGE_COMMANDS:
+    try:
+        _module = importlib.import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as _exc:  # a stage not built yet in this checkout
+        if _exc.name != f"{__name__}.{_name}":
+            raise
+        continue
+    cli.add_command(_module.command, _name)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``evidence-synth`` console script."""
+    cli.main(args=argv, prog_name="evidence-synth")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if len(text) == 1 else f"{text[0]} (+{len(text) - 1} more lines)"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])
