@@ -244,3 +244,30 @@ def test_killed_import_leaves_store_unchanged(tmp_path):
         pd.testing.assert_frame_equal(store.records(), before)
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+
+
+def test_retried_event_with_same_uid_is_stored_once(review):
+    review.add_records(_records(1), source={"source_id": "s", "database": "Scopus"})
+    event = {"record_id": "s:1", "stage": "title_abstract", "decision": "include",
+             "reviewer": "ann", "event_uid": "ann-0001"}
+    first = review.add_decisions([event])
+    assert review.add_decisions([event]) == first
+    assert review.count("decision_events") == 1
+    with pytest.raises(StoreError, match="already used for a different decision"):
+        review.add_decisions([{**event, "decision": "exclude"}])
+
+
+def test_import_map_keeps_framework_and_codes(review):
+    from evidence_synth.datasets import demo_dir
+
+    emap = review.import_map(demo_dir() / "previous_map_3ie.html", searched_on="2024-01-31")
+    assert review.sources()["kind"].tolist() == ["previous_version"]
+    assert review.count("records") == 8
+    assert emap.records["record_id"].str.startswith("3ie-evidence-gap-map-1:").all()
+    framework = review.map_framework()
+    # 2 header nodes + 7 intervention rows + 5 outcome columns + 2 filters with 2 + 8 options
+    assert len(framework) == 2 + 7 + 5 + 2 + 2 + 8
+    codes = review.map_codes()
+    assert len(codes) == 4 * 8 + 2  # row, design, country and one or two outcome columns
+    assert set(codes["record_id"]) <= set(review.records()["record_id"])
+    assert codes["known"].all()

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..errors import DuplicateImportError, StoreError
 from . import schema
 
 if TYPE_CHECKING:
+    from ..io import EvidenceMap
     from ..protocol import Protocol
 
 #: Screening stages, in order, and the decisions each accepts.
@@ -220,6 +222,100 @@ class Review:
         }
         return self.add_records(frame, source=source, allow_duplicate=allow_duplicate)
 
+    def import_map(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        database: str = "3ie evidence gap map",
+        kind: str = "previous_version",
+        platform: str | None = None,
+        searched_on: str | date | None = None,
+        query: str | None = None,
+        source_id: str | None = None,
+        imported_by: str | None = None,
+        allow_duplicate: bool = False,
+    ) -> EvidenceMap:
+        """Import an evidence gap map: its studies, framework and codes, in one transaction.
+
+        Parameters
+        ----------
+        path : path-like
+            EPPI-Mapper HTML, EPPI-Reviewer JSON, 3ie DEP export or map JSON
+            (see :func:`evidence_synth.io.read_egm`).
+        database : str, default "3ie evidence gap map"
+        kind : str, default "previous_version"
+            For an updated review the earlier map is the previous version (PRISMA 2020).
+        platform, searched_on, query, source_id, imported_by, allow_duplicate
+            As :meth:`import_file`.
+
+        Returns
+        -------
+        evidence_synth.io.EvidenceMap
+            The map, with ``record_id`` values as stored in the review.
+        """
+        from ..io import read_egm
+
+        file = Path(path)
+        digest = _file_sha256(file)
+        source_id = source_id or self._next_source_id(database)
+        emap = read_egm(file)
+        row = _source_row(
+            {"source_id": source_id, "kind": kind, "database": database,
+             "platform": platform or emap.meta.get("format"), "query": query,
+             "searched_on": None if searched_on is None else str(searched_on),
+             "file_name": file.name, "file_sha256": digest,
+             "format": emap.meta.get("format"), "imported_by": imported_by,
+             "notes": json.dumps({"warnings": [str(w) for w in emap.meta.get("warnings", [])]},
+                                 ensure_ascii=False)},
+            n_records=len(emap.records),
+        )
+        frame = cols.validate_records(_with_review_ids(emap.records, source_id))
+        new_ids = dict(zip(emap.records[cols.RECORD_ID], frame[cols.RECORD_ID], strict=True))
+        codes = emap.codes.assign(record_id=emap.codes["record_id"].map(new_ids))
+        nodes = emap.framework.rename(columns={"order": "position"}).assign(source_id=source_id)
+        node_columns = [c.name for c in schema.map_nodes.columns]
+        with self.engine.begin() as conn:
+            self._check_new_source(conn, row, allow_duplicate=allow_duplicate)
+            conn.execute(schema.sources.insert().values(**row))
+            self._insert_records(conn, frame)
+            if len(nodes):
+                conn.execute(schema.map_nodes.insert(), _plain_rows(nodes, node_columns))
+            if len(codes):
+                conn.execute(schema.record_codes.insert(), _plain_rows(
+                    codes, ["record_id", "node_id", "additional_text", "known"]))
+        emap.records = frame
+        emap.codes = codes
+        return emap
+
+    def map_framework(self) -> pd.DataFrame:
+        """Framework nodes of every imported map.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``source_id, node_id, parent_id, label, kind, namespace, position,
+            description``.
+        """
+        table = schema.map_nodes
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(sa.select(table)).mappings().all(),
+                                columns=[c.name for c in table.columns])
+
+    def map_codes(self) -> pd.DataFrame:
+        """Codes that imported maps give their records.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``record_id, node_id, additional_text, known``.
+        """
+        table = schema.record_codes
+        query = sa.select(table.c.record_id, table.c.node_id, table.c.additional_text,
+                          table.c.known).order_by(table.c.code_id)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(query).all(),
+                                columns=["record_id", "node_id", "additional_text", "known"])
+
     def add_records(
         self,
         records: pd.DataFrame,
@@ -275,11 +371,10 @@ class Review:
                 )
 
     def _insert_records(self, conn: Connection, frame: pd.DataFrame) -> None:
-        table_columns = [c.name for c in schema.records.columns]
-        rows = frame[list(table_columns)].astype(object).where(frame.notna(), None)
-        for col in _JSON_COLUMNS:
-            rows[col] = [json.dumps(v, ensure_ascii=False) for v in frame[col]]
-        payload = rows.to_dict("records")
+        encoded = frame.assign(**{
+            col: [json.dumps(v, ensure_ascii=False) for v in frame[col]] for col in _JSON_COLUMNS
+        })
+        payload = _plain_rows(encoded, [c.name for c in schema.records.columns])
         for start in range(0, len(payload), _BATCH):
             conn.execute(schema.records.insert(), payload[start : start + _BATCH])
 
@@ -504,7 +599,9 @@ class Review:
         Parameters
         ----------
         events : iterable of mapping or pandas.DataFrame
-            Keys as :meth:`add_decision`'s arguments.
+            Keys as :meth:`add_decision`'s arguments, plus optionally ``event_uid``: a
+            client-chosen unique id that makes a retry idempotent (an event whose uid is
+            already stored is not stored again; its existing ``event_id`` is returned).
 
         Returns
         -------
@@ -513,6 +610,7 @@ class Review:
         """
         rows = events.to_dict("records") if isinstance(events, pd.DataFrame) else list(events)
         payload = [_decision_row(i, e) for i, e in enumerate(rows)]
+        table = schema.decision_events
         ids: list[int] = []
         with self.engine.begin() as conn:
             known = self._existing_record_ids(conn, {p["record_id"] for p in payload})
@@ -522,12 +620,24 @@ class Review:
                     f"decision for unknown record_id(s) {missing[:5]}"
                     + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
                 )
+            stored = self._stored_events(conn, [p["event_uid"] for p in payload])
             for item in payload:
-                ids.append(
-                    int(conn.execute(schema.decision_events.insert().values(**item))
-                        .inserted_primary_key[0])
-                )
+                earlier = stored.get(item["event_uid"])
+                if earlier is not None:
+                    ids.append(_same_event(earlier, item))
+                    continue
+                ids.append(int(conn.execute(table.insert().values(**item))
+                               .inserted_primary_key[0]))
         return ids
+
+    def _stored_events(self, conn: Connection, uids: list[str]) -> dict[str, Mapping[str, Any]]:
+        table = schema.decision_events
+        found: dict[str, Mapping[str, Any]] = {}
+        for start in range(0, len(uids), 900):
+            chunk = uids[start : start + 900]
+            query = sa.select(table).where(table.c.event_uid.in_(chunk))
+            found.update({row["event_uid"]: row for row in conn.execute(query).mappings()})
+        return found
 
     def _existing_record_ids(self, conn: Connection, wanted: set[str]) -> set[str]:
         col = schema.records.c.record_id
@@ -551,8 +661,8 @@ class Review:
         Returns
         -------
         pandas.DataFrame
-            Columns ``event_id, record_id, stage, decision, reason, note, reviewer, actor,
-            kind, created_at``.
+            Columns ``event_id, event_uid, record_id, stage, decision, reason, note,
+            reviewer, actor, kind, created_at``.
         """
         table = schema.decision_events
         query = sa.select(table).order_by(table.c.event_id)
@@ -764,6 +874,7 @@ def _decision_row(index: int, event: Mapping[str, Any]) -> dict[str, Any]:
     reviewer = event.get("reviewer")
     _require_reviewer(reviewer, where=where)
     return {
+        "event_uid": str(event.get("event_uid") or uuid.uuid4().hex),
         "record_id": str(event["record_id"]),
         "stage": stage,
         "decision": decision,
@@ -774,6 +885,24 @@ def _decision_row(index: int, event: Mapping[str, Any]) -> dict[str, Any]:
         "kind": kind,
         "created_at": event.get("created_at") or _now(),
     }
+
+
+def _plain_rows(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values, ``None`` for missing ones."""
+    subset = frame.reindex(columns=columns).astype(object)
+    return subset.where(subset.notna(), None).to_dict("records")
+
+
+def _same_event(stored: Mapping[str, Any], item: Mapping[str, Any]) -> int:
+    """A retried event (same ``event_uid``) is stored once; a reused uid is an error."""
+    fields = ("record_id", "stage", "decision", "reviewer", "reason", "actor", "kind")
+    changed = [f for f in fields if stored[f] != item[f]]
+    if changed:
+        raise StoreError(
+            f"event_uid {item['event_uid']!r} was already used for a different decision "
+            f"(differs in {', '.join(changed)})"
+        )
+    return int(stored["event_id"])
 
 
 def _optional_text(value: Any) -> str | None:

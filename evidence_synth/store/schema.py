@@ -82,6 +82,30 @@ records = sa.Table(
     sa.Index("ix_records_doi", "doi"),
 )
 
+map_nodes = sa.Table(
+    "map_nodes",
+    metadata,
+    sa.Column("source_id", sa.String(200), sa.ForeignKey("sources.source_id"), primary_key=True),
+    sa.Column("node_id", sa.String(250), primary_key=True),
+    sa.Column("parent_id", sa.String(250)),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("namespace", sa.String(40), nullable=False),
+    sa.Column("position", sa.Integer),
+    sa.Column("description", sa.Text),
+)
+
+record_codes = sa.Table(
+    "record_codes",
+    metadata,
+    sa.Column("code_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("record_id", sa.String(250), sa.ForeignKey("records.record_id"), nullable=False),
+    sa.Column("node_id", sa.String(250), nullable=False),
+    sa.Column("additional_text", sa.Text),
+    sa.Column("known", sa.Boolean, nullable=False),
+    sa.Index("ix_record_codes_record", "record_id"),
+)
+
 dedup_runs = sa.Table(
     "dedup_runs",
     metadata,
@@ -119,6 +143,7 @@ decision_events = sa.Table(
     "decision_events",
     metadata,
     sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_uid", sa.String(64), nullable=False, unique=True),
     sa.Column("record_id", sa.String(250), sa.ForeignKey("records.record_id"), nullable=False),
     sa.Column("stage", sa.String(40), nullable=False),
     sa.Column("decision", sa.String(40), nullable=False),
