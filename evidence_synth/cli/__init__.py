@@ -15,6 +15,7 @@ import click
 from .._version import __version__
 from ..errors import EvidenceSynthError
 from .core import demo, import_, init, status
+from .store import grant_reviewers, migrate_store
 
 #: Stage commands living in their own modules (``evidence_synth.cli.<name>.command``).
 _STAGE_COMMANDS = ("dedup", "screen", "extract", "report")
@@ -42,7 +43,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, import_, status, demo):
+for _command in (init, import_, status, demo, migrate_store, grant_reviewers):
     cli.add_command(_command)
 for _name in _STAGE_COMMANDS:
     try:

@@ -12,7 +12,8 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,6 +95,9 @@ class Review:
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise StoreError(f"{_safe_url(url)}: cannot open review store: {exc}") from exc
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     # -- lifecycle -------------------------------------------------------------------
     def close(self) -> None:
@@ -109,14 +113,42 @@ class Review:
     def __repr__(self) -> str:
         return f"Review({_safe_url(self.url)!r})"
 
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A transaction; database outages become a :class:`StoreError` naming the store."""
+        with self._database_errors(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        with self._database_errors(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _database_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+            if reason and reason[0].startswith("connection failed"):
+                raise StoreError(
+                    f"{_safe_url(self.url)}: cannot connect to the database ({reason[0]})"
+                ) from exc
+            raise StoreError(
+                f"{_safe_url(self.url)}: database unavailable or connection lost "
+                f"({reason[0] if reason else type(exc).__name__}); the transaction was "
+                "rolled back by the database unless it had already committed, and a retry "
+                "stores nothing twice (events carry an event_uid)"
+            ) from exc
+
     @property
     def schema_version(self) -> int:
         """Schema version of the store."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return _stored_version(conn)
 
     def _migrate(self) -> None:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             version = _stored_version(conn)
             if version > schema.SCHEMA_VERSION:
                 raise StoreError(
@@ -132,7 +164,7 @@ class Review:
     def set_protocol(self, protocol: Protocol) -> None:
         """Store a snapshot of the protocol; the newest snapshot is the review's protocol."""
         content = json.dumps(protocol.to_dict(), sort_keys=True, ensure_ascii=False)
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(
                 schema.protocols.insert().values(
                     sha256=protocol.sha256,
@@ -148,7 +180,7 @@ class Review:
         from ..protocol import Protocol
 
         query = sa.select(schema.protocols).order_by(schema.protocols.c.protocol_id.desc())
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(query.limit(1)).mappings().first()
         if row is None:
             return None
@@ -274,7 +306,7 @@ class Review:
         codes = emap.codes.assign(record_id=emap.codes["record_id"].map(new_ids))
         nodes = emap.framework.rename(columns={"order": "position"}).assign(source_id=source_id)
         node_columns = [c.name for c in schema.map_nodes.columns]
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._check_new_source(conn, row, allow_duplicate=allow_duplicate)
             conn.execute(schema.sources.insert().values(**row))
             self._insert_records(conn, frame)
@@ -297,7 +329,7 @@ class Review:
             description``.
         """
         table = schema.map_nodes
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return pd.DataFrame(conn.execute(sa.select(table)).mappings().all(),
                                 columns=[c.name for c in table.columns])
 
@@ -312,7 +344,7 @@ class Review:
         table = schema.record_codes
         query = sa.select(table.c.record_id, table.c.node_id, table.c.additional_text,
                           table.c.known).order_by(table.c.code_id)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return pd.DataFrame(conn.execute(query).all(),
                                 columns=["record_id", "node_id", "additional_text", "known"])
 
@@ -344,7 +376,7 @@ class Review:
         """
         row = _source_row(source, n_records=len(records))
         frame = cols.validate_records(_with_review_ids(records, row["source_id"]))
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             self._check_new_source(conn, row, allow_duplicate=allow_duplicate)
             conn.execute(schema.sources.insert().values(**row))
             self._insert_records(conn, frame)
@@ -380,7 +412,7 @@ class Review:
 
     def _next_source_id(self, database: str) -> str:
         stem = re.sub(r"[^a-z0-9]+", "-", database.lower()).strip("-") or "source"
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             taken = set(conn.execute(sa.select(schema.sources.c.source_id)).scalars())
         n = 1
         while f"{stem}-{n}" in taken:
@@ -397,7 +429,7 @@ class Review:
             file_sha256, format, encoding, record_count, imported_at, imported_by, notes``.
         """
         query = sa.select(schema.sources).order_by(schema.sources.c.imported_at)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return pd.DataFrame(conn.execute(query).mappings().all(),
                                 columns=[c.name for c in schema.sources.columns])
 
@@ -419,7 +451,7 @@ class Review:
         if source_id is not None:
             query = query.where(table.c.source_id == source_id)
         query = query.order_by(table.c.source_id, table.c.source_row)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             frame = pd.DataFrame(
                 conn.execute(query).mappings().all(), columns=[c.name for c in table.columns]
             )
@@ -430,7 +462,7 @@ class Review:
     def count(self, table: str) -> int:
         """Number of rows in one of the store's tables."""
         target = schema.metadata.tables[table]
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(target)).scalar_one())
 
     # -- deduplication ---------------------------------------------------------------
@@ -450,7 +482,7 @@ class Review:
         frame = groups.copy()
         if "study_id" not in frame:
             frame["study_id"] = frame["group_id"]
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             run_id = conn.execute(
                 schema.dedup_runs.insert().values(
                     created_at=_now(),
@@ -478,7 +510,7 @@ class Review:
             review was never deduplicated.
         """
         g = schema.duplicate_groups
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             if run_id is None:
                 run_id = conn.execute(sa.select(sa.func.max(schema.dedup_runs.c.run_id))).scalar()
             cols = ["record_id", "group_id", "study_id", "is_primary", "run_id"]
@@ -520,7 +552,7 @@ class Review:
             raise StoreError(f"pair decision must be 'match' or 'distinct', got {decision!r}")
         _require_reviewer(reviewer)
         a, b = sorted((str(record_id_1), str(record_id_2)))
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             result = conn.execute(
                 schema.pair_decisions.insert().values(
                     record_id_1=a, record_id_2=b, decision=decision, reviewer=reviewer,
@@ -544,7 +576,7 @@ class Review:
             created_at``.
         """
         table = schema.pair_decisions
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             frame = pd.DataFrame(
                 conn.execute(sa.select(table).order_by(table.c.event_id)).mappings().all(),
                 columns=[c.name for c in table.columns],
@@ -612,7 +644,7 @@ class Review:
         payload = [_decision_row(i, e) for i, e in enumerate(rows)]
         table = schema.decision_events
         ids: list[int] = []
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             known = self._existing_record_ids(conn, {p["record_id"] for p in payload})
             missing = sorted({p["record_id"] for p in payload} - known)
             if missing:
@@ -621,13 +653,19 @@ class Review:
                     + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
                 )
             stored = self._stored_events(conn, [p["event_uid"] for p in payload])
+            fresh = [item for item in payload if item["event_uid"] not in stored]
+            new_ids: dict[str, int] = {}
+            if fresh:
+                inserted = conn.execute(
+                    table.insert().returning(table.c.event_uid, table.c.event_id,
+                                             sort_by_parameter_order=True),
+                    fresh,
+                )
+                new_ids = {uid: int(event_id) for uid, event_id in inserted}
             for item in payload:
                 earlier = stored.get(item["event_uid"])
-                if earlier is not None:
-                    ids.append(_same_event(earlier, item))
-                    continue
-                ids.append(int(conn.execute(table.insert().values(**item))
-                               .inserted_primary_key[0]))
+                ids.append(new_ids[item["event_uid"]] if earlier is None
+                           else _same_event(earlier, item))
         return ids
 
     def _stored_events(self, conn: Connection, uids: list[str]) -> dict[str, Mapping[str, Any]]:
@@ -670,7 +708,7 @@ class Review:
             query = query.where(table.c.stage == stage)
         if reviewer is not None:
             query = query.where(table.c.reviewer == reviewer)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return pd.DataFrame(
                 conn.execute(query).mappings().all(), columns=[c.name for c in table.columns]
             )
@@ -710,7 +748,7 @@ class Review:
         table = schema.extraction_rows
         content = json.dumps(dict(data), sort_keys=True, ensure_ascii=False, default=str)
         now = _now()
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             if expected_version is None:
                 exists = conn.execute(sa.select(table.c.version).where(table.c.row_id == row_id))
                 if exists.first() is not None:
@@ -751,7 +789,7 @@ class Review:
             ``created_at, updated_at``.
         """
         table = schema.extraction_rows
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             frame = pd.DataFrame(
                 conn.execute(sa.select(table).order_by(table.c.row_id)).mappings().all(),
                 columns=[c.name for c in table.columns],
@@ -775,7 +813,7 @@ class Review:
         events = self.decisions()
         if len(events):
             rec = schema.records.c
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 owners = pd.DataFrame(conn.execute(sa.select(rec.record_id, rec.source_id)).all(),
                                       columns=["record_id", "source_id"])
             latest = events.drop_duplicates(["record_id", "stage"], keep="last")

@@ -201,7 +201,7 @@ def _append_only_ddl(dialect: str) -> list[str]:
 def _migrate_0_to_1(conn: Connection) -> None:
     metadata.create_all(conn)
     for statement in _append_only_ddl(conn.dialect.name):
-        conn.exec_driver_sql(statement)
+        conn.execute(sa.text(statement))
 
 
 #: ``MIGRATIONS[v]`` upgrades a store at schema version ``v`` to ``v + 1``.
