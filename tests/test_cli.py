@@ -107,3 +107,28 @@ def test_demo_runs_into_output_folder(tmp_path):
     assert (out / "review.db").is_file()
     assert (out / "status.csv").read_text().count("\n") >= 3
     assert demo_dir().is_dir()
+
+
+def test_init_with_protocol_snapshots_it(runner, tmp_path):
+    from evidence_synth import open_review
+    from evidence_synth.protocol import load_protocol
+
+    repo = Path(__file__).resolve().parents[1]
+    protocol = repo / "protocols" / "irregular-migration-egm-update.yaml"
+    store = tmp_path / "review.db"
+    result = runner.invoke(cli, ["init", str(store), "--protocol", str(protocol)])
+    assert result.exit_code == 0, result.output
+    expected = load_protocol(protocol)
+    assert f"sha256 {expected.sha256[:12]}" in result.output
+    with open_review(store) as review:
+        assert review.protocol.sha256 == expected.sha256
+
+
+def test_init_with_broken_protocol_fails_cleanly(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema_version: 1\nreview: {id: x}\n")
+    result = runner.invoke(cli, ["init", str(tmp_path / "r.db"), "--protocol", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.yaml" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r.db").exists()

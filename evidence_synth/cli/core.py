@@ -21,11 +21,11 @@ def init(review: str, protocol_path: str | None) -> None:
     """Create the review store REVIEW (a file path or database URL)."""
     if "://" not in review and Path(review).exists():
         raise click.ClickException(f"{review}: already exists; use `status` to inspect it")
-    with open_review(review) as store:
-        if protocol_path:
-            from ..protocol import load_protocol
+    from ..protocol import load_protocol
 
-            protocol = load_protocol(protocol_path)
+    protocol = load_protocol(protocol_path) if protocol_path else None
+    with open_review(review) as store:
+        if protocol is not None:
             store.set_protocol(protocol)
             click.echo(f"protocol {protocol_path} (sha256 {protocol.sha256[:12]}) stored")
         click.echo(f"created review store {store!r} (schema version {store.schema_version})")
