@@ -1,5 +1,7 @@
-"""Effect sizes (metafor's ``escalc``) and conversions of reported statistics."""
+"""Extraction: effect sizes (metafor's ``escalc``), conversions, the extraction form,
+the schema-validated evidence table and its Excel template."""
 
+from .compute import compute_effect, formulas, recompute
 from .conversions import (
     Conversion,
     cluster_d,
@@ -17,22 +19,37 @@ from .conversions import (
     wwc_cluster_correction,
 )
 from .effect_sizes import MEASURES, escalc
+from .form import Codebook, ExtractionForm, default_form, load_codebook, load_form
+from .table import EvidenceTable, discrepancies
+from .template import read_extraction_workbook, write_template
 
 __all__ = [
     "MEASURES",
+    "Codebook",
     "Conversion",
+    "EvidenceTable",
+    "ExtractionForm",
     "cluster_d",
+    "compute_effect",
     "d_from_b",
     "d_from_chisq",
     "d_from_p",
     "d_from_t",
     "d_to_logor",
     "d_to_r",
+    "default_form",
+    "discrepancies",
     "dppc2",
     "escalc",
+    "formulas",
+    "load_codebook",
+    "load_form",
     "logor_to_d",
     "partial_r_from_t",
     "r_to_d",
+    "read_extraction_workbook",
+    "recompute",
     "semipartial_r_from_t",
+    "write_template",
     "wwc_cluster_correction",
 ]
