@@ -39,20 +39,20 @@ STUDIES = [
      "estimate effects on onward movements of asylum seekers with panel fixed-effects "
      "models. Registration reduced recorded secondary movements but increased attempts to "
      "avoid registration."),
-    ("04", "The EU-Turkey Statement and arrivals on the Aegean islands: an interrupted time "
-     "series analysis", ["Demir, Elif", "Papadopoulos, Nikos"], 2019,
+    ("04", "The EU-Turkey Statement and arrivals on the Aegean islands: a synthetic control "
+     "analysis", ["Ortega, Lucia", "Lind, Henrik"], 2019,
      "International Migration Review", "Int. Migr. Rev.", "53", "4", "1125-1151", 1, 1, "",
      "partnership",
-     "Using daily arrival counts from 2015 to 2018 we estimate the change in level and trend "
-     "of arrivals after the March 2016 EU-Turkey Statement. Arrivals dropped by more than 90 "
-     "percent; we discuss displacement to the central Mediterranean route and the leverage "
-     "the agreement gave to the partner government."),
+     "We build a synthetic Aegean from other sea routes to Europe and estimate the change in "
+     "arrivals in Greece from Turkey after the March 2016 EU-Turkey Statement. Arrivals "
+     "dropped by more than 90 percent; we discuss displacement to the central Mediterranean "
+     "route and the leverage the agreement gave to the partner government."),
     ("05", "Do readmission agreements increase returns? Panel evidence from European "
-     "bilateral cooperation", ["Janssen, Pieter", "El Amrani, Salma"], 2023,
+     "bilateral cooperation", ["Haddad, Omar", "Janssen, Pieter", "El Amrani, Salma"], 2023,
      "Journal of Ethnic and Migration Studies", "J. Ethn. Migr. Stud.", "49", "12",
      "3011-3034", 1, 1, "", "partnership",
      "We assemble a dyadic panel of return decisions and effective returns for 30 European "
-     "and 60 origin countries, 2008-2020, and estimate the effect of readmission agreements "
+     "and 60 origin countries including Morocco and Tunisia, 2008-2020, and estimate the effect of readmission agreements "
      "with two-way fixed effects. Agreements raise the effective return rate by 5 "
      "percentage points, with no effect on new irregular arrivals."),
     ("06", "Visa facilitation as leverage: conditionality and irregular migration flows",
@@ -76,25 +76,26 @@ STUDIES = [
      "later, the transfers reduced stated intentions to migrate internationally by 6 "
      "percentage points, with no effect on internal migration."),
     ("09", "Vocational training for youth and the intention to emigrate: experimental "
-     "evidence from Tunisia", ["Trabelsi, Amine", "Fischer, Hanna"], 2021,
-     "Journal of Development Effectiveness", "J. Dev. Eff.", "13", "3", "255-279", 1, 1, "",
+     "evidence from Ghana and Nigeria", ["Mensah, Kwame", "Okafor, Ngozi"], 2020,
+     "Journal of Development Effectiveness", "J. Dev. Eff.", "12", "3", "255-279", 1, 1, "",
      "economic",
      "A randomised controlled trial of a six-month vocational training programme for "
-     "unemployed youth found higher employment and a reduction in the intention to emigrate "
-     "irregularly among participants after one year."),
+     "unemployed youth in Kumasi and Benin City found higher employment and a reduction in "
+     "the intention to emigrate irregularly among participants after two years."),
     ("10", "Information campaigns on the risks of irregular migration: a cluster randomised "
-     "trial in Senegal", ["Diallo, Mamadou", "Sørensen, Ida"], 2022,
-     "American Economic Journal: Applied Economics", "Am. Econ. J. Appl. Econ.", "14", "1",
+     "trial in Senegal and Guinea", ["Diallo, Mamadou", "Sørensen, Ida", "Barry, Fatoumata"],
+     2021, "American Economic Journal: Applied Economics", "Am. Econ. J. Appl. Econ.", "13",
+     "1",
      "1-33", 1, 1, "", "information",
      "Villages were randomised to receive peer-to-peer information sessions on the risks of "
      "the journey to Europe. Participants revised upwards their beliefs about the risk of "
      "death and were less likely to attempt irregular migration within a year."),
-    ("11", "Drought resilience programming and distress migration in Ethiopia",
-     ["Tesfaye, Bethlehem", "Morgan, David"], 2019, "Food Policy", "Food Policy", "87", "",
-     "101745", 1, 1, "", "resilience",
-     "Using propensity score matching on a panel of rural households we estimate that a "
-     "drought resilience programme reduced distress migration after the 2015 drought by a "
-     "quarter."),
+    ("11", "Drought resilience programming and distress migration in Ethiopia: a randomised "
+     "evaluation", ["Abebe, Hiwot", "Tesfaye, Bethlehem", "Morgan, David"], 2018,
+     "Food Policy", "Food Policy", "79", "", "101745", 1, 1, "", "resilience",
+     "Households in rural Tigray were randomly assigned to a drought resilience programme. "
+     "Two years later, young household members were less likely to intend to migrate and "
+     "distress migration after the 2015 drought fell by a quarter."),
     ("12", "Violence prevention in urban neighbourhoods and emigration from Honduras",
      ["Castillo, Maria", "Reyes, Jorge"], 2021, "Journal of Development Economics",
      "J. Dev. Econ.", "151", "", "102650", 1, 1, "", "violence",
@@ -126,13 +127,13 @@ STUDIES = [
      "crossing increased."),
     ("17", "Pushbacks at the external border: a qualitative account of migrants' experiences",
      ["Novak, Petra", "Yilmaz, Deniz"], 2022, "Geopolitics", "Geopolitics", "27", "4",
-     "1201-1224", 1, 0, "FT-DESIGN", "border",
+     "1201-1224", 1, 0, "FT_DESIGN", "border",
      "Drawing on 45 interviews with migrants in Bosnia and Herzegovina, we document "
      "practices of pushbacks by border police and their consequences for migrants' safety "
      "and routes."),
     ("18", "Remittances and household consumption smoothing in Tajikistan",
      ["Rahimov, Farrukh", "Allen, Sophie"], 2020, "Journal of Comparative Economics",
-     "J. Comp. Econ.", "48", "2", "412-430", 1, 0, "FT-INTERVENTION", "other",
+     "J. Comp. Econ.", "48", "2", "412-430", 1, 0, "FT_INTERVENTION", "other",
      "We estimate how remittances respond to income shocks in origin households using "
      "household panel data; remittances smooth consumption after harvest failures."),
     ("19", "Collective cell migration at tissue borders during wound healing",
@@ -170,11 +171,14 @@ STUDIES = [
      "editorial",
      "A short commentary on recent migration deals between the European Union and partner "
      "countries, and the questions they raise for accountability."),
-    ("26", "Smugglers, brokers and the business of crossing the Sahara",
-     ["Ibrahim, Moussa", "Keller, Anja"], 2021, "Antipode", "Antipode", "53", "5",
-     "1421-1442", 1, 0, "FT-DESIGN", "border",
-     "An ethnography of smuggling networks in Agadez after the 2015 anti-smuggling law "
-     "documents rising prices, riskier routes and new forms of corruption."),
+    ("26", "Anti-smuggling enforcement and migration through the Sahara: a "
+     "difference-in-differences analysis of Agadez checkpoints",
+     ["Keller, Anja", "Ibrahim, Moussa", "Sani, Aicha"], 2022, "World Development",
+     "World Dev.", "151", "", "105760", 1, 1, "", "border",
+     "Comparing checkpoints on northern routes out of Agadez before and after enforcement of "
+     "the 2015 anti-smuggling law with checkpoints on other routes, we find fewer recorded "
+     "departures, rising smuggling prices, diversion to more dangerous desert routes and more "
+     "deaths in transit."),
     ("27", "Bordering practices in medieval Europe: a historical essay",
      ["Dupont, Marc"], 2018, "Journal of Historical Geography", "J. Hist. Geogr.", "62", "",
      "45-56", 0, 0, "", "trap",
@@ -212,6 +216,10 @@ WOS = ["01", "02", "03", "04", "05", "06", "07", "08", "14", "15", "16", "17", "
 # The previous version of the map (the 3ie EGM stand-in): studies already mapped.
 PREVIOUS = ["08", "09", "10", "11", "12", "13", "31", "32"]
 NO_DOI_IN_WOS = {"05", "16"}
+NOT_RETRIEVED = {"06"}
+# Why simulated reviewers exclude a study at title/abstract (codes of the protocol).
+TA_REASONS = {"trap": "TA_POPULATION", "descriptive": "TA_DESIGN", "modelling": "TA_DESIGN",
+              "editorial": "TA_PUBLICATION_TYPE", "old": "TA_BEFORE_CUTOFF"}
 
 # Framework of the stand-in map: 3ie rows and outcome columns with synthetic attribute ids.
 ROWS = [
@@ -231,7 +239,7 @@ COLUMNS = [
     (9105, "Knowledge, perceptions, attitudes, and Expectations"),
 ]
 DESIGNS = {9201: "Impact evaluation", 9202: "Systematic review"}
-COUNTRIES = {9301: "Nigeria", 9302: "Tunisia", 9303: "Senegal", 9304: "Ethiopia",
+COUNTRIES = {9301: "Nigeria", 9302: "Ghana", 9303: "Senegal", 9304: "Ethiopia",
              9305: "Honduras", 9306: "Mexico", 9307: "El Salvador", 9308: "Multiple"}
 MAP_CODES = {  # study -> (row, columns, design, country)
     "08": (9001, [9104], 9201, 9301),
@@ -253,10 +261,13 @@ def main() -> None:
     (OUT / "previous_map_3ie.html").write_text(_eppi_mapper(studies), encoding="utf-8")
     with (OUT / "labels.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["study_key", "title", "ta_include", "ft_include", "ft_reason", "topic"])
+        writer.writerow(["study_key", "title", "ta_include", "ta_reason", "retrieved",
+                         "ft_include", "ft_reason", "topic"])
         for s in studies.values():
-            writer.writerow([f"demo-{s['key']}", s["title"], s["ta"], s["ft"], s["ft_reason"],
-                             s["topic"]])
+            retrieved = int(bool(s["ta"]) and s["key"] not in NOT_RETRIEVED)
+            writer.writerow([f"demo-{s['key']}", s["title"], s["ta"],
+                             "" if s["ta"] else TA_REASONS[s["topic"]], retrieved,
+                             s["ft"] if retrieved else 0, s["ft_reason"], s["topic"]])
 
 
 def _doi(s: dict) -> str:

@@ -174,7 +174,7 @@ def test_example_dataset_computes_every_kind_of_statistic(example):
     assert formulas == {"escalc:OR", "escalc:SMD", "escalc:SMD+cluster_hedges2007",
                         "b_sdy:SMD", "dppc2:SMD", "pvalue:SMD", "chisq:SMD", "reported:SMD"}
     assert int(frame["yi"].notna().sum()) == 17
-    row = frame.set_index(["study_id", "estimate_id"]).loc[("S04", "F3")]
+    row = frame.set_index(["study_id", "estimate_id"]).loc[("demo-04", "F3")]
     assert row["yi"] == -0.62
     assert row["vi"] == pytest.approx(((-0.26 + 0.98) / (2 * 1.959963984540054)) ** 2)
     assert example.verify().empty
@@ -219,7 +219,7 @@ def test_pool_matches_rma_on_the_same_rows(example):
     data = example.rma_input(measure="SMD")
     data = data[(data["outcome"] == "3ie:international_migration_flow") &
                 (data["effect_class"] == "intended")]
-    assert list(data["study_id"]) == ["S03", "S04", "S05"]
+    assert list(data["study_id"]) == ["demo-26", "demo-04", "demo-05"]
     direct = rma(data["yi"].to_numpy(), data["vi"].to_numpy(), method="REML")
     assert row["k"] == 3
     assert row["estimate"] == pytest.approx(float(direct.beta[0]), rel=1e-12)
