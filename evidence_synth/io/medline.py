@@ -1,0 +1,110 @@
+"""MEDLINE/PubMed (``.nbib``) tagged format: 4-character tags, 6-space continuations.
+
+Records are blocks separated by blank lines; a block starts with ``PMID-`` (or, as in
+ERIC exports, any tag). The last record needs no trailing blank line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import ParseError
+from . import _fields as f
+from .ris import Parsed
+
+_TAG = re.compile(r"([A-Z][A-Z0-9]{1,3}) *- ?(.*)")
+_DOI_ID = re.compile(r"^(.*?)\s*\[doi\]\s*$", re.IGNORECASE)
+
+
+def parse(lines: list[str], *, path: Any = None) -> Parsed:
+    """Split MEDLINE lines into raw records.
+
+    Raises
+    ------
+    ParseError
+        When no tagged line is found.
+    """
+    out = Parsed()
+    match = _TAG.match
+    raw: dict[str, list[str]] | None = None
+    current: list[str] = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            if raw is not None:
+                out.records.append(raw)
+                raw = None
+            continue
+        if line[0] in " \t" and raw is not None:
+            current[-1] = f"{current[-1]}\n{line.strip()}"
+            continue
+        m = match(line)
+        if m is None:
+            if raw is None:
+                out.skipped.append((lineno, line))
+            else:
+                current[-1] = f"{current[-1]}\n{line.strip()}"
+            continue
+        tag, value = m.groups()
+        if tag == "PMID" and raw is not None and "PMID" in raw:
+            out.records.append(raw)
+            raw = None
+        if raw is None:
+            raw = {}
+            out.lines.append(lineno)
+        current = raw.get(tag)
+        if current is None:
+            current = raw[tag] = []
+        current.append(value.strip())
+    if raw is not None:
+        out.records.append(raw)
+    if not out.records:
+        raise ParseError(
+            "expected MEDLINE records (lines like 'PMID- 12345' or 'TI  - ...'), found none",
+            path=path,
+            line=1,
+        )
+    return out
+
+
+def _doi(raw: dict[str, list[str]]) -> str | None:
+    for tag in ("AID", "LID"):
+        for value in raw.get(tag, ()):
+            m = _DOI_ID.match(value)
+            if m:
+                return f.find_doi(m.group(1)) or m.group(1).strip().lower()
+    return f.doi_from(raw, ("AID", "LID"), ())
+
+
+def _issn(raw: dict[str, list[str]]) -> str | None:
+    seen: list[str] = []
+    for value in f.values(raw, ("IS", "ISSN")):
+        number = value.split(" ")[0]
+        number = number.removeprefix("ISSN-")
+        if number not in seen:
+            seen.append(number)
+    return "; ".join(seen) or None
+
+
+def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
+    """Contract fields of one MEDLINE record."""
+    authors = f.values(raw, ("FAU",)) or f.values(raw, ("AU",))
+    return {
+        "title": f.one_line(f.first(raw, ("TI", "BTI"))),
+        "abstract": f.one_line(f.first(raw, ("AB",))),
+        "journal": f.one_line(f.first(raw, ("JT", "TA"))),
+        "authors": f.people(authors),
+        "keywords": [f.one_line(v) for v in f.values(raw, ("OT", "MH"))],
+        "year": f.year_from(raw, ("DP", "DEP", "SO")),
+        "volume": f.one_line(f.first(raw, ("VI",))),
+        "issue": f.one_line(f.first(raw, ("IP",))),
+        "pages": f.one_line(f.first(raw, ("PG",))),
+        "publisher": f.one_line(f.first(raw, ("PB",))),
+        "isbn": f.one_line(f.first(raw, ("ISBN",))),
+        "issn": _issn(raw),
+        "language": f.one_line(f.first(raw, ("LA",))),
+        "pub_type": f.one_line(f.first(raw, ("PT",))),
+        "doi": _doi(raw),
+        "pmid": f.one_line(f.first(raw, ("PMID",))),
+        "accession": f.one_line(f.first(raw, ("PMID", "OID", "AN"))),
+    }

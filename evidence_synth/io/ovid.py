@@ -1,0 +1,87 @@
+"""Ovid "Citation (tagged)" export: ``<N. >`` record headers, ``XX  - `` tags.
+
+Not RIS although the tags look alike: there is no ``TY``/``ER``; a record runs from its
+``<N. >`` header to the next one. Untagged lines continue the previous value.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import ParseError
+from . import _fields as f
+from .ris import Parsed
+
+HEADER = re.compile(r"^\s*<\s*(\d+)\s*\.?\s*>\s*$")
+_TAG = re.compile(r"([A-Z][A-Z0-9]) {1,3}- ?(.*)")
+_SOURCE = re.compile(r"^(?P<journal>.+?)\.\s+(?P<volume>[^\s(:]+)?(?:\((?P<issue>[^)]*)\))?"
+                     r"(?::(?P<pages>[^,\s]+))?")
+_BRACKET = re.compile(r"\s*\[[^\]]*\]\s*$")
+
+
+def parse(lines: list[str], *, path: Any = None) -> Parsed:
+    """Split Ovid tagged lines into raw records (``"<N. >"`` numbers go to ``raw['#']``)."""
+    out = Parsed()
+    raw: dict[str, list[str]] | None = None
+    current: list[str] | None = None
+    for lineno, line in enumerate(lines, 1):
+        header = HEADER.match(line)
+        if header:
+            if raw is not None:
+                out.records.append(raw)
+            raw = {"#": [header.group(1)]}
+            current = None
+            out.lines.append(lineno)
+            continue
+        if raw is None:
+            if line.strip():
+                out.skipped.append((lineno, line))
+            continue
+        m = _TAG.match(line)
+        if m:
+            tag, value = m.groups()
+            current = raw.setdefault(tag, [])
+            current.append(value.strip())
+        elif line.strip():
+            if current is None:
+                out.skipped.append((lineno, line))
+            else:
+                current[-1] = f"{current[-1]}\n{line.strip()}"
+    if raw is not None:
+        out.records.append(raw)
+    if not out.records:
+        raise ParseError(
+            "expected Ovid records starting with a '<1. >' header, found none", path=path, line=1
+        )
+    return out
+
+
+def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
+    """Contract fields of one Ovid record; journal, volume, issue, pages parsed from SO."""
+    source = f.one_line(f.first(raw, ("SO",)))
+    parts = _SOURCE.match(source) if source else None
+    journal = f.one_line(f.first(raw, ("JN", "JT", "JA")))
+    book = "book" in (f.first(raw, ("PT",)) or "").lower()
+    if journal is None and parts and not book:
+        journal = parts.group("journal")
+    issn = f.first(raw, ("IS", "SN"))
+    return {
+        "title": f.one_line(f.first(raw, ("TI",))),
+        "abstract": f.one_line(f.first(raw, ("AB",))),
+        "journal": journal,
+        "authors": f.people(_BRACKET.sub("", a) for a in f.values(raw, ("AU", "AI", "FA"))),
+        "keywords": f.split_keywords(f.values(raw, ("KW", "MH", "MC"))),
+        "year": f.year_from(raw, ("YR", "PY", "DP", "SO")),
+        "volume": f.one_line(f.first(raw, ("VO", "VL"))) or (parts and parts.group("volume")),
+        "issue": f.one_line(f.first(raw, ("IP",))) or (parts and parts.group("issue")),
+        "pages": f.one_line(f.first(raw, ("PG",))) or (parts and parts.group("pages")),
+        "publisher": f.one_line(f.first(raw, ("PB", "PU"))),
+        "isbn": f.one_line(f.first(raw, ("IB", "BN"))),
+        "issn": issn.split(" (")[0].strip() if issn else None,
+        "language": f.one_line(f.first(raw, ("LG", "LA"))),
+        "pub_type": f.one_line(f.first(raw, ("PT",))),
+        "doi": f.doi_from(raw, ("DO", "DI"), ("XL", "UR")),
+        "pmid": f.one_line(f.first(raw, ("UI", "PM"))),
+        "accession": f.one_line(f.first(raw, ("AN",))),
+    }

@@ -1,0 +1,320 @@
+"""CSV/TSV/XLSX exports: Scopus, Embase, Lens, 3ie DEP and generic tables.
+
+Columns are matched to contract fields through :data:`COLUMN_MAP` (header names compared
+case-insensitively, first match wins); pass ``columns={"title": "My title col", ...}`` to
+override. ``raw`` holds every column of the row (``[cell]``; empty cells are kept).
+The 3ie DEP export spreads one study over several rows sharing ``id``: those rows are
+merged into one record whose ``raw`` lists every row's non-empty cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from ..errors import ParseError
+from . import _fields as f
+from .ris import Parsed
+
+#: Contract field -> candidate column names (lower case), in order of preference.
+COLUMN_MAP: dict[str, tuple[str, ...]] = {
+    "title": ("title", "article title", "document title", "primary title", "ti",
+              "display_name"),
+    "abstract": ("abstract", "ab", "abstract note"),
+    "journal": ("source title", "journal", "journal title", "publication title", "journal/book",
+                "secondary title", "so", "source_title"),
+    "authors": ("author full names", "authors", "author names", "author/s", "author", "au",
+                "af"),
+    "keywords": ("author keywords", "keywords", "index keywords", "mesh terms", "kw", "de",
+                 "manual tags", "automatic tags", "emtree medical index terms"),
+    "year": ("year", "publication year", "year_of_publication", "published year", "pubyear",
+             "publication_year", "py", "date published", "publication date", "date"),
+    "volume": ("volume", "vl"),
+    "issue": ("issue", "issue number", "number", "is"),
+    "pages": ("pages", "page range", "pp"),
+    "publisher": ("publisher", "pu"),
+    "isbn": ("isbn", "isbns", "bn"),
+    "issn": ("issn", "issns", "sn"),
+    "language": ("language of original document", "language", "la"),
+    "pub_type": ("pub_type", "document type", "publication type", "publication_type", "item type",
+                 "type", "dt", "pt"),
+    "doi": ("doi", "di"),
+    "pmid": ("pubmed id", "pmid"),
+    "accession": ("eid", "lens id", "accession number", "accession", "ut",
+                  "publication id", "covidence #", "key", "id"),
+}
+_START_END = (("page start", "page end"), ("start page", "end page"), ("bp", "ep"))
+_MISSING = frozenset({"not specified", "not applicable", "n/a", "na", "nan", "none"})
+_SCOPUS_ID = re.compile(r"\s*\(\d+\)\s*$")
+_EMBASE_SOURCE = re.compile(
+    r"^(?P<journal>.*?)\s*\((?P<year>\d{4})\)\s*(?P<volume>[^:\s(]+)?(?::(?P<issue>[^\s(]+))?"
+    r"(?:\s*\((?P<pages>[^)]*)\))?"
+)
+_COMMA_OUTSIDE_PARENS = re.compile(r",\s*(?![^()]*\))")
+_SURNAME_INITIALS = re.compile(r"^[^\d,;]+ (?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,4})$")
+DEP_KEYS = frozenset({"id", "title", "authors", "intervention", "outcome"})
+
+
+def read_table(text: str | None, *, path: Any, delimiter: str | None = None,
+               xlsx: bool = False, xls: bool = False, skipped: list[tuple[int, str]] | None = None,
+               ) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, rows and 1-based line numbers of a CSV/TSV text or an XLSX file.
+
+    The header is the first row (among the first 10) naming a title column, else the first
+    non-empty row; rows above it (e.g. Dimensions' "About the data" line) go to ``skipped``.
+    """
+    if xlsx:
+        return _header_first(*_read_xlsx(path), path=path, skipped=skipped)
+    if xls:
+        return _header_first(*_read_xls(path), path=path, skipped=skipped)
+    assert text is not None
+    if delimiter is None:
+        delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)
+    start = 1
+    try:
+        for row in reader:
+            rows.append(row)
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ParseError(
+            f"expected a well-formed delimited table (quote opened at or after line {start} "
+            f"is not closed, or a stray quote): {exc}",
+            path=path,
+            line=start,
+            record=len(rows),
+        ) from exc
+    finally:
+        csv.field_size_limit(old_limit)
+    return _header_first(rows, lines, path=path, skipped=skipped)
+
+
+def _is_header(row: list[str]) -> bool:
+    return any(c.strip().strip('"').strip().lower() in COLUMN_MAP["title"] for c in row)
+
+
+def _header_first(rows: list[list[str]], lines: list[int], *, path: Any,
+                  skipped: list[tuple[int, str]] | None) -> tuple[list[str], list[list[str]],
+                                                                  list[int]]:
+    filled = [i for i, row in enumerate(rows) if any(c.strip() for c in row)]
+    if not filled:
+        raise ParseError("expected a header row, found an empty table", path=path, line=1)
+    at = next((i for i in filled[:10] if _is_header(rows[i])), filled[0])
+    if skipped is not None:
+        skipped.extend((lines[i], ",".join(rows[i])) for i in filled if i < at)
+    return rows[at], rows[at + 1:], lines[at + 1:]
+
+
+def _read_xls(path: Any) -> tuple[list[list[str]], list[int]]:
+    try:
+        import xlrd
+    except ImportError as exc:
+        raise ParseError(
+            "found a legacy Excel .xls workbook (e.g. a Web of Science 'Excel' export); reading "
+            "it needs the optional package xlrd (pip install xlrd), or save it as .xlsx/CSV",
+            path=path, line=1) from exc
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+    except Exception as exc:
+        raise ParseError(f"expected an Excel .xls workbook: {exc}", path=path, line=1) from exc
+    sheet = book.sheet_by_index(0)
+    rows = []
+    for r in range(sheet.nrows):
+        row = []
+        for value in sheet.row_values(r):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            row.append("" if value is None else str(value))
+        rows.append(row)
+    book.release_resources()
+    return rows, list(range(1, len(rows) + 1))
+
+
+def _read_xlsx(path: Any) -> tuple[list[list[str]], list[int]]:
+    try:
+        from openpyxl import load_workbook
+    except ImportError as exc:  # pragma: no cover - declared dependency
+        raise ParseError("reading .xlsx needs openpyxl", path=path) from exc
+    try:
+        book = load_workbook(Path(path), read_only=True, data_only=True)
+    except Exception as exc:
+        raise ParseError(f"expected an Excel .xlsx workbook: {exc}", path=path) from exc
+    sheet = book.worksheets[0]
+    rows = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+    book.close()
+    return rows, list(range(1, len(rows) + 1))
+
+
+def sniff_delimiter(text: str) -> str:
+    """Tab, comma or semicolon: whichever the header line holds most of."""
+    candidates = [line for line in text[:200_000].splitlines()[:40] if line.strip()][:10]
+    head = next((line for line in candidates
+                 for d in ("\t", ",", ";") if _is_header(line.split(d))),
+                candidates[0] if candidates else "")
+    counts = {d: head.count(d) for d in ("\t", ",", ";")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def parse(text: str | None, *, path: Any = None, xlsx: bool = False, xls: bool = False,
+          delimiter: str | None = None) -> tuple[Parsed, list[str]]:
+    """Rows of a table as raw records (column -> [cell]); empty rows are skipped."""
+    out = Parsed()
+    header, rows, lines = read_table(text, path=path, delimiter=delimiter, xlsx=xlsx, xls=xls,
+                                     skipped=out.skipped)
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    width = len(header)
+    for row, line in zip(rows, lines, strict=True):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) > width and any(c.strip() for c in row[width:]):
+            raise ParseError(
+                f"expected at most {width} fields as in the header, found {len(row)}",
+                path=path,
+                line=line,
+            )
+        out.records.append({h: [row[i] if i < len(row) else ""] for i, h in enumerate(header)})
+        out.lines.append(line)
+    if is_dep(header):
+        out = merge_dep(out)
+    return out, header
+
+
+def is_dep(header: list[str]) -> bool:
+    """Whether the header is a 3ie Development Evidence Portal export."""
+    return {h.lower() for h in header} >= DEP_KEYS
+
+
+def merge_dep(parsed: Parsed) -> Parsed:
+    """Merge the rows of each DEP study (same ``id``) into one raw record."""
+    out = Parsed(skipped=parsed.skipped, warnings=parsed.warnings)
+    by_id: dict[str, dict[str, list[str]]] = {}
+    for raw, line in zip(parsed.records, parsed.lines, strict=True):
+        key = raw.get("id", [""])[0].strip()
+        target = by_id.get(key)
+        if target is None:
+            target = by_id[key] = {k: [v for v in vs if v.strip()] for k, vs in raw.items()}
+            out.records.append(target)
+            out.lines.append(line)
+            continue
+        for k, vs in raw.items():
+            if k == "id":
+                continue
+            target.setdefault(k, []).extend(v for v in vs if v.strip())
+    return out
+
+
+def resolve_columns(header: list[str], override: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Contract field -> column name used, from :data:`COLUMN_MAP` and ``override``."""
+    by_lower = {}
+    for h in header:
+        by_lower.setdefault(h.lower(), h)
+    chosen = {}
+    for field_name, candidates in COLUMN_MAP.items():
+        for cand in candidates:
+            if cand in by_lower:
+                chosen[field_name] = by_lower[cand]
+                break
+    if "embase" in _flavour(by_lower):
+        chosen.pop("journal", None)
+    for field_name, column in (override or {}).items():
+        if column not in header:
+            raise ParseError(f"columns= names {column!r} for {field_name!r}, not in the header "
+                             f"{header[:8]}...")
+        chosen[field_name] = column
+    return chosen
+
+
+def _flavour(by_lower: Mapping[str, str]) -> set[str]:
+    flavours = set()
+    if "author names" in by_lower and any(k.startswith("emtree") for k in by_lower):
+        flavours.add("embase")
+    if "author full names" in by_lower or "eid" in by_lower:
+        flavours.add("scopus")
+    return flavours
+
+
+def _cell(raw: Mapping[str, list[str]], column: str | None) -> str | None:
+    if column is None:
+        return None
+    for value in raw.get(column, ()):
+        text = value.strip()
+        if text and text.lower() not in _MISSING:
+            return text
+    return None
+
+
+def split_cell(value: str, embase: bool = False) -> list[str]:
+    """Items of a multi-valued cell, as :func:`read_records` splits them."""
+    return _multi({"cell": [value]}, "cell", embase=embase)
+
+
+def _multi(raw: Mapping[str, list[str]], column: str | None, embase: bool = False) -> list[str]:
+    if column is None:
+        return []
+    items = []
+    for value in raw.get(column, ()):
+        if " | " in value:
+            parts = value.split(" | ")
+        elif ";" in value:
+            parts = value.split(";")
+        elif embase:
+            parts = _COMMA_OUTSIDE_PARENS.split(value)
+        elif "," in value and all(_SURNAME_INITIALS.match(p.strip())
+                                  for p in value.split(",") if p.strip()):
+            parts = value.split(",")
+        elif " and " in value and all("," in p for p in value.split(" and ")):
+            parts = value.split(" and ")  # Rayyan/BibTeX style "Doe, J. and Roe, R."
+        else:
+            parts = [value]
+        items.extend(p.strip() for p in parts if p.strip() and p.strip().lower() not in _MISSING)
+    return items
+
+
+def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[str, Any]:
+    """Contract fields of one table row, using the resolved ``columns``."""
+    lower = {k.lower(): k for k in raw}
+    embase = "embase" in _flavour(lower)
+    out: dict[str, Any] = {
+        name: _cell(raw, columns.get(name))
+        for name in ("title", "abstract", "journal", "volume", "issue", "pages", "publisher",
+                     "isbn", "issn", "language", "pub_type", "pmid", "accession")
+    }
+    out["title"] = f.one_line(out["title"])
+    out["journal"] = f.one_line(out["journal"])
+    authors = _multi(raw, columns.get("authors"), embase=embase)
+    out["authors"] = f.people(_SCOPUS_ID.sub("", a) for a in authors)
+    out["keywords"] = _multi(raw, columns.get("keywords"), embase=embase)
+    out["year"] = f.parse_year(_cell(raw, columns.get("year")))
+    doi = _cell(raw, columns.get("doi"))
+    out["doi"] = f.find_doi(doi) or doi
+    if out["pages"] is None:
+        for start, end in _START_END:
+            if start in lower:
+                out["pages"] = f.pages(_cell(raw, lower[start]), _cell(raw, lower.get(end, "")))
+                break
+    if embase:
+        source = _cell(raw, lower.get("source"))
+        m = _EMBASE_SOURCE.match(source) if source else None
+        if m:
+            out["journal"] = out["journal"] or m.group("journal")
+            out["year"] = out["year"] or int(m.group("year"))
+            out["volume"] = out["volume"] or m.group("volume")
+            out["issue"] = out["issue"] or m.group("issue")
+            out["pages"] = out["pages"] or m.group("pages")
+        if out["doi"] is None:
+            for value in raw.values():
+                doi = f.find_doi(unquote(value[0])) if value and "doi" in value[0] else None
+                if doi:
+                    out["doi"] = doi
+                    break
+    return out

@@ -1,0 +1,181 @@
+"""``write_records``: records -> RIS, CSV or XLSX for the tools reviewers move between."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..columns import RECORD_COLUMNS
+from ..errors import DataQualityWarning, EvidenceSynthError
+from . import tabular
+
+_RIS_TYPE = re.compile(r"^[A-Z]{2,6}$")
+_LOOKS_TAGGED = re.compile(r"^\s*[A-Z][A-Z0-9] {1,3}-")
+_BOOKISH = frozenset({"BOOK", "CHAP", "EBOOK", "ECHAP", "EDBOOK", "CONF", "CPAPER"})
+_XLSX_CELL_LIMIT = 32_767
+
+
+def write_records(
+    df: pd.DataFrame,
+    path: str | Path,
+    *,
+    format: str = "ris",
+    newline: str = "\r\n",
+    include_raw: bool = True,
+) -> Path:
+    """Write records to RIS, CSV or XLSX.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Records (contract columns; missing ones are treated as empty).
+    path : str or Path
+        Output file (overwritten).
+    format : {"ris", "csv", "xlsx"}
+        RIS is UTF-8 without BOM, ``TY  - `` ... ``ER  - `` with two-letter tags, CRLF line
+        ends by default (``newline="\\n"`` for LF); EndNote, Zotero, Rayyan and Covidence
+        read it. CSV/XLSX have one column per contract field, lists joined with ``"; "``
+        and (``include_raw``) the ``raw`` dict as JSON.
+    newline : str
+        RIS line terminator.
+    include_raw : bool
+        CSV/XLSX only: add the ``raw`` column as JSON text.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    if format == "ris":
+        path.write_text(_to_ris(df, newline), encoding="utf-8", newline="")
+    elif format in ("csv", "xlsx"):
+        table = _to_table(df, include_raw)
+        if format == "csv":
+            table.to_csv(path, index=False, encoding="utf-8")
+        else:
+            table = _clip_for_excel(table)
+            table.to_excel(path, index=False, engine="openpyxl")
+    else:
+        raise EvidenceSynthError(
+            f"format {format!r} not supported; expected 'ris', 'csv' or 'xlsx'"
+        )
+    return path
+
+
+def _present(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, (list, dict)):
+        return bool(value)
+    return not pd.isna(value) and str(value).strip() != ""
+
+
+def _ris_lines(tag: str, value: Any) -> list[str]:
+    parts = [p.strip() for p in str(value).splitlines()]
+    while parts and not parts[-1]:
+        parts.pop()
+    while parts and not parts[0]:
+        parts.pop(0)
+    if not parts:
+        return []
+    lines = [f"{tag}  - {parts[0]}"]
+    for part in parts[1:]:
+        if _LOOKS_TAGGED.match(part):
+            lines[-1] = f"{lines[-1]} {part}"
+        else:
+            lines.append(part)
+    return lines
+
+
+def _to_ris(df: pd.DataFrame, newline: str) -> str:
+    out: list[str] = []
+    for row in df.to_dict("records"):
+        get = row.get
+        pub_type = str(get("pub_type")).strip() if _present(get("pub_type")) else ""
+        ty = pub_type if _RIS_TYPE.match(pub_type) else "GEN"
+        out.append(f"TY  - {ty}")
+        if ty != pub_type and pub_type:
+            out += _ris_lines("M3", get("pub_type"))
+        if _present(get("record_id")):
+            out += _ris_lines("ID", get("record_id"))
+        out += _ris_lines("TI", get("title")) if _present(get("title")) else []
+        for author in get("authors") or []:
+            out += _ris_lines("AU", author)
+        for tag, column in (("PY", "year"), ("JO", "journal"), ("VL", "volume"),
+                            ("IS", "issue"), ("PB", "publisher"), ("LA", "language"),
+                            ("DO", "doi"), ("AN", "accession")):
+            if _present(get(column)):
+                out += _ris_lines(tag, get(column))
+        if _present(get("pages")):
+            pages = str(get("pages"))
+            if pages.count("-") == 1 and not any(c.isspace() for c in pages):
+                start, end = pages.split("-")
+                out += _ris_lines("SP", start) + _ris_lines("EP", end)
+            else:
+                out += _ris_lines("SP", pages)
+        if _present(get("issn")):
+            out += _ris_lines("SN", get("issn"))
+        if _present(get("isbn")):
+            out += _ris_lines("SN" if ty in _BOOKISH else "BN", get("isbn"))
+        if _present(get("pmid")):
+            out += _ris_lines("U1", f"{get('pmid')} [PMID]")
+        if _present(get("abstract")):
+            out += _ris_lines("AB", get("abstract"))
+        for keyword in get("keywords") or []:
+            out += _ris_lines("KW", keyword)
+        out.append("ER  - ")
+        out.append("")
+    return newline.join(out) + (newline if out else "")
+
+
+def _to_table(df: pd.DataFrame, include_raw: bool) -> pd.DataFrame:
+    table = pd.DataFrame(index=df.index)
+    for column in RECORD_COLUMNS:
+        if column == "raw":
+            if include_raw and "raw" in df.columns:
+                table["raw"] = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else None
+                                for v in df["raw"]]
+            continue
+        if column not in df.columns:
+            continue
+        if column in ("authors", "keywords"):
+            table[column] = [_join(v) if isinstance(v, list) else None for v in df[column]]
+        else:
+            table[column] = df[column]
+    return table
+
+
+def _join(items: list[str]) -> str | None:
+    """``"; "``-joined, or ``" | "``-joined when :func:`read_records` would split the
+    ``"; "`` form differently (an item holding ``";"``, a one-item list that looks like
+    several PubMed-style names)."""
+    if not items:
+        return None
+    joined = "; ".join(items)
+    if tabular.split_cell(joined) == items:
+        return joined
+    return " | ".join(items) + (" | " if len(items) == 1 else "")
+
+
+def _clip_for_excel(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    for column in table.columns:
+        if table[column].dtype != object and not isinstance(table[column].dtype, pd.StringDtype):
+            continue
+        lengths = table[column].map(lambda v: len(v) if isinstance(v, str) else 0)
+        too_long = lengths > _XLSX_CELL_LIMIT
+        if too_long.any():
+            warnings.warn(
+                f"{int(too_long.sum())} value(s) of column {column!r} exceed Excel's "
+                f"{_XLSX_CELL_LIMIT}-character cell limit and were cut; use CSV to keep them",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+            table.loc[too_long, column] = table.loc[too_long, column].str[:_XLSX_CELL_LIMIT]
+    return table
