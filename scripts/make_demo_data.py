@@ -52,9 +52,10 @@ STUDIES = [
      "Journal of Ethnic and Migration Studies", "J. Ethn. Migr. Stud.", "49", "12",
      "3011-3034", 1, 1, "", "partnership",
      "We assemble a dyadic panel of return decisions and effective returns for 30 European "
-     "and 60 origin countries including Morocco and Tunisia, 2008-2020, and estimate the effect of readmission agreements "
-     "with two-way fixed effects. Agreements raise the effective return rate by 5 "
-     "percentage points, with no effect on new irregular arrivals."),
+     "and 60 origin countries including Morocco and Tunisia, 2008-2020, and estimate the "
+     "effect of readmission agreements with two-way fixed effects. Agreements raise the "
+     "effective return rate by 5 percentage points, with no effect on new irregular "
+     "arrivals."),
     ("06", "Visa facilitation as leverage: conditionality and irregular migration flows",
      ["Laurent, Claire", "Mensah, Kofi"], 2022, "European Economic Review",
      "Eur. Econ. Rev.", "148", "", "104213", 1, 1, "", "partnership",
@@ -253,12 +254,55 @@ MAP_CODES = {  # study -> (row, columns, design, country)
 }
 
 
+# Gap-map coding of the new included studies that have no rows in extraction_example.csv:
+# study -> (intervention node, outcome nodes, design, ISO3 countries, citation).
+CODING = {
+    "01": ("ext:border_management.physical_barriers",
+           ["3ie:international_migration_flow", "ext:unintended_outcome.route_diversion"],
+           "did", "HUN; SRB"),
+    "02": ("ext:border_management.interception_and_pushbacks",
+           ["3ie:international_migration_flow", "ext:unintended_outcome.migrant_safety"],
+           "synthetic_control", "LBY; ITA"),
+    "03": ("ext:border_management.identity_and_biometrics",
+           ["3ie:international_migration_flow"], "panel_fixed_effects", "DEU; ITA; GRC"),
+    "07": ("ext:partnership_diplomacy.partnerships_and_compacts",
+           ["3ie:intention_to_migrate"], "did", "MAR"),
+    "14": ("ext:partnership_diplomacy.legal_pathways_in_partnerships",
+           ["3ie:international_migration_flow"], "rct", "EGY"),
+    "15": ("ext:partnership_diplomacy.readmission_and_return",
+           ["3ie:intention_to_migrate"], "psm_matching", "IRQ"),
+    "16": ("ext:border_management", ["3ie:international_migration_flow",
+                                     "ext:unintended_outcome.migrant_safety"],
+           "interrupted_time_series", "ITA; LBY"),
+}
+
+CONFIDENCE = {"01": "medium", "02": "medium", "03": "low", "07": "low", "14": "high",
+              "15": "medium", "16": "medium"}
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     studies = {s[0]: dict(zip(FIELDS, s, strict=True)) for s in STUDIES}
     (OUT / "scopus_search.ris").write_text(_ris(studies), encoding="utf-8", newline="")
     (OUT / "wos_search.txt").write_text(_wos(studies), encoding="utf-8-sig", newline="")
     (OUT / "previous_map_3ie.html").write_text(_eppi_mapper(studies), encoding="utf-8")
+    with (OUT / "coding.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["study_key", "citation", "year", "intervention", "outcome", "design",
+                         "countries", "confidence", "effect_class", "harm_category",
+                         "affected", "direction"])
+        for key, (intervention, outcomes, design, countries) in CODING.items():
+            s = studies[key]
+            surnames = [a.split(",")[0] for a in s["authors"]]
+            cited = (" & ".join(surnames) if len(surnames) < 3 else f"{surnames[0]} et al.")
+            for outcome in outcomes:
+                unintended = outcome.startswith("ext:")
+                writer.writerow([f"demo-{key}", f"{cited} ({s['year']}) [synthetic]", s["year"],
+                                 intervention, outcome, design, countries, CONFIDENCE[key],
+                                 "unintended_adverse" if unintended else "intended",
+                                 "direct" if unintended else "",
+                                 "migrants" if unintended else "",
+                                 "adverse" if unintended else ""])
     with (OUT / "labels.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["study_key", "title", "ta_include", "ta_reason", "retrieved",

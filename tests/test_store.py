@@ -272,3 +272,14 @@ def test_import_map_keeps_framework_and_codes(review):
     assert len(codes) == 4 * 8 + 2  # row, design, country and one or two outcome columns
     assert set(codes["record_id"]) <= set(review.records()["record_id"])
     assert codes["known"].all()
+
+
+def test_evidence_map_is_rebuilt_from_the_store(review):
+    from evidence_synth.datasets import demo_dir
+
+    imported = review.import_map(demo_dir() / "previous_map_3ie.html", source_id="egm")
+    rebuilt = review.evidence_map()
+    pd.testing.assert_frame_equal(rebuilt.matrix(), imported.matrix())
+    assert rebuilt.records["record_id"].tolist() == imported.records["record_id"].tolist()
+    with pytest.raises(StoreError, match="holds no imported map"):
+        review.evidence_map(source_id="nope")

@@ -163,6 +163,7 @@ def build_report(
         from .gapmap import _evidence_frame
 
         combined = pd.concat([_evidence_frame(p) for p in parts], ignore_index=True)
+        combined = _as_review_studies(combined, review, evidence)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             gm = gap_map(combined, frame, title=f"Evidence gap map: {title}",
@@ -191,6 +192,34 @@ def build_report(
 
     files["index"] = _write_index(result, title)
     return result
+
+
+def _as_review_studies(rows: pd.DataFrame, review: Any, evidence: Any) -> pd.DataFrame:
+    """Name every gap-map row by the review's study (its duplicate group's ``study_id``).
+
+    Evidence-table studies are linked through their ``record_ids``, rows of the previous
+    map through their own record ids; a study any of whose records comes from the
+    previous version is ``origin="previous_map"``. Without deduplication, rows are kept
+    as they are.
+    """
+    groups = review.duplicate_groups()
+    if groups.empty:
+        return rows
+    study_of = dict(zip(groups["record_id"], groups["study_id"], strict=True))
+    sources = review.sources()
+    previous = set(sources.loc[sources["kind"] == "previous_version", "source_id"])
+    records = review.records()[["record_id", "source_id"]]
+    previous_ids = records.loc[records["source_id"].isin(previous), "record_id"]
+    previous_studies = {study_of[r] for r in previous_ids if r in study_of}
+    linked: dict[str, str] = {}
+    for study in getattr(evidence, "studies", None) or []:
+        found = [study_of[r] for r in study.get("record_ids") or [] if r in study_of]
+        if found:
+            linked[study["study_id"]] = found[0]
+    ids = [linked.get(s) or study_of.get(s) or s for s in rows["study_id"]]
+    out = rows.assign(study_id=ids)
+    out.loc[out["study_id"].isin(previous_studies), "origin"] = "previous_map"
+    return out
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, sha: str | None) -> Path:

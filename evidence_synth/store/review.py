@@ -252,7 +252,9 @@ class Review:
                 ensure_ascii=False,
             ),
         }
-        return self.add_records(frame, source=source, allow_duplicate=allow_duplicate)
+        stored = self.add_records(frame, source=source, allow_duplicate=allow_duplicate)
+        stored.attrs.update(frame.attrs)
+        return stored
 
     def import_map(
         self,
@@ -347,6 +349,41 @@ class Review:
         with self._connect() as conn:
             return pd.DataFrame(conn.execute(query).all(),
                                 columns=["record_id", "node_id", "additional_text", "known"])
+
+    def evidence_map(self, *, source_id: str | None = None) -> EvidenceMap:
+        """Rebuild an imported map (records, framework, codes) from the store.
+
+        Parameters
+        ----------
+        source_id : str, optional
+            The map's source; default the only source holding a map framework.
+
+        Returns
+        -------
+        evidence_synth.io.EvidenceMap
+            With the review's record ids, as :meth:`import_map` returned it.
+        """
+        from ..io import EvidenceMap
+
+        nodes = self.map_framework()
+        owners = sorted(nodes["source_id"].unique())
+        if source_id is None:
+            if len(owners) != 1:
+                raise StoreError(f"{len(owners)} imported maps ({owners}); name one with "
+                                 "source_id=")
+            source_id = owners[0]
+        elif source_id not in owners:
+            raise StoreError(f"source {source_id!r} holds no imported map (maps: {owners})")
+        records = self.records(source_id=source_id)
+        codes = self.map_codes()
+        codes = codes[codes["record_id"].isin(set(records[cols.RECORD_ID]))]
+        framework = (nodes[nodes["source_id"] == source_id].drop(columns="source_id")
+                     .rename(columns={"position": "order"}).reset_index(drop=True))
+        source = self.sources().set_index("source_id").loc[source_id]
+        return EvidenceMap(records=records, framework=framework,
+                           codes=codes.reset_index(drop=True),
+                           meta={"source_id": source_id, "format": source["format"],
+                                 "path": source["file_name"], "warnings": []})
 
     def add_records(
         self,
