@@ -1,0 +1,94 @@
+"""``evidence-synth screen``: export the ranked screening queue, import decisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import EvidenceSynthError
+from ..store import STAGE_DECISIONS, open_review
+
+
+@click.command("screen")
+@click.argument("review", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--stage", type=click.Choice(list(STAGE_DECISIONS)), default="title_abstract",
+              show_default=True, help="Screening stage.")
+@click.option("--export-queue", "queue_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the ranked queue of undecided records (rank, score, title, tags "
+                   "and empty decision/reason/note columns) to this CSV file.")
+@click.option("--import-decisions", "decisions_path",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Import decisions from this CSV file (columns record_id, decision and "
+                   "optionally reason, note, reviewer); all rows or none.")
+@click.option("--reviewer", help="Who decided (import), or whose blind queue to export; "
+                                 "without it the queue holds records nobody has decided.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rules YAML (e.g. screening/rules.yaml): tags in the queue and a "
+                   "rule-based cold start.")
+@click.option("--criteria", "criteria_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Criteria YAML (e.g. screening/criteria.yaml): reason codes are checked "
+                   "on import and its text seeds the ranking.")
+@click.option("--apply-auto-exclusions", is_flag=True,
+              help="First write the exclusions the criteria allow a tool to make "
+                   "(needs --rules and --criteria).")
+def command(review: str, stage: str, queue_path: Path | None, decisions_path: Path | None,
+            reviewer: str | None, rules_path: Path | None, criteria_path: Path | None,
+            apply_auto_exclusions: bool) -> None:
+    """Export the ranked screening queue of REVIEW and/or import decisions into it.
+
+    \b
+    Examples:
+      evidence-synth screen review.db --export-queue queue.csv --rules screening/rules.yaml
+      evidence-synth screen review.db --import-decisions ana.csv --reviewer ana
+    """
+    if queue_path is None and decisions_path is None and not apply_auto_exclusions:
+        raise click.UsageError("nothing to do: give --export-queue, --import-decisions "
+                               "or --apply-auto-exclusions")
+    if decisions_path is not None and not decisions_path.exists():
+        raise click.ClickException(f"{decisions_path}: file not found (--import-decisions)")
+    from ..screen.session import Screening
+
+    try:
+        with open_review(review, create=False) as store:
+            session = Screening(store, stage, reviewer=reviewer or "(queue)",
+                                blind=reviewer is not None, rules=rules_path,
+                                criteria=criteria_path)
+            if apply_auto_exclusions:
+                done = session.apply_auto_exclusions()
+                click.echo(f"{len(done)} records excluded by rules at {stage}")
+            if decisions_path is not None:
+                if reviewer is None:
+                    _require_reviewer_column(decisions_path)
+                written = session.import_decisions(decisions_path, reviewer=reviewer)
+                click.echo(f"{len(written)} decisions imported from {decisions_path} "
+                           f"at {stage}")
+                session.refresh()
+            if queue_path is not None:
+                queue = session.queue()
+                if reviewer is None:
+                    decided = set(session.resolved()["record_id"])
+                    decided |= set(session.latest()["record_id"])
+                    queue = queue[~queue["record_id"].isin(decided)].reset_index(drop=True)
+                    queue["rank"] = range(1, len(queue) + 1)
+                queue.to_csv(queue_path, index=False)
+                how = queue["source"].iloc[0] if len(queue) else "-"
+                click.echo(f"{len(queue)} records written to {queue_path} (ranked by {how})")
+    except EvidenceSynthError as exc:
+        raise click.ClickException(_one_line(exc)) from None
+
+
+def _require_reviewer_column(path: Path) -> None:
+    with path.open(encoding="utf-8-sig") as handle:
+        header = handle.readline()
+    if "reviewer" not in [h.strip() for h in header.split(",")]:
+        raise click.ClickException(f"{path}: no reviewer column; pass --reviewer NAME")
+
+
+def _one_line(exc: EvidenceSynthError) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else type(exc).__name__
+    shown = "; ".join(lines[1:4])
+    more = f" (+{len(lines) - 4} more)" if len(lines) > 4 else ""
+    return f"{lines[0]} {shown}{more}"

@@ -1,0 +1,83 @@
+"""Screening: criteria and rules, ranking, stopping, simulation, dual review, notebooks.
+
+- Criteria and rules as data: :func:`load_criteria`, :func:`load_rules`,
+  :func:`apply_rules` (tags, highlight spans, allowed auto-exclusions), :func:`highlight_html`.
+- Ranking: :class:`ScreeningRanker` (scikit-learn estimator; cold start from the criteria
+  text and rule hits, explanations).
+- Stopping: :class:`HypergeometricStop` (default, Callaghan & Müller-Hansen 2020),
+  :class:`KneeStop`, :class:`NIrrelevantInARow`, :class:`AnyOf`, :class:`AllOf`.
+- Simulation and metrics: :func:`simulate` -> :class:`SimulationResult`,
+  :func:`screening_metrics`.
+- Agreement: :func:`agreement`, :func:`agreement_table`, :func:`screening_agreement`
+  (Cohen's kappa, PABAK, Gwet's AC1 with CIs).
+- Notebooks: :class:`Screening` sessions and the ipywidgets :class:`ScreeningWidget`.
+"""
+
+from .agreement import AgreementResult, agreement, agreement_table, screening_agreement
+from .criteria import Criteria, load_criteria
+from .metrics import erf, recall_at, screening_metrics, wss
+from .ranking import ScreeningRanker, record_text
+from .rules import (
+    RecordHits,
+    Rule,
+    RuleHits,
+    RuleSet,
+    Span,
+    apply_rules,
+    highlight_html,
+    load_rules,
+)
+from .session import Cards, Progress, Screening
+from .simulate import SimulationResult, simulate
+from .stopping import (
+    AllOf,
+    AnyOf,
+    HypergeometricStop,
+    KneeStop,
+    NIrrelevantInARow,
+    ScreeningState,
+    StopDecision,
+    StoppingRule,
+    default_stopping_rule,
+    replay_stopping,
+)
+from .widget import ScreeningWidget
+
+__all__ = [
+    "AgreementResult",
+    "AllOf",
+    "AnyOf",
+    "Cards",
+    "Criteria",
+    "HypergeometricStop",
+    "KneeStop",
+    "NIrrelevantInARow",
+    "Progress",
+    "RecordHits",
+    "Rule",
+    "RuleHits",
+    "RuleSet",
+    "Screening",
+    "ScreeningRanker",
+    "ScreeningState",
+    "ScreeningWidget",
+    "SimulationResult",
+    "Span",
+    "StopDecision",
+    "StoppingRule",
+    "agreement",
+    "agreement_table",
+    "apply_rules",
+    "default_stopping_rule",
+    "erf",
+    "highlight_html",
+    "load_criteria",
+    "load_rules",
+    "recall_at",
+    "record_text",
+    "replay_stopping",
+    "screening_agreement",
+    "screening_metrics",
+    "simulate",
+    "wss",
+]
