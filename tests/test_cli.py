@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -104,31 +105,65 @@ def test_demo_runs_into_output_folder(tmp_path):
                                text=True, cwd=repo, check=False,
                                env=dict(os.environ, MPLBACKEND="Agg"))
     assert completed.returncode == 0, completed.stderr
-    assert (out / "review.db").is_file()
-    assert (out / "status.csv").read_text().count("\n") >= 3
+    for name in ("review.db", "dedup_pairs.csv", "agreement_title_abstract.csv",
+                 "report/index.html", "report/prisma_flow.png", "report/prisma_flow.svg",
+                 "report/prisma2020.csv", "report/gap_map.html", "report/gap_map.png",
+                 "report/evidence_table.xlsx"):
+        assert (out / name).is_file(), name
+    assert list((out / "report" / "forest").glob("*.png"))
+    counts = json.loads((out / "report" / "prisma_counts.json").read_text())
+    # The example's truth: 42 records found, 18 duplicates (13 across the two searches and
+    # 5 of studies already on the map), 1 rule exclusion, 1 full text not retrieved,
+    # 10 new studies, 18 with the previous map.
+    assert {k: counts[k] for k in ("identified", "duplicates", "excluded_automatic",
+                                   "records_screened", "dbr_notretrieved_reports",
+                                   "new_studies", "total_studies")} == {
+        "identified": 42, "duplicates": 18, "excluded_automatic": 1, "records_screened": 23,
+        "dbr_notretrieved_reports": 1, "new_studies": 10, "total_studies": 18}
     assert demo_dir().is_dir()
+    report = CliRunner().invoke(cli, ["report", str(out / "review.db"), "--out",
+                                      str(tmp_path / "again")])
+    assert report.exit_code == 0, report.output
+    assert (tmp_path / "again" / "gap_map_cells.csv").read_text().splitlines()[1:] == \
+        (out / "report" / "gap_map_cells.csv").read_text().splitlines()[1:]
 
 
-def test_init_with_protocol_snapshots_it(runner, tmp_path):
+
+def test_dedup_on_a_review_stores_runs_and_person_decisions(runner, tmp_path):
     from evidence_synth import open_review
-    from evidence_synth.protocol import load_protocol
 
-    repo = Path(__file__).resolve().parents[1]
-    protocol = repo / "protocols" / "irregular-migration-egm-update.yaml"
-    store = tmp_path / "review.db"
-    result = runner.invoke(cli, ["init", str(store), "--protocol", str(protocol)])
+    store = str(tmp_path / "review.db")
+    data = demo_dir()
+    runner.invoke(cli, ["init", store])
+    for name, database in (("scopus_search.ris", "Scopus"), ("wos_search.txt", "WoS")):
+        assert runner.invoke(cli, ["import", store, str(data / name),
+                                   "--database", database]).exit_code == 0
+    queue = tmp_path / "queue.csv"
+    result = runner.invoke(cli, ["dedup", "--review", store, "--queue-out", str(queue)])
     assert result.exit_code == 0, result.output
-    expected = load_protocol(protocol)
-    assert f"sha256 {expected.sha256[:12]}" in result.output
+    assert "duplicate groups: 13" in result.output
     with open_review(store) as review:
-        assert review.protocol.sha256 == expected.sha256
-
-
-def test_init_with_broken_protocol_fails_cleanly(runner, tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("schema_version: 1\nreview: {id: x}\n")
-    result = runner.invoke(cli, ["init", str(tmp_path / "r.db"), "--protocol", str(bad)])
-    assert result.exit_code == 1
-    assert "bad.yaml" in result.output
-    assert "Traceback" not in result.output
-    assert not (tmp_path / "r.db").exists()
+        groups = review.duplicate_groups()
+        records = review.records().set_index("record_id")
+    # A person splits one merged pair: the decision is stored and wins on the re-run.
+    merged = groups[~groups["is_primary"]].iloc[0]
+    partner = groups[(groups["group_id"] == merged["group_id"]) & groups["is_primary"]].iloc[0]
+    answered = tmp_path / "answered.csv"
+    answered.write_text("record_id_1,record_id_2,decision\n"
+                        f"{partner['record_id']},{merged['record_id']},distinct\n")
+    again = runner.invoke(cli, ["dedup", "--review", store, "--queue-out", str(queue),
+                                "--decisions", str(answered), "--reviewer", "ann"])
+    assert again.exit_code == 0, again.output
+    assert "duplicate groups: 12" in again.output
+    with open_review(store) as review:
+        assert review.pair_decisions()["reviewer"].tolist() == ["ann"]
+        newest = review.duplicate_groups().set_index("record_id")["group_id"]
+        assert newest[merged["record_id"]] != newest[partner["record_id"]]
+        assert review.duplicate_groups()["run_id"].iloc[0] == 2
+    assert len(records) == 42
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record_id_1,record_id_2,decision\na,b,same\n")
+    refused = runner.invoke(cli, ["dedup", "--review", store, "--queue-out", str(queue),
+                                  "--decisions", str(bad), "--reviewer", "ann"])
+    assert refused.exit_code != 0
+    assert "bad.csv, line 2: decision must be match or distinct" in refused.output

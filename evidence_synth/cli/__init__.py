@@ -6,7 +6,6 @@ argument and a non-zero exit status, never a traceback.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Any
 
@@ -14,11 +13,9 @@ import click
 
 from .._version import __version__
 from ..errors import EvidenceSynthError
+from . import dedup, extract, report, screen
 from .core import demo, import_, init, status
 from .store import grant_reviewers, migrate_store
-
-#: Stage commands living in their own modules (``evidence_synth.cli.<name>.command``).
-_STAGE_COMMANDS = ("dedup", "screen", "extract", "report")
 
 
 class _Group(click.Group):
@@ -45,13 +42,12 @@ def cli() -> None:
 
 for _command in (init, import_, status, demo, migrate_store, grant_reviewers):
     cli.add_command(_command)
-for _name in _STAGE_COMMANDS:
-    try:
-        _module = importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as _exc:  # a stage not built yet in this checkout
-        if _exc.name != f"{__name__}.{_name}":
-            raise
-        continue
+for _name, _module in (
+    ("dedup", dedup),
+    ("screen", screen),
+    ("extract", extract),
+    ("report", report),
+):
     cli.add_command(_module.command, _name)
 
 

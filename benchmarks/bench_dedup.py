@@ -1,0 +1,308 @@
+"""Deduplication benchmark: labelled sets (leave-one-set-out), bib-dedupe, synthetic scale.
+
+Run from the repository root (not part of the test suite)::
+
+    python benchmarks/bench_dedup.py                       # everything
+    python benchmarks/bench_dedup.py --sets cardiac,neuroimaging --no-peer --scale 0
+
+For each labelled set in ``../shared/data/dedup`` the pair classifier is trained on the
+*other* sets (leave-one-set-out; the honest figure) and evaluated with the scorers of the
+sets' ``load.py``: pairwise precision/recall/F1, records removed / wrongly removed, wall
+time, review-queue size, and F1 once the queue is answered from the labels. The shipped
+model (trained on all sets, so in-sample) is reported alongside. bib-dedupe runs as a
+subprocess from its own virtual environment (``--peer-python``). ``--scale N`` times
+``find_duplicates`` on N synthetic records built from the real ones with realistic
+variants, in a child process, reporting wall time and peak memory (max RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evidence_synth.dedup import find_duplicates  # noqa: E402
+from evidence_synth.dedup._labelled import DEFAULT_DIR, SETS, labelled_records, load_module  # noqa: E402
+from evidence_synth.dedup._model import PairModel  # noqa: E402
+from evidence_synth.dedup._train import cap_rows, fit_model, training_pairs  # noqa: E402
+
+
+def _answer_queue(result, records: pd.DataFrame) -> pd.DataFrame:
+    truth = dict(zip(records["record_id"], records["true_group"], strict=True))
+    q = result.review_queue()
+    return pd.DataFrame({
+        "record_id_1": q["record_id_1"], "record_id_2": q["record_id_2"],
+        "decision": ["match" if truth[a] == truth[b] else "distinct"
+                     for a, b in zip(q["record_id_1"], q["record_id_2"], strict=True)],
+    })
+
+
+def _evaluate(L, name: str, records: pd.DataFrame, model, label: str) -> dict:
+    t = time.perf_counter()
+    res = find_duplicates(records, model=model)
+    seconds = time.perf_counter() - t
+    truth = records["true_group"].to_numpy()
+    pred = res.groups["group_id"].to_numpy()
+    p, r, f = L.pairwise_scores(truth, pred)
+    rs = L.record_scores(truth, pred)
+    answers = _answer_queue(res, records)
+    res2 = find_duplicates(records, model=model, manual_decisions=answers)
+    p2, _, f2 = L.pairwise_scores(truth, res2.groups["group_id"].to_numpy())
+    return {"set": name, "tool": label, "records": len(records), "precision": p, "recall": r,
+            "f1": f, "removed": rs["removed"], "wrongly_removed": rs["wrongly_removed"],
+            "seconds": seconds, "queue": len(answers),
+            "queue_share": len(answers) / len(records), "f1_after_review": f2,
+            "precision_after_review": p2}
+
+
+def _peer(L, name: str, records: pd.DataFrame, python: str, data_dir: str,
+          timeout: int) -> dict:
+    row = {"set": name, "tool": "bib-dedupe", "records": len(records)}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        cmd = [python, str(ROOT / "benchmarks" / "_run_bibdedupe.py"), data_dir, name, str(out),
+               "2"]
+        t = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            row["error"] = f"timeout after {timeout}s"
+            return row
+        wall = time.perf_counter() - t
+        if proc.returncode != 0 or not out.exists():
+            row["error"] = (proc.stderr.strip().splitlines() or ["failed"])[-1][:120]
+            return row
+        data = json.loads(out.read_text())
+    pred = pd.Series(data["group"], index=data["record_id"]).reindex(records["record_id"])
+    truth = records["true_group"].to_numpy()
+    p, r, f = L.pairwise_scores(truth, pred.to_numpy())
+    rs = L.record_scores(truth, pred.to_numpy())
+    row.update({"precision": p, "recall": r, "f1": f, "removed": rs["removed"],
+                "wrongly_removed": rs["wrongly_removed"], "seconds": data["seconds"],
+                "queue": data.get("maybe_pairs"), "wall_incl_load": wall})
+    return row
+
+
+# ----------------------------------------------------------------------------- scale
+def synthetic_records(n: int, data_dir: str, seed: int = 0) -> pd.DataFrame:
+    """``n`` records: real records of all sets plus perturbed copies (and copies of copies)."""
+    rng = np.random.default_rng(seed)
+    base = pd.concat([labelled_records(s, data_dir) for s in SETS], ignore_index=True)
+    base = base.drop(columns="true_group")
+    base["record_id"] = [f"r{k}" for k in range(len(base))]
+    if n <= len(base):
+        return base.iloc[np.sort(rng.choice(len(base), n, replace=False))].reset_index(drop=True)
+    picks = rng.integers(0, len(base), n - len(base))
+    copies = base.iloc[picks].copy().reset_index(drop=True)
+    copies["record_id"] = [f"v{k}" for k in range(len(copies))]
+    m = len(copies)
+    title = copies["title"].astype("object")
+    lower = rng.random(m) < 0.3
+    title[lower] = title[lower].str.lower()
+    punct = rng.random(m) < 0.3
+    title[punct] = title[punct].str.replace(":", " -", regex=False).str.rstrip(".") + "."
+    copies["title"] = pd.array(title, dtype="string")
+    nodoi = rng.random(m) < 0.3
+    copies.loc[nodoi, "doi"] = pd.NA
+    noabs = rng.random(m) < 0.3
+    copies.loc[noabs, "abstract"] = pd.NA
+    abbrev = rng.random(m) < 0.4
+    copies.loc[abbrev, "journal"] = copies.loc[abbrev, "journal"].map(
+        lambda j: " ".join(w[:4] for w in str(j).split() if w.lower() not in ("of", "and")),
+        na_action="ignore")
+    nopages = rng.random(m) < 0.2
+    copies.loc[nopages, "pages"] = pd.NA
+    return pd.concat([base, copies], ignore_index=True)
+
+
+def _scale_child(n: int, data_dir: str) -> None:
+    records = synthetic_records(n, data_dir)
+    t = time.perf_counter()
+    res = find_duplicates(records)
+    seconds = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    s = res.summary()["value"]
+    print(json.dumps({"records": n, "seconds": seconds, "peak_mb": peak,
+                      "pairs": int(s["pairs compared"]), "groups": int(s["groups"]),
+                      "review": int(s["pairs to review"]), "stages": res.params["timings"]}))
+
+
+def _scale(n: int, data_dir: str, python: str | None, timeout: int, *,
+           ours: bool = True) -> list[dict]:
+    rows = []
+    if ours:
+        proc = subprocess.run([sys.executable, __file__, "--scale-child", str(n), "--data",
+                               data_dir], capture_output=True, text=True)
+        if proc.returncode == 0:
+            rows.append({"tool": "evidence_synth",
+                         **json.loads(proc.stdout.strip().splitlines()[-1])})
+        else:
+            rows.append({"tool": "evidence_synth", "records": n,
+                         "error": proc.stderr.strip().splitlines()[-1][:200]})
+    if python:
+        with tempfile.TemporaryDirectory() as tmp:
+            rec = synthetic_records(n, data_dir)
+            csv = Path(tmp) / "synthetic.csv"
+            pd.DataFrame({
+                "ID": rec["record_id"], "ENTRYTYPE": "article",
+                "author": rec["authors"].map(lambda a: " and ".join(a)),
+                "title": rec["title"].fillna(""), "year": rec["year"].astype("string").fillna(""),
+                "journal": rec["journal"].fillna(""), "volume": rec["volume"].fillna(""),
+                "number": rec["issue"].fillna(""), "pages": rec["pages"].fillna(""),
+                "doi": rec["doi"].fillna(""), "abstract": rec["abstract"].fillna(""),
+            }).to_csv(csv, index=False)
+            out = Path(tmp) / "out.json"
+            cmd = ["/usr/bin/time", "-f", "%M", python,
+                   str(ROOT / "benchmarks" / "_run_bibdedupe.py"), data_dir, str(csv), str(out)]
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+                data = json.loads(out.read_text())
+                peak = float(proc.stderr.strip().splitlines()[-1]) / 1024
+                rows.append({"tool": "bib-dedupe", "records": n, "seconds": data["seconds"],
+                             "peak_mb": peak})
+            except subprocess.TimeoutExpired:
+                rows.append({"tool": "bib-dedupe", "records": n,
+                             "error": f"timeout after {timeout}s"})
+            except (OSError, ValueError) as exc:
+                rows.append({"tool": "bib-dedupe", "records": n, "error": str(exc)[:200]})
+    return rows
+
+
+def _report(rows: list[dict], scale_rows: list[dict]) -> None:
+    table = pd.DataFrame(rows)
+    fmt = {"precision": "{:.4f}", "recall": "{:.4f}", "f1": "{:.4f}", "seconds": "{:.1f}",
+           "queue_share": "{:.2%}", "f1_after_review": "{:.4f}",
+           "precision_after_review": "{:.4f}", "wall_incl_load": "{:.1f}"}
+    shown = table.copy()
+    for col, f in fmt.items():
+        if col in shown:
+            shown[col] = shown[col].map(lambda v, f=f: "" if pd.isna(v) else f.format(v))
+    shown = shown.sort_values(["set", "tool"], kind="mergesort")
+    print("\n## Labelled sets\n")
+    print(shown.to_markdown(index=False) if _has_tabulate() else shown.to_string(index=False))
+    if "f1" in table:
+        means = table.groupby("tool")[["precision", "recall", "f1"]].mean()
+        print("\nMean over sets:\n" + means.to_string(float_format=lambda v: f"{v:.4f}"))
+    if scale_rows:
+        print("\n## Scale\n")
+        print(pd.DataFrame(scale_rows).to_string(index=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(DEFAULT_DIR))
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--peer-python", default="/work/venv-bibdedupe/bin/python")
+    ap.add_argument("--no-peer", action="store_true", help="do not run bib-dedupe")
+    ap.add_argument("--peer-only", action="store_true", help="run only bib-dedupe")
+    ap.add_argument("--peer-timeout", type=int, default=1200)
+    ap.add_argument("--peer-scale", action="store_true",
+                    help="also time bib-dedupe on the synthetic scale set")
+    ap.add_argument("--peer-sets", default="", help="run bib-dedupe only on these sets")
+    ap.add_argument("--scale", default="100000", help="comma-separated sizes; 0 = none")
+    ap.add_argument("--write-model", action="store_true",
+                    help="fit the model on all sets and write it as the shipped model first")
+    ap.add_argument("--model-dir", default="",
+                    help="save leave-one-set-out models here, and reuse them when present")
+    ap.add_argument("--scale-child", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--out", default="", help="also write the tables as JSON here")
+    ap.add_argument("--combine", nargs="*", default=None,
+                    help="print one table from earlier --out JSON files and exit")
+    args = ap.parse_args(argv)
+    if args.scale_child:
+        _scale_child(args.scale_child, args.data)
+        return 0
+    if args.combine is not None:
+        parts = [json.loads(Path(f).read_text()) for f in args.combine]
+        _report([r for p in parts for r in p["sets"]], [r for p in parts for r in p["scale"]])
+        return 0
+    L = load_module(args.data)
+    names = [s for s in args.sets.split(",") if s]
+    peer = None if args.no_peer or not Path(args.peer_python).exists() else args.peer_python
+    records = {n: labelled_records(n, args.data) for n in names}
+    rows: list[dict] = []
+    scale_rows: list[dict] = []
+    sizes = [int(s) for s in args.scale.split(",") if int(s)]
+    if args.peer_only:
+        for name in names:
+            rows.append(_peer(L, name, records[name], peer, args.data, args.peer_timeout))
+            print(rows[-1], flush=True)
+        for size in sizes:
+            scale_rows += _scale(size, args.data, peer, args.peer_timeout, ours=False)
+    else:
+        cached_all = args.model_dir and all(
+            (Path(args.model_dir) / f"without_{n}.json").exists() for n in names)
+        train = {} if cached_all and not args.write_model else {
+            n: cap_rows(*training_pairs(records[n])) for n in SETS if n in records}
+        if args.write_model:
+            from evidence_synth.dedup._model import MODEL_PATH
+
+            t = time.perf_counter()
+            model = fit_model(*_stack(train, list(train)),
+                              info={"name": "shipped", "trained_on": list(train)})
+            model.save(MODEL_PATH)
+            from evidence_synth.dedup._model import load_model
+
+            load_model.cache_clear()
+            print(f"shipped model fitted on {list(train)} in {time.perf_counter() - t:.0f}s",
+                  flush=True)
+        for name in names:
+            others = [s for s in SETS if s != name and s in records]
+            t = time.perf_counter()
+            cached = Path(args.model_dir) / f"without_{name}.json" if args.model_dir else None
+            if cached is not None and cached.exists():
+                model = PairModel(json.loads(cached.read_text()))
+            else:
+                model = fit_model(*_stack(train, others),
+                                  info={"name": f"without {name}", "trained_on": others})
+                if cached is not None:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    model.save(cached)
+            print(f"[{name}] leave-one-set-out model fitted in {time.perf_counter() - t:.0f}s "
+                  f"on {others}", flush=True)
+            rows.append(_evaluate(L, name, records[name], model, "evidence_synth (LOSO)"))
+            rows.append(_evaluate(L, name, records[name], None,
+                                  "evidence_synth (shipped, in-sample)"))
+            if peer and (not args.peer_sets or name in args.peer_sets.split(",")):
+                rows.append(_peer(L, name, records[name], peer, args.data, args.peer_timeout))
+            print(pd.DataFrame(rows[-3:]).to_string(index=False), flush=True)
+        for size in sizes:
+            scale_rows += _scale(size, args.data, peer if args.peer_scale else None,
+                                 args.peer_timeout)
+    _report(rows, scale_rows)
+    if args.out:
+        Path(args.out).write_text(json.dumps({"sets": rows, "scale": scale_rows}, indent=1,
+                                             default=float))
+    return 0
+
+
+def _stack(train: dict, names: list[str]):
+    X = pd.concat([train[s][0] for s in names], ignore_index=True)
+    y = np.concatenate([train[s][1] for s in names])
+    w = np.concatenate([train[s][2] for s in names])
+    return X, y, w
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "2")
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""`evidence-synth dedup`: find duplicates in record files and write the review queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ..columns import records_from_dicts
+from ..errors import EvidenceSynthError
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise click.ClickException(f"{path}: cannot read as a records CSV ({exc})") from exc
+    if "title" not in frame.columns:
+        raise click.ClickException(f"{path}: expected a records CSV with a 'title' column; "
+                                   f"found columns {list(frame.columns)[:8]}")
+    rows = frame.to_dict("records")
+    for k, row in enumerate(rows):
+        authors = row.get("authors", "")
+        row["authors"] = [a.strip() for a in authors.split(";") if a.strip()] if authors else []
+        if not row.get("record_id"):
+            row["record_id"] = f"{path.stem}:{k + 1}"
+        if not row.get("source_id"):
+            row["source_id"] = path.name
+    return records_from_dicts(rows)
+
+
+def _is_contract_csv(path: Path) -> bool:
+    if path.suffix.lower() != ".csv":
+        return False
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return True
+    return "title" in header or "record_id" in header
+
+
+def _read(path: Path) -> pd.DataFrame:
+    try:
+        from ..io import read_records  # the import stage
+    except ImportError:
+        read_records = None
+    if read_records is None or _is_contract_csv(path):
+        return _read_csv(path)
+    return read_records(path)
+
+
+@click.command("dedup")
+@click.argument("files", nargs=-1,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--review", "review_path",
+              help="Deduplicate the records of this review store (instead of FILES): stored "
+                   "pair decisions win over the model and the groups are saved as a run.")
+@click.option("--queue-out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Write the pairs to review (most informative first) to this CSV.")
+@click.option("--groups-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write one row per record with its group_id and study_id.")
+@click.option("--decisions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV of manual decisions (record_id_1, record_id_2, decision), e.g. an "
+                   "answered queue; with --review they are stored as events of --reviewer.")
+@click.option("--reviewer", help="Who answered --decisions (required with --review).")
+@click.option("--versions", type=click.Choice(["link", "merge", "separate"]), default=None,
+              help="How preprint and journal versions are treated (default: the protocol's "
+                   "choice, else link).")
+def command(files: tuple[Path, ...], review_path: str | None, queue_out: Path,
+            groups_out: Path | None, decisions: Path | None, reviewer: str | None,
+            versions: str | None) -> None:
+    """Find duplicate records in FILES or in a review (--review), and write the review queue.
+
+    FILES are bibliographic exports, or CSVs with the records contract's columns
+    (record_id, title, authors separated by ";", year, journal, ...). Prints the counts,
+    writes the review queue to --queue-out (fill its decision column with match or
+    distinct and pass it back with --decisions) and, optionally, the groups.
+    """
+    from ..dedup import find_duplicates
+
+    if bool(files) == bool(review_path):
+        raise click.UsageError("give either FILES or --review REVIEW")
+    manual = _read_decisions(decisions) if decisions else None
+    try:
+        if review_path:
+            result, records = _dedup_review(review_path, manual, reviewer, versions)
+        else:
+            records = _read_files(files)
+            result = find_duplicates(records, versions=versions or "link",
+                                     manual_decisions=manual)
+    except EvidenceSynthError as exc:
+        raise click.ClickException(str(exc)) from exc
+    queue = result.review_queue()
+    titles = records.set_index("record_id")["title"]
+    out = queue[["record_id_1", "record_id_2", "score", "reason"]].copy()
+    out.insert(2, "title_1", titles.reindex(out["record_id_1"]).to_numpy())
+    out.insert(3, "title_2", titles.reindex(out["record_id_2"]).to_numpy())
+    out["decision"] = ""
+    out.to_csv(queue_out, index=False)
+    if groups_out:
+        result.groups.to_csv(groups_out, index=False)
+    for name, value in result.summary()["value"].items():
+        click.echo(f"{name}: {value}")
+    click.echo(f"review queue written to {queue_out}")
+
+
+def _read_files(files: tuple[Path, ...]) -> pd.DataFrame:
+    frames = [_read(p) for p in files]
+    records = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    dup = records["record_id"][records["record_id"].duplicated()]
+    if len(dup):
+        raise click.ClickException(f"record_id {dup.iloc[0]!r} occurs more than once across "
+                                   f"{', '.join(str(f) for f in files)}")
+    return records
+
+
+def _read_decisions(path: Path) -> pd.DataFrame:
+    manual = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"record_id_1", "record_id_2", "decision"} - set(manual.columns)
+    if missing:
+        raise click.ClickException(f"{path}: missing column(s) {sorted(missing)}")
+    manual = manual[manual["decision"].str.strip() != ""]
+    bad = manual[~manual["decision"].isin(["match", "distinct"])]
+    if len(bad):
+        line = int(bad.index[0]) + 2
+        raise click.ClickException(f"{path}, line {line}: decision must be match or distinct, "
+                                   f"got {bad['decision'].iloc[0]!r}")
+    return manual
+
+
+def _dedup_review(path: str, manual: pd.DataFrame | None, reviewer: str | None,
+                  versions: str | None):
+    from ..dedup import find_duplicates
+    from ..store import open_review
+
+    with open_review(path, create=False) as review:
+        if manual is not None:
+            if not reviewer:
+                raise click.UsageError("--reviewer is required with --review and --decisions")
+            for row in manual.itertuples():
+                review.add_pair_decision(row.record_id_1, row.record_id_2, row.decision,
+                                         reviewer=reviewer)
+        protocol = review.protocol
+        if versions is None and protocol is not None:
+            versions = protocol.to_dict().get("dedup", {}).get("versions")
+        versions = versions or "link"
+        records = review.records()
+        result = find_duplicates(records, versions=versions,
+                                 manual_decisions=review.pair_decisions())
+        run_id = review.save_duplicate_groups(result.groups, params={"versions": versions})
+    click.echo(f"dedup run {run_id} saved in {path}")
+    return result, records

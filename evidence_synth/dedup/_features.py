@@ -1,0 +1,115 @@
+"""Comparison features of candidate pairs (rapidfuzz, vectorised over pairs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
+from rapidfuzz.process import cpdist
+
+from ._normalise import journal_compatible
+
+#: Feature columns, in the order the classifier expects them.
+FEATURES: tuple[str, ...] = (
+    "title_ratio", "title_token_sort", "title_token_set", "title_partial", "title_len_ratio",
+    "numbers_equal", "author_overlap", "author_ratio", "first_author_equal", "n_authors_diff",
+    "year_diff", "journal_ratio", "journal_abbrev", "volume_equal", "issue_equal",
+    "page_first_equal", "page_last_equal", "doi_equal", "abstract_ratio", "type_conflict",
+    "preprint_pair", "conference_pair", "missing_fields",
+)
+
+
+def _equal_or_nan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = (a == b).astype(float)
+    out[(a == "") | (b == "")] = np.nan
+    return out
+
+
+def _ratio(a: list[str], b: list[str], scorer, workers: int) -> np.ndarray:
+    return cpdist(a, b, scorer=scorer, workers=workers, dtype=np.float32).astype(float) / 100.0
+
+
+def compare(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1) -> pd.DataFrame:
+    """Feature frame (columns ``FEATURES``) for ``pairs`` of row positions into ``norm``.
+
+    Missing information is NaN (the classifier handles it natively).
+    """
+    i, j = pairs[:, 0], pairs[:, 1]
+    out: dict[str, np.ndarray] = {}
+    if not len(pairs):
+        return pd.DataFrame({f: np.zeros(0) for f in FEATURES})
+    title = norm["title"].to_numpy(dtype=object)
+    ta, tb = title[i].tolist(), title[j].tolist()
+    out["title_ratio"] = _ratio(ta, tb, fuzz.ratio, workers)
+    out["title_token_sort"] = _ratio(ta, tb, fuzz.token_sort_ratio, workers)
+    out["title_token_set"] = _ratio(ta, tb, fuzz.token_set_ratio, workers)
+    out["title_partial"] = _ratio(ta, tb, fuzz.partial_ratio, workers)
+    la = np.fromiter((len(t) for t in ta), float, len(ta))
+    lb = np.fromiter((len(t) for t in tb), float, len(tb))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["title_len_ratio"] = np.minimum(la, lb) / np.maximum(la, lb)
+    empty_title = (la == 0) | (lb == 0)
+    for key in ("title_ratio", "title_token_sort", "title_token_set", "title_partial",
+                "title_len_ratio"):
+        out[key][empty_title] = np.nan
+    numbers = norm["numbers"].to_numpy(dtype=object)
+    out["numbers_equal"] = (numbers[i] == numbers[j]).astype(float)
+
+    authors = norm["authors"].to_numpy(dtype=object)
+    tokens = norm["author_tokens"].to_numpy(dtype=object)
+    overlap = np.full(len(pairs), np.nan)
+    n_diff = np.full(len(pairs), np.nan)
+    for k, (x, y) in enumerate(zip(tokens[i], tokens[j], strict=True)):
+        if x and y:
+            overlap[k] = len(x & y) / min(len(x), len(y))
+    for k, (x, y) in enumerate(zip(authors[i], authors[j], strict=True)):
+        if x and y:
+            n_diff[k] = abs(len(x) - len(y))
+    out["author_overlap"] = overlap
+    atext = norm["author_text"].to_numpy(dtype=object)
+    out["author_ratio"] = _ratio(atext[i].tolist(), atext[j].tolist(), fuzz.token_set_ratio,
+                                 workers)
+    out["author_ratio"][np.isnan(overlap)] = np.nan
+    first = norm["first_author"].to_numpy(dtype=object)
+    out["first_author_equal"] = _equal_or_nan(first[i], first[j])
+    out["n_authors_diff"] = n_diff
+
+    year = norm["year"].to_numpy(dtype=float)
+    out["year_diff"] = np.abs(year[i] - year[j])
+
+    journal = norm["journal"].to_numpy(dtype=object)
+    jtext = np.array([" ".join(w) for w in journal], dtype=object)
+    out["journal_ratio"] = _ratio(jtext[i].tolist(), jtext[j].tolist(), fuzz.token_sort_ratio,
+                                  workers)
+    out["journal_ratio"][(jtext[i] == "") | (jtext[j] == "")] = np.nan
+    out["journal_abbrev"] = np.array(
+        [journal_compatible(a, b) for a, b in zip(journal[i], journal[j], strict=True)])
+
+    for name, col in (("volume_equal", "volume"), ("issue_equal", "issue"),
+                      ("page_first_equal", "page_first"), ("page_last_equal", "page_last"),
+                      ("doi_equal", "doi")):
+        values = norm[col].to_numpy(dtype=object)
+        out[name] = _equal_or_nan(values[i], values[j])
+
+    abstract = norm["abstract"].to_numpy(dtype=object)
+    aa, ab = abstract[i].tolist(), abstract[j].tolist()
+    out["abstract_ratio"] = cpdist(aa, ab, scorer=Indel.normalized_similarity, workers=workers,
+                                   dtype=np.float32).astype(float)
+    out["abstract_ratio"][(abstract[i] == "") | (abstract[j] == "")] = np.nan
+
+    conflict = np.zeros(len(pairs), dtype=bool)
+    for flag in ("erratum", "comment", "retraction"):
+        values = norm[flag].to_numpy(dtype=bool)
+        conflict |= values[i] != values[j]
+    out["type_conflict"] = conflict.astype(float)
+    pre = norm["preprint"].to_numpy(dtype=bool)
+    out["preprint_pair"] = (pre[i] != pre[j]).astype(float)
+    conf = norm["conference"].to_numpy(dtype=bool)
+    out["conference_pair"] = (conf[i] != conf[j]).astype(float)
+    missing = np.zeros(len(pairs))
+    for name in ("doi_equal", "volume_equal", "page_first_equal", "abstract_ratio",
+                 "year_diff", "journal_ratio"):
+        missing += np.isnan(out[name])
+    out["missing_fields"] = missing
+    return pd.DataFrame({f: out[f] for f in FEATURES})

@@ -1,0 +1,254 @@
+"""find_duplicates: normalise, block, compare, classify, apply rules, group."""
+
+from __future__ import annotations
+
+import os
+import time
+from itertools import combinations
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ContractError
+from ._blocking import candidate_pairs
+from ._cluster import components, constrained_groups
+from ._features import compare
+from ._model import PairModel, load_model
+from ._normalise import normalise_records
+from ._result import DedupResult, completeness
+from ._rules import DISTINCT, MATCH, REVIEW, decide, is_version_pair, rule_reasons
+
+_MAX_COMPLETION = 60
+
+
+def find_duplicates(
+    records: pd.DataFrame,
+    *,
+    versions: Literal["link", "merge", "separate"] = "link",
+    manual_decisions: pd.DataFrame | None = None,
+    high: float = 0.7,
+    low: float = 0.1,
+    model: PairModel | str | None = None,
+    n_jobs: int | None = None,
+) -> DedupResult:
+    """Find duplicate records and group them without chaining unrelated records.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        Records-contract frame (``evidence_synth.columns``); needs ``record_id`` (unique) and
+        uses ``title``, ``authors``, ``year``, ``journal``, ``volume``, ``issue``, ``pages``,
+        ``doi``, ``abstract`` and ``pub_type`` when present. Not modified.
+    versions : {"link", "merge", "separate"}
+        Preprint or working paper vs another version of the same work: ``"link"`` keeps
+        them as separate records sharing a ``study_id``; ``"merge"`` puts them in one group;
+        ``"separate"`` neither merges nor links them.
+    manual_decisions : pandas.DataFrame, optional
+        Columns ``record_id_1``, ``record_id_2``, ``decision`` (``match`` or ``distinct``);
+        they win over the model (e.g. decisions stored in the review store). A later row
+        for the same pair wins over an earlier one.
+    high, low : float
+        Score at or above ``high`` is a match (unless a no-merge rule applies, which sends
+        the pair to review); at or below ``low`` distinct; in between, review.
+    model : PairModel or str, optional
+        Pair classifier or path to its JSON; default the model shipped with the package.
+    n_jobs : int, optional
+        Threads for string comparisons (default: up to 2).
+
+    Returns
+    -------
+    DedupResult
+        ``.groups``, ``.pairs``, ``.review_queue()``, ``.summary()``.
+    """
+    if versions not in ("link", "merge", "separate"):
+        raise ValueError(f"versions must be 'link', 'merge' or 'separate', found {versions!r}")
+    if not 0 <= low < high <= 1:
+        raise ValueError(f"expected 0 <= low < high <= 1, found low={low}, high={high}")
+    if "record_id" not in records.columns:
+        raise ContractError("records need a 'record_id' column; found columns "
+                            f"{list(records.columns)}")
+    ids = records["record_id"].astype("string")
+    if ids.isna().any() or ids.duplicated().any():
+        bad = ids[ids.isna() | ids.duplicated(keep=False)].unique()[:5]
+        raise ContractError(f"record_id must be unique and present; problems with {list(bad)}")
+    clf = model if isinstance(model, PairModel) else load_model(model)
+    workers = n_jobs or min(2, os.cpu_count() or 1)
+    n = len(records)
+    clock = [time.perf_counter()]
+    timings = {}
+
+    def lap(name: str) -> None:
+        clock.append(time.perf_counter())
+        timings[name] = round(clock[-1] - clock[-2], 3)
+
+    norm = normalise_records(records.reset_index(drop=True))
+    lap("normalise")
+    pairs = candidate_pairs(norm)
+    lap("blocking")
+    manual = _manual_pairs(manual_decisions, ids)
+    if manual:
+        extra = np.array(sorted(manual), dtype=np.int64).reshape(-1, 2)
+        pairs = _union_pairs(pairs, extra, n)
+
+    scored = _score(norm, pairs, clf, versions=versions, high=high, low=low, workers=workers)
+    _apply_manual(scored, pairs, manual)
+    lap("compare and score")
+
+    edges_mask = scored["decision"].to_numpy() == MATCH
+    comp = components(n, pairs[edges_mask])
+    extra = _completion_pairs(comp, pairs, n)
+    if len(extra):
+        more = _score(norm, extra, clf, versions=versions, high=high, low=low, workers=workers)
+        _apply_manual(more, extra, manual)
+        pairs = np.concatenate([pairs, extra])
+        scored = pd.concat([scored, more], ignore_index=True)
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+        pairs, scored = pairs[order], scored.iloc[order].reset_index(drop=True)
+
+    lap("completion")
+    labels = _group(n, pairs, scored)
+    groups = _groups_frame(records, ids, labels, pairs, scored)
+    same = labels[pairs[:, 0]] == labels[pairs[:, 1]]
+    out = pd.DataFrame({"record_id_1": ids.to_numpy()[pairs[:, 0]],
+                        "record_id_2": ids.to_numpy()[pairs[:, 1]]})
+    out = pd.concat([out.astype("string"), scored], axis=1)
+    out["same_group"] = same
+    lap("grouping")
+    params = {"versions": versions, "high": high, "low": low,
+              "model": clf.spec.get("info", {}).get("name", "custom"), "timings": timings}
+    return DedupResult(groups=groups, pairs=out, params=params)
+
+
+def _manual_pairs(manual: pd.DataFrame | None, ids: pd.Series) -> dict[tuple[int, int], str]:
+    if manual is None or len(manual) == 0:
+        return {}
+    missing = [c for c in ("record_id_1", "record_id_2", "decision") if c not in manual.columns]
+    if missing:
+        raise ContractError(f"manual_decisions needs columns record_id_1, record_id_2, decision; "
+                            f"missing {missing}")
+    pos = {rid: k for k, rid in enumerate(ids.tolist())}
+    out: dict[tuple[int, int], str] = {}
+    bad = []
+    for row in manual[["record_id_1", "record_id_2", "decision"]].itertuples(index=False):
+        a, b, decision = pos.get(str(row[0])), pos.get(str(row[1])), str(row[2])
+        if decision not in (MATCH, DISTINCT):
+            bad.append(f"decision {decision!r} for ({row[0]}, {row[1]})")
+            continue
+        if a is None or b is None or a == b:
+            continue  # decisions about records not in this run are ignored
+        out[(min(a, b), max(a, b))] = decision
+    if bad:
+        raise ContractError("manual_decisions: expected 'match' or 'distinct', found "
+                            + "; ".join(bad[:5]))
+    return out
+
+
+def _union_pairs(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    both = np.concatenate([a, b]).astype(np.int64)
+    codes = np.unique(both[:, 0] * n + both[:, 1])
+    return np.column_stack([codes // n, codes % n])
+
+
+def _score(norm: pd.DataFrame, pairs: np.ndarray, clf: PairModel, *, versions: str,
+           high: float, low: float, workers: int) -> pd.DataFrame:
+    features = compare(norm, pairs, workers=workers)
+    score = clf.predict_proba(features) if len(pairs) else np.zeros(0)
+    rules = rule_reasons(norm, pairs, features)
+    version = is_version_pair(norm, pairs, features)
+    decision, reason, same_study = decide(score, rules, version, mode=versions, high=high,
+                                          low=low)
+    out = features.copy()
+    out["score"] = score
+    out["decision"] = decision
+    out["reason"] = reason
+    out["rules"] = rules
+    out["same_study"] = same_study
+    out["manual"] = False
+    return out
+
+
+def _apply_manual(scored: pd.DataFrame, pairs: np.ndarray,
+                  manual: dict[tuple[int, int], str]) -> None:
+    if not manual or not len(pairs):
+        return
+    keys = list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
+    hit = np.array([k in manual for k in keys])
+    if not hit.any():
+        return
+    values = np.array([manual.get(k, "") for k in keys], dtype=object)
+    scored.loc[hit, "decision"] = values[hit]
+    scored.loc[hit, "reason"] = "manual decision"
+    scored.loc[hit, "manual"] = True
+
+
+def _completion_pairs(comp: np.ndarray, pairs: np.ndarray, n: int) -> np.ndarray:
+    """Uncompared pairs inside each tentative component, so no group rests on a chain."""
+    sizes = np.bincount(comp, minlength=n)
+    big = np.flatnonzero(sizes >= 3)
+    if not len(big):
+        return np.empty((0, 2), dtype=np.int64)
+    known = set((pairs[:, 0] * n + pairs[:, 1]).tolist())
+    order = np.argsort(comp, kind="stable")
+    starts = np.searchsorted(comp[order], big)
+    extra = []
+    for root, start in zip(big.tolist(), starts.tolist(), strict=True):
+        if sizes[root] > _MAX_COMPLETION:
+            continue
+        members = np.sort(order[start:start + sizes[root]])
+        for a, b in combinations(members.tolist(), 2):
+            if a * n + b not in known:
+                extra.append((a, b))
+    return np.array(sorted(extra), dtype=np.int64).reshape(-1, 2)
+
+
+def _group(n: int, pairs: np.ndarray, scored: pd.DataFrame) -> np.ndarray:
+    decision = scored["decision"].to_numpy()
+    manual = scored["manual"].to_numpy(dtype=bool)
+    score = scored["score"].to_numpy()
+    rules = scored["rules"].to_numpy()
+    keys = list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
+    allowed = {}
+    forced, forbidden = set(), set()
+    for k, key in enumerate(keys):
+        d = decision[k]
+        if manual[k]:
+            (forced if d == MATCH else forbidden).add(key)
+        allowed[key] = d == MATCH or (d == REVIEW and rules[k] == "" and score[k] >= 0.5)
+    edge_idx = np.flatnonzero(decision == MATCH)
+    order = sorted(edge_idx.tolist(), key=lambda k: (not manual[k], -score[k], keys[k]))
+    edges = [keys[k] for k in order]
+    return constrained_groups(n, edges, allowed, forced, forbidden)
+
+
+def _groups_frame(records: pd.DataFrame, ids: pd.Series, labels: np.ndarray,
+                  pairs: np.ndarray, scored: pd.DataFrame) -> pd.DataFrame:
+    n = len(labels)
+    _, first_pos = np.unique(labels, return_index=True)
+    order = np.argsort(first_pos, kind="stable")
+    rank = np.empty(len(first_pos), dtype=np.int64)
+    rank[order] = np.arange(len(first_pos))
+    codes = rank[np.searchsorted(np.unique(labels), labels)]
+    width = max(6, len(str(len(first_pos))))
+    group_id = np.array([f"G{c:0{width}d}" for c in codes], dtype=object)
+
+    quality = completeness(records.reset_index(drop=True))
+    frame = pd.DataFrame({"code": codes, "q": -quality, "pos": np.arange(n)})
+    primary_pos = frame.sort_values(["code", "q", "pos"]).drop_duplicates("code")["pos"]
+    is_primary = np.zeros(n, dtype=bool)
+    is_primary[primary_pos.to_numpy()] = True
+
+    link = scored["same_study"].to_numpy(dtype=bool)
+    link_edges = np.column_stack([codes[pairs[link, 0]], codes[pairs[link, 1]]]) \
+        if link.any() else np.empty((0, 2), dtype=np.int64)
+    study_root = components(len(first_pos), link_edges)
+    _, study_codes = np.unique(study_root, return_inverse=True)
+    study_id = np.array([f"S{c:0{width}d}" for c in study_codes[codes]], dtype=object)
+    sizes = np.bincount(codes)
+    return pd.DataFrame({
+        "record_id": ids.to_numpy(),
+        "group_id": pd.array(group_id, dtype="string"),
+        "is_primary": is_primary,
+        "study_id": pd.array(study_id, dtype="string"),
+        "group_size": sizes[codes].astype("int64"),
+    })

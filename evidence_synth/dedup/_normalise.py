@@ -1,0 +1,343 @@
+"""Normalisation of bibliographic fields for comparison (one pass over the records)."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+import numpy as np
+import pandas as pd
+
+_MOJIBAKE = re.compile(r"[\xc2-\xf4][\x80-\xbf]{1,3}")
+_TAGS = re.compile(r"<[^>]{1,40}>")
+_LATEX_ACCENT = re.compile(r"\\[\"'`^~=.uvHcdbk]\s*\{?([A-Za-z])\}?")
+_LATEX_CMD = re.compile(r"\\[A-Za-z]+\*?")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_SPACES = re.compile(r"\s+")
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an|le|la|les|der|die|das|el|los|las)\s+")
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
+          "x": 10}
+_ROMAN_CONTEXT = {"part", "phase", "type", "stage", "grade", "class", "study", "trial", "section",
+                  "volume", "vol", "chapter", "series", "level"}
+_SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l",
+                          "Ł": "L", "đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "ı": "i",
+                          "‐": "-", "‑": "-", "–": "-", "—": "-", "’": "'", "‘": "'"})
+_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
+           "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+_PAGE_DATE = re.compile(r"^\s*(\d{1,2})-([A-Za-z]{3})\s*$|^\s*([A-Za-z]{3})-(\d{1,2})\s*$")
+_PAGES = re.compile(r"^\s*([A-Za-z]?\d+)\s*(?:[-‐–—]+|\s+to\s+)\s*([A-Za-z]?\d+)")
+_FIRST_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*")
+_INT = re.compile(r"\d+")
+_PART_PREFIX = re.compile(r"^\s*(?:part|pt)\.?\s*[A-Za-z]?\.?\s*", re.IGNORECASE)
+_DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*)", re.IGNORECASE)
+_DOI_CORE = re.compile(r"10\.\d{4,9}/\S+")
+_RUN_TOGETHER = re.compile(r"(?<=\.)(?=[A-Z][^\s.])")
+_CAMEL = re.compile(r"(?<=[a-z])(?<!Mc)(?<!Mac)(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_CAPS_INITIALS = re.compile(r"^[A-Z]{1,3}\.?$")
+_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "del", "della", "du", "le", "la",
+              "ten", "ter", "dos", "das", "el", "al", "bin", "st"}
+_INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,3}$")
+_JOURNAL_STOP = {"of", "and", "the", "for", "in", "on", "de", "la", "der", "und", "et", "des",
+                 "du", "a"}
+
+_ERRATUM = re.compile(r"\b(?:errat(?:um|a)|corrigend(?:um|a)|correction(?:s)? (?:to|for|of)|"
+                      r"publisher'?s? note|notice of correction|author correction)\b")
+_COMMENT = re.compile(r"\b(?:comment(?:ary)? on|reply to|response to|in reply|in response|"
+                      r"letter to the editor|re:|author(?:s)?'? reply|editorial comment)")
+_RETRACTION = re.compile(r"\b(?:retract(?:ion|ed)|expression of concern|withdrawn)\b")
+_PREPRINT_JOURNAL = re.compile(r"\b(?:arxiv|biorxiv|medrxiv|ssrn|research square|preprint|"
+                               r"working paper|discussion paper|nber|osf preprints|"
+                               r"psyarxiv|socarxiv|econstor)\b")
+_PREPRINT_DOI = ("10.1101/", "10.2139/", "10.48550/", "10.21203/", "10.3386/", "10.31234/",
+                 "10.31235/", "10.31219/", "10.20944/")
+_CONFERENCE = re.compile(r"\b(?:congress|conference|meeting|symposium|proceedings|abstracts?|"
+                         r"annual scientific|suppl(?:ement)?)\b")
+
+
+def fix_mojibake(text: str) -> str:
+    """Repair UTF-8 text that was decoded as Latin-1 (``"KÃ¶nig"`` -> ``"König"``)."""
+
+    def repair(match: re.Match[str]) -> str:
+        chunk = match.group(0)
+        try:
+            return chunk.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return chunk
+
+    return _MOJIBAKE.sub(repair, text)
+
+
+def fold(text: Any) -> str:
+    """Return ``text`` repaired, accent-free and lower-cased, with HTML and LaTeX removed."""
+    if text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    s = str(text)
+    if "&" in s:
+        s = html.unescape(s)
+    if "<" in s:
+        s = _TAGS.sub(" ", s)
+    if "\\" in s:
+        s = _LATEX_CMD.sub(" ", _LATEX_ACCENT.sub(r"\1", s))
+    if not s.isascii():
+        s = fix_mojibake(s).translate(_SPECIAL)
+        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    return s.lower()
+
+
+def norm_text(text: Any) -> str:
+    """Folded text with punctuation replaced by single spaces."""
+    return _SPACES.sub(" ", _NON_ALNUM.sub(" ", fold(text))).strip()
+
+
+def norm_title(text: Any) -> str:
+    """Normalised title without a leading article."""
+    return _LEADING_ARTICLE.sub("", norm_text(text))
+
+
+def number_signature(title: str) -> str:
+    """Numbers in a normalised title (digits, and roman numerals after part/phase/...)."""
+    tokens = title.split()
+    nums = [str(int(d)) for d in _INT.findall(title)]
+    for k, tok in enumerate(tokens):
+        if tok in _ROMAN and k > 0 and tokens[k - 1] in _ROMAN_CONTEXT:
+            nums.append(str(_ROMAN[tok]))
+    return " ".join(sorted(nums))
+
+
+def strip_numbers(title: str) -> str:
+    """A normalised title without the numbers of its :func:`number_signature`."""
+    tokens = _INT.sub(" ", title).split()
+    keep = [tok for k, tok in enumerate(tokens)
+            if not (tok in _ROMAN and k > 0 and tokens[k - 1] in _ROMAN_CONTEXT)]
+    return " ".join(keep)
+
+
+def norm_doi(value: Any) -> str:
+    """DOI in lower case without resolver prefixes or trailing punctuation ("" if none)."""
+    s = fold(value).strip()
+    if not s:
+        return ""
+    if "%" in s:
+        s = unquote(s)
+    s = s.replace(" ", "")
+    s = _DOI_PREFIX.sub("", s)
+    m = _DOI_CORE.search(s)
+    if not m:
+        return ""
+    return m.group(0).rstrip(".,;)")
+
+
+@lru_cache(maxsize=100_000)
+def parse_pages(value: Any) -> tuple[str, str]:
+    """First and last page as strings; repairs spreadsheet dates (``"06-Oct"`` = 6-10)."""
+    s = "" if value is None or value is pd.NA else str(value).strip()
+    if not s:
+        return "", ""
+    m = _PAGE_DATE.match(s)
+    if m:
+        if m.group(1):
+            a, b = int(m.group(1)), _MONTHS.get(m.group(2).lower())
+        else:
+            a, b = _MONTHS.get(m.group(3).lower()), int(m.group(4))
+        if a is not None and b is not None:
+            return str(a), str(b)
+    m = _PAGES.match(s)
+    if m:
+        first, last = m.group(1).lower(), m.group(2).lower()
+        prefix = first[0] if first[0].isalpha() else ""
+        head, tail = first[len(prefix):], last[1:] if last[0].isalpha() else last
+        if len(tail) < len(head):
+            tail = head[: len(head) - len(tail)] + tail
+        return prefix + (head.lstrip("0") or "0"), prefix + (tail.lstrip("0") or "0")
+    m = _FIRST_TOKEN.search(s)
+    if m:
+        tok = m.group(0).lower()
+        return (tok.lstrip("0") or "0"), ""
+    return "", ""
+
+
+def norm_number(value: Any) -> str:
+    """First integer of a volume or issue field, ignoring a "Part B" prefix."""
+    s = "" if value is None or value is pd.NA else str(value)
+    s = _PART_PREFIX.sub("", s)
+    m = _INT.search(s)
+    return str(int(m.group(0))) if m else ""
+
+
+def split_authors(authors: Any) -> list[str]:
+    """Author names from a contract list, also splitting run-together strings and "and"."""
+    if authors is None or authors is pd.NA:
+        return []
+    if isinstance(authors, str):
+        authors = [authors]
+    names: list[str] = []
+    for item in authors:
+        if not isinstance(item, str):
+            continue
+        item = fix_mojibake(item) if not item.isascii() else item
+        parts = re.split(r"\s+and\s+|;\s*", item) if (" and " in item or ";" in item) else [item]
+        for part in parts:
+            if "," in part:
+                if part.strip():
+                    names.append(part)
+                continue
+            for piece in _RUN_TOGETHER.split(part):
+                names.extend(p for p in _CAMEL.split(piece) if p.strip())
+    return names
+
+
+@lru_cache(maxsize=200_000)
+def surname(name: str) -> str:
+    """Folded surname key of one author name ("Surname, Given" or "Surname Given/Initials")."""
+    if "," in name:
+        head = name.split(",", 1)[0]
+        words = norm_text(head).split()
+        return words[-1] if words else ""
+    raw_words = name.replace(".", ". ").split()
+    words = [w for w in raw_words if not _INITIALS.match(w) and w.lower() not in _PARTICLES]
+    words = words or raw_words
+    return norm_text(words[0]).replace(" ", "") if words else ""
+
+
+@lru_cache(maxsize=200_000)
+def name_tokens(name: str) -> frozenset[str]:
+    """Folded words of one author name, initials left out (surnames and given names)."""
+    words = [w for w in name.replace(".", ". ").split() if not _CAPS_INITIALS.match(w)]
+    return frozenset(w for w in norm_text(" ".join(words)).split()
+                     if len(w) > 1 and w not in _PARTICLES)
+
+
+def journal_words(value: Any) -> tuple[str, ...]:
+    """Normalised journal title words without stop words."""
+    if isinstance(value, str):
+        return _journal_words_cached(value)
+    return tuple(w for w in norm_text(value).split() if w not in _JOURNAL_STOP)
+
+
+@lru_cache(maxsize=50_000)
+def _journal_words_cached(value: str) -> tuple[str, ...]:
+    return tuple(w for w in norm_text(value).split() if w not in _JOURNAL_STOP)
+
+
+@lru_cache(maxsize=200_000)
+def journal_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """1.0 when one journal title abbreviates the other (word-prefix matching), else 0.0."""
+    if not a or not b:
+        return float("nan")
+    if a == b:
+        return 1.0
+    short, long_ = (a, b) if sum(map(len, a)) <= sum(map(len, b)) else (b, a)
+    j = 0
+    skipped = 0
+    for word in short:
+        while j < len(long_) and not long_[j].startswith(word[: max(1, min(len(word), 12))]):
+            j += 1
+            skipped += 1
+        if j == len(long_):
+            return 0.0
+        j += 1
+    skipped += len(long_) - j
+    return 1.0 if skipped <= 1 else 0.0
+
+
+def _flags(title: str, journal: str, pub_type: str, doi: str, volume: str) -> dict[str, bool]:
+    head = title[:80]
+    pt = pub_type
+    return {
+        "erratum": bool(_ERRATUM.search(head)) or "errat" in pt or "correction" in pt,
+        "comment": bool(_COMMENT.search(head)) or "comment" in pt or "letter" in pt,
+        "retraction": bool(_RETRACTION.search(head)) or "retract" in pt,
+        "preprint": bool(_PREPRINT_JOURNAL.search(journal)) or doi.startswith(_PREPRINT_DOI)
+        or "preprint" in pt or "working" in pt,
+        "conference": bool(_CONFERENCE.search(journal)) or "suppl" in volume or "conference" in pt,
+    }
+
+
+def _page_digits(page: str) -> str:
+    digits = "".join(c for c in page if c.isdigit()).lstrip("0")
+    return digits or ("0" if page else "")
+
+
+def _year(value: Any) -> float:
+    if value is None or value is pd.NA or value == "":
+        return np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        m = _INT.search(str(value))
+        return float(m.group(0)) if m else np.nan
+
+
+def _col(records: pd.DataFrame, name: str) -> list[Any]:
+    if name not in records.columns:
+        return [None] * len(records)
+    return records[name].tolist()
+
+
+def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
+    """One row per record with the normalised fields used by blocking and comparison.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``title``, ``title_key``, ``numbers``, ``title_nonum`` (title without
+        digits), ``authors`` (tuple of surname keys),
+        ``author_text``, ``first_author``, ``year`` (float, NaN when missing), ``journal``
+        (tuple of words), ``volume``, ``issue``, ``page_first``, ``page_last``, ``doi``,
+        ``abstract`` and boolean flags ``erratum``, ``comment``, ``retraction``,
+        ``preprint``, ``conference``.
+    """
+    rows = []
+    titles = _col(records, "title")
+    abstracts = _col(records, "abstract")
+    journals = _col(records, "journal")
+    authors = _col(records, "authors")
+    years = _col(records, "year")
+    volumes = _col(records, "volume")
+    issues = _col(records, "issue")
+    pages = _col(records, "pages")
+    dois = _col(records, "doi")
+    pub_types = _col(records, "pub_type")
+    for k in range(len(records)):
+        title = norm_title(titles[k])
+        names = split_authors(authors[k])
+        keys = tuple(s for s in (surname(n) for n in names[:15]) if s)
+        tokens = frozenset().union(*(name_tokens(n) for n in names[:15])) if names else frozenset()
+        journal_text = " ".join(journal_words(journals[k]))
+        doi = norm_doi(dois[k])
+        volume_raw = fold(volumes[k])
+        first, last = parse_pages(pages[k]) if isinstance(pages[k], str) else ("", "")
+        year_f = _year(years[k])
+        raw_abstract = abstracts[k]
+        abstract = norm_text(raw_abstract[:500] if isinstance(raw_abstract, str) else raw_abstract)
+        row = {
+            "title": title,
+            "title_key": title.replace(" ", ""),
+            "numbers": number_signature(title),
+            "title_nonum": strip_numbers(title),
+            "authors": keys,
+            "author_tokens": tokens,
+            "author_text": " ".join(keys),
+            "first_author": keys[0] if keys else "",
+            "year": year_f,
+            "journal": journal_words(journals[k]),
+            "volume": norm_number(volumes[k]),
+            "issue": norm_number(issues[k]),
+            "page_first": _page_digits(first),
+            "page_last": _page_digits(last),
+            "doi": doi,
+            "abstract": abstract[:400],
+        }
+        row.update(_flags(title, journal_text, fold(pub_types[k]), doi, volume_raw))
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=[
+        "title", "title_key", "numbers", "title_nonum", "authors", "author_tokens",
+        "author_text", "first_author",
+        "year",
+        "journal", "volume", "issue", "page_first", "page_last", "doi", "abstract",
+        "erratum", "comment", "retraction", "preprint", "conference"])
+    return out
