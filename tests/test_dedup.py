@@ -369,3 +369,28 @@ def test_phase_ii_and_phase_iii_are_not_merged_but_alpha1_variants_are():
     assert "different numbers in title" in _pair(res, "p2", "p3")["rules"]
     assert "different numbers in title" not in _pair(res, "a1", "a2")["rules"]
     assert _group_of(res, "a1") == _group_of(res, "a2")
+
+
+def test_reviewer_buttons_write_pair_decisions_to_the_store(tmp_path):
+    from evidence_synth import open_review
+    from evidence_synth.dedup import DedupReviewer
+
+    rec = _records(_rec("a", doi="10.1000/one"), _rec("c", doi="10.1000/two"),
+                   _rec("d", doi="10.1000/three", title="Remote ischaemic preconditioning"))
+    with open_review(tmp_path / "review.db") as review:
+        stored = review.add_records(rec.drop(columns=["source_id"]),
+                                    source={"source_id": "s", "database": "test"})
+        res = find_duplicates(stored)
+        reviewer = DedupReviewer(stored, res, review=review, reviewer="ann")
+        box = reviewer.widget()
+        first = reviewer.current()
+        match_button = box.children[2].children[0]
+        match_button.click()
+        events = review.pair_decisions()
+        assert events[["decision", "reviewer"]].values.tolist() == [["match", "ann"]]
+        assert set(events.iloc[0][["record_id_1", "record_id_2"]]) == {
+            first["record_id_1"], first["record_id_2"]}
+        rerun = find_duplicates(stored, manual_decisions=review.pair_decisions())
+        assert _group_of(rerun, first["record_id_1"]) == _group_of(rerun, first["record_id_2"])
+    with pytest.raises(ValueError, match="needs reviewer"):
+        DedupReviewer(stored, res, review=object())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from itertools import combinations, product
+from typing import Any
 
 import pandas as pd
 
+from ..errors import EvidenceSynthError
 from ._html import pair_html
 from ._result import DedupResult
 
@@ -47,9 +49,13 @@ class DedupReviewer:
         The records given to ``find_duplicates``.
     result : DedupResult
         Its result; the queue is ``result.review_queue()``.
+    review : Review, optional
+        Write every match/distinct answer at once to this review store as a pair-decision
+        event (a crashed kernel loses nothing); needs ``reviewer``.
+    reviewer : str, optional
+        Who answers, recorded with each stored decision.
     on_decision : callable, optional
-        Called as ``on_decision(record_id_1, record_id_2, decision)`` for every answer,
-        e.g. to write the decision to the review store.
+        Also called as ``on_decision(record_id_1, record_id_2, decision)`` for every answer.
 
     Attributes
     ----------
@@ -58,8 +64,13 @@ class DedupReviewer:
         ``manual_decisions=`` to the next ``find_duplicates`` run.
     """
 
-    def __init__(self, records: pd.DataFrame, result: DedupResult, *,
+    def __init__(self, records: pd.DataFrame, result: DedupResult, *, review: Any = None,
+                 reviewer: str | None = None,
                  on_decision: Callable[[str, str, str], None] | None = None) -> None:
+        if review is not None and not reviewer:
+            raise EvidenceSynthError("DedupReviewer(review=...) needs reviewer= (who answers)")
+        self.review = review
+        self.reviewer = reviewer
         self.records = records
         self.result = result
         self.queue = result.review_queue()
@@ -79,12 +90,16 @@ class DedupReviewer:
     def answer(self, decision: str) -> None:
         """Record ``match`` or ``distinct`` for the current pair (``skip`` moves on)."""
         if decision not in ("match", "distinct", "skip"):
-            raise ValueError(f"decision must be match, distinct or skip, found {decision!r}")
+            raise EvidenceSynthError(
+                f"decision must be match, distinct or skip, found {decision!r}")
         pair = self.current()
         if pair is None:
             return
         if decision != "skip":
             self._answers.append((pair["record_id_1"], pair["record_id_2"], decision))
+            if self.review is not None:
+                self.review.add_pair_decision(pair["record_id_1"], pair["record_id_2"],
+                                              decision, reviewer=self.reviewer)
             if self.on_decision is not None:
                 self.on_decision(pair["record_id_1"], pair["record_id_2"], decision)
         self.position += 1
