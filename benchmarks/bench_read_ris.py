@@ -3,16 +3,19 @@
 Builds the file in a temporary directory by replicating real records from
 ``../shared/data/exports`` (ids varied so every record is distinct), then times
 ``evidence_synth.io.read_records`` and ``rispy.load`` in the same run, each in a fresh
-process, and reports records/s, the speed ratio, and peak memory (peak RSS of the
-process, with the RSS before reading for reference).
+process, alternating, and reports median seconds, records/s, the speed ratio
+(``rispy seconds / ours``: above 1 means we are faster), and peak memory (peak RSS of the
+process, with the RSS before reading for reference) with the load average.
 
-Run: ``python benchmarks/bench_read_ris.py [--records 100000] [--repeat 1]``
+Run: ``python benchmarks/bench_read_ris.py [--records 100000] [--repeat 3]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,21 +92,37 @@ def _run_worker(reader: str, path: Path) -> dict[str, float]:
 
 
 def run(n_records: int = 100_000, repeat: int = 1) -> dict[str, float]:
-    """Time both readers, each in a fresh process (peak RSS is per process)."""
+    """Time both readers, each in a fresh process (peak RSS is per process).
+
+    The two readers alternate, ``repeat`` times each, so both see the same machine load;
+    figures are medians over the repetitions (``*_min_seconds``/``*_max_seconds`` give the
+    spread) and ``load_before``/``load_after`` the 1-minute load average.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         path = build_file(Path(tmp) / "bench.ris", n_records)
         figures: dict[str, float] = {"records": n_records,
-                                     "file_mb": path.stat().st_size / 1e6}
-        for name in ("evidence_synth", "rispy"):
-            runs = [_run_worker(name, path) for _ in range(repeat)]
-            best = min(runs, key=lambda r: r["seconds"])
-            figures[f"{name}_seconds"] = best["seconds"]
-            figures[f"{name}_records_per_s"] = best["count"] / best["seconds"]
-            figures[f"{name}_count"] = best["count"]
-            figures[f"{name}_peak_rss_mb"] = max(r["peak_mb"] for r in runs)
-            figures[f"{name}_rss_before_read_mb"] = best["baseline_mb"]
+                                     "file_mb": path.stat().st_size / 1e6,
+                                     "repeat": repeat,
+                                     "load_before": os.getloadavg()[0]}
+        runs: dict[str, list[dict[str, float]]] = {"evidence_synth": [], "rispy": []}
+        for _ in range(repeat):
+            for name, results in runs.items():
+                results.append(_run_worker(name, path))
+        figures["load_after"] = os.getloadavg()[0]
+        for name, results in runs.items():
+            seconds = [r["seconds"] for r in results]
+            figures[f"{name}_seconds"] = statistics.median(seconds)
+            figures[f"{name}_min_seconds"] = min(seconds)
+            figures[f"{name}_max_seconds"] = max(seconds)
+            figures[f"{name}_records_per_s"] = results[0]["count"] / statistics.median(seconds)
+            figures[f"{name}_count"] = results[0]["count"]
+            figures[f"{name}_peak_rss_mb"] = statistics.median(r["peak_mb"] for r in results)
+            figures[f"{name}_rss_before_read_mb"] = statistics.median(
+                r["baseline_mb"] for r in results)
         figures["speed_ratio_ours_vs_rispy"] = (figures["rispy_seconds"]
                                                 / figures["evidence_synth_seconds"])
+        figures["peak_rss_ratio_ours_vs_rispy"] = (figures["evidence_synth_peak_rss_mb"]
+                                                   / figures["rispy_peak_rss_mb"])
     return figures
 
 
@@ -118,7 +137,7 @@ def main() -> None:
         return
     figures = run(args.records, args.repeat)
     for key, value in figures.items():
-        print(f"{key:32s} {value:,.2f}")
+        print(f"{key:36s} {value:,.2f}")
 
 
 if __name__ == "__main__":

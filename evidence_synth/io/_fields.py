@@ -34,7 +34,7 @@ def one_line(value: str | None) -> str | None:
     if value is None:
         return None
     if "\n" in value or "  " in value or "\t" in value or "\r" in value:
-        value = _SPACES.sub(" ", value)
+        return " ".join(value.split()) or None  # as re.sub(r"\s+", " ", value).strip()
     return value.strip() or None
 
 
@@ -121,8 +121,19 @@ def person(name: str, *, surname_first: bool = False) -> str | None:
     return f"{parts[-1]}, {' '.join(parts[:-1])}"
 
 
+# One or more "Surname, Given" names, one per line, that ``person`` would keep as they are
+# (with no double space anywhere, checked separately).
+_NORMAL_NAME = r"[^ ,\n\r\t][^,\n\r\t]*, [^,\n\r\t]*[^ ;,\n\r\t]"
+_NORMAL_NAME_LINES = re.compile(rf"{_NORMAL_NAME}(?:\n{_NORMAL_NAME})*")
+
+
 def people(names: Iterable[str], *, surname_first: bool = False) -> list[str]:
     """Normalise names, dropping blanks and exact repeats of the same string."""
+    names = names if type(names) is list else list(names)
+    joined = "\n".join(names)
+    if ("  " not in joined and joined.count("\n") == len(names) - 1
+            and _NORMAL_NAME_LINES.fullmatch(joined)):
+        return list(dict.fromkeys(names))  # all already "Surname, Given" (the common case)
     out: list[str] = []
     seen: set[str] = set()
     for name in names:
@@ -140,10 +151,7 @@ def people(names: Iterable[str], *, surname_first: bool = False) -> list[str]:
 
 def split_keywords(items: Iterable[str]) -> list[str]:
     """One keyword per line of each value (continuation lines hold further keywords)."""
-    out = []
-    for item in items:
-        out.extend(k.strip() for k in item.splitlines() if k.strip())
-    return out
+    return [keyword for line in "\n".join(items).splitlines() if (keyword := line.strip())]
 
 
 def pages(start: str | None, end: str | None) -> str | None:

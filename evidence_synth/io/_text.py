@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,71 @@ def read_bytes(path: str | Path) -> bytes:
         raise ParseError("file not found", path=path) from exc
     except IsADirectoryError as exc:
         raise ParseError("expected a file, found a directory", path=path) from exc
+
+
+def read_head(path: str | Path, size: int) -> bytes:
+    """The first ``size`` bytes of a file (OS errors name the file, as in :func:`read_bytes`)."""
+    try:
+        with Path(path).open("rb") as handle:
+            return handle.read(size)
+    except FileNotFoundError as exc:
+        raise ParseError("file not found", path=path) from exc
+    except IsADirectoryError as exc:
+        raise ParseError("expected a file, found a directory", path=path) from exc
+
+
+def stream_codec(head: bytes, *, path: str | Path,
+                 encoding: str | None = None) -> tuple[str, int] | None:
+    """``(codec, BOM length)`` when the file starting with ``head`` decodes as
+    :func:`decode` would decode it without any warning, so it can be read chunk by chunk
+    with :func:`iter_decoded`; ``None`` when only the whole-file :func:`decode` can say
+    (a guessed UTF-16, an unknown codec name).
+
+    Raises
+    ------
+    ParseError
+        When ``head`` shows binary content (as :func:`decode` would).
+    """
+    name, skip = _bom(head)
+    if encoding is not None:
+        try:
+            info = codecs.lookup(encoding)
+        except LookupError:
+            return None
+        return (encoding, skip) if getattr(info, "_is_text_encoding", True) else None
+    if name is not None:
+        return name, skip
+    if _utf16_without_bom(head) is not None:
+        return None
+    check_binary(head, path=path)
+    return "utf-8", 0
+
+
+def iter_decoded(path: str | Path, codec: str, skip: int, *, strip_feff: bool = False,
+                 chunk_bytes: int = 1 << 18) -> Iterator[str]:
+    """Decoded text of a file in pieces of about ``chunk_bytes``, starting after ``skip``
+    bytes (the BOM). With ``strip_feff``, leading U+FEFF characters are dropped, as
+    :func:`decode` does for a codec given by the caller.
+
+    Raises
+    ------
+    UnicodeDecodeError
+        At the first byte that is not valid ``codec`` (callers fall back to
+        :func:`decode` on the whole file, which reports it).
+    """
+    decoder = codecs.getincrementaldecoder(codec)()
+    at_start = strip_feff
+    with Path(path).open("rb") as handle:
+        handle.seek(skip)
+        while True:
+            block = handle.read(chunk_bytes)
+            text = decoder.decode(block, final=not block)
+            if at_start:
+                text = text.lstrip("\ufeff")
+                at_start = not text
+            yield text
+            if not block:
+                return
 
 
 def _line_of(data: bytes, offset: int) -> int:

@@ -22,9 +22,9 @@ from ..columns import (
     records_from_dicts,
 )
 from ..errors import DataQualityWarning, ParseError, UnknownFormatError
-from . import _text, endnote_xml, medline, ovid, proquest, ris, tabular, wos
+from . import _ris_columns, _text, endnote_xml, medline, ovid, proquest, ris, tabular, wos
 from .ris import Parsed
-from .sniff import sniff_bytes
+from .sniff import HEAD_BYTES, sniff_bytes
 
 _FORMATS: tuple[tuple[str, str, str, str], ...] = (
     ("ris", "RIS (any vendor: Embase, Scopus, WoS, EBSCO, PubMed via EndNote/Zotero, ...)",
@@ -130,13 +130,20 @@ def _no_cyclic_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of acyclic objects are built.
 
     The readers create no reference cycles; on a 100,000-record file the collector's
-    repeated full scans otherwise cost about a third of the run time.
+    repeated full scans otherwise cost about a third of the run time. On the way out the
+    new objects are moved to the oldest generation (``gc.freeze`` then ``gc.unfreeze``,
+    both constant-time) so that the first young collection after the read does not walk
+    all of them; full collections still see them. Skipped when the caller uses
+    ``gc.freeze`` itself.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
         if was_enabled:
             gc.enable()
 
@@ -145,25 +152,30 @@ def _read_records(path: str | Path, *, format: str | None, encoding: str | None,
                   source_id: str | None, columns: Mapping[str, str] | None,
                   record_id: Callable | None) -> pd.DataFrame:
     path = Path(path)
-    data = _text.read_bytes(path)
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+    head = _text.read_head(path, HEAD_BYTES)
+    if _is_blank(head) and (len(head) < HEAD_BYTES or _is_blank(_text.read_bytes(path))):
         raise ParseError("expected a bibliographic export, found an empty file", path=path, line=1)
     if format is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataQualityWarning)
-            format = sniff_bytes(data, path=path, suffix=path.suffix.lower())
+            format = sniff_bytes(head, path=path, suffix=path.suffix.lower())
     names = {row[0] for row in _FORMATS}
     if format not in names:
         raise UnknownFormatError(
             f"unknown format {format!r}; expected one of {sorted(names)}", path=path
         )
-    decoded: _text.Decoded | None = None
-    if format in ("xlsx", "xls"):
+    streamed = _stream_ris(path, head, encoding) if format in ("ris", "eppi_ris") else None
+    del head
+    if streamed is not None:
+        parsed, info = streamed
+        to_record = _ris_mapper(format)
+    elif format in ("xlsx", "xls"):
         parsed, header = tabular.parse(None, path=path, xlsx=format == "xlsx",
                                        xls=format == "xls")
         to_record = _table_mapper(header, columns)
         info: dict[str, Any] = {"encoding": None, "bom": False, "warnings": []}
     else:
+        data = _text.read_bytes(path)
         decoded = _text.decode(data, path=path, encoding=encoding)
         del data  # large files: keep only one copy of the content alive
         info = {"encoding": decoded.encoding, "bom": decoded.bom,
@@ -181,6 +193,31 @@ def _read_records(path: str | Path, *, format: str | None, encoding: str | None,
                   source_id=source_id, record_id=record_id)
 
 
+def _is_blank(data: bytes) -> bool:
+    return not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe")
+
+
+def _stream_ris(path: Path, head: bytes, encoding: str | None
+                ) -> tuple[Parsed, dict[str, Any]] | None:
+    """RIS read chunk by chunk (never the whole content in memory at once), or ``None``
+    when the file needs the whole-text path: a decoding problem, text outside records, a
+    missing ``ER``, anything that is warned about or reported with a line number."""
+    codec = _text.stream_codec(head, path=path, encoding=encoding)
+    if codec is None:
+        return None
+    name, skip = codec
+    chunks = _text.iter_decoded(path, name, skip, strip_feff=encoding is not None)
+    try:
+        parsed = ris.parse_chunks(chunks)
+    except UnicodeDecodeError:
+        return None
+    finally:
+        chunks.close()
+    if parsed is None:
+        return None
+    return parsed, {"encoding": name, "bom": skip > 0, "warnings": []}
+
+
 def _parse_text(format: str, text: str, path: Path,
                 columns: Mapping[str, str] | None) -> tuple[Parsed, Callable]:
     if format == "endnote_xml":
@@ -189,10 +226,8 @@ def _parse_text(format: str, text: str, path: Path,
         parsed, header = tabular.parse(text, path=path,
                                        delimiter="\t" if format == "tsv" else None)
         return parsed, _table_mapper(header, columns)
-    if format == "ris":
-        return ris.parse(text, path=path), ris.to_record
-    if format == "eppi_ris":
-        return ris.parse(text, path=path), lambda raw: ris.to_record(raw, eppi=True)
+    if format in ("ris", "eppi_ris"):
+        return ris.parse(text, path=path), _ris_mapper(format)
     lines = _text.split_lines(text)
     if format == "medline":
         return medline.parse(lines, path=path), medline.to_record
@@ -203,6 +238,12 @@ def _parse_text(format: str, text: str, path: Path,
     if format == "ovid":
         return ovid.parse(lines, path=path), ovid.to_record
     return proquest.parse(lines, path=path), proquest.to_record
+
+
+def _ris_mapper(format: str) -> Callable:
+    if format == "eppi_ris":
+        return lambda raw: ris.to_record(raw, eppi=True)
+    return ris.to_record
 
 
 def _table_mapper(header: list[str], columns: Mapping[str, str] | None) -> Callable:
@@ -234,16 +275,33 @@ def _ris_frame(parsed: Parsed, fmt: str, sid: str, record_id: Callable | None
     (which names the record when a field cannot be mapped)."""
     raws = parsed.records
     try:
-        columns = ris.to_columns(raws, eppi=fmt == "eppi_ris")
+        columns = _ris_columns.to_columns(raws, eppi=fmt == "eppi_ris")
     except Exception:
         return None
     n = len(raws)
-    columns["record_id"] = ([record_id(sid, i, raw) for i, raw in enumerate(raws, 1)]
-                            if record_id else [f"{sid}:{i}" for i in range(1, n + 1)])
-    columns["source_id"] = [sid] * n
-    columns["source_row"] = list(range(1, n + 1))
+    columns["pub_type"] = [None if v is None else v.strip() or None for v in columns["pub_type"]]
+    columns["source_row"] = range(1, n + 1)
     columns["raw"] = raws
-    return _columns_frame(columns)
+    ids = {"record_id": ([record_id(sid, i, raw) for i, raw in enumerate(raws, 1)]
+                         if record_id else [f"{sid}:{i}" for i in range(1, n + 1)]),
+           "source_id": [sid] * n}
+    if record_id is None and type(sid) is str and sid and sid == sid.strip():
+        columns.update(ids)  # "<sid>:<row>" is already stripped and non-empty
+        checked = {}
+    else:
+        checked = _columns_frame(ids, names=tuple(ids))
+        if checked is None:
+            return None
+    return pd.DataFrame({name: checked[name] if name in checked else _typed(name, columns[name])
+                         for name in RECORD_COLUMNS})
+
+
+def _typed(name: str, values: list[Any]) -> Any:
+    if name in STRING_COLUMNS:
+        return pd.array(values, dtype="string")
+    if name in INT_COLUMNS:
+        return pd.array(values, dtype="Int64")
+    return pd.Series(values, dtype=object)
 
 
 def _rows_frame(parsed: Parsed, to_record: Callable, *, path: Path, sid: str,
@@ -283,11 +341,12 @@ def contract_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return records_from_dicts(rows) if frame is None else frame
 
 
-def _columns_frame(columns: dict[str, list[Any]]) -> pd.DataFrame | None:
-    """The contract frame of reader columns, or ``None`` when a value has an unexpected type
-    (the caller then uses :func:`records_from_dicts`)."""
+def _columns_frame(columns: dict[str, list[Any]], names: tuple[str, ...] = RECORD_COLUMNS
+                   ) -> pd.DataFrame | None:
+    """The contract frame of reader columns (``names`` of them), or ``None`` when a value has
+    an unexpected type (the caller then uses :func:`records_from_dicts`)."""
     out: dict[str, Any] = {}
-    for name in RECORD_COLUMNS:
+    for name in names:
         values = columns[name]
         if name in STRING_COLUMNS:
             cleaned = []

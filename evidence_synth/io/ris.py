@@ -1,4 +1,5 @@
-"""RIS (any vendor) and EPPI-Reviewer RIS: one pass over the lines, compiled regexes.
+"""RIS (any vendor) and EPPI-Reviewer RIS: one regex pass, over the whole text or chunk by
+chunk (:func:`parse_chunks`, used for files read without holding their whole content).
 
 Tolerated quirks: text before the first ``TY`` and between records (kept in
 ``skipped``), ``TY  -`` with one to three spaces and extra spaces after the dash, a
@@ -9,8 +10,11 @@ lines inside a value, empty tags.
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +23,9 @@ from . import _fields as f
 
 _PREFIX = r"[ \t\ufeff]*[A-Z][A-Z0-9] {1,3}-"
 _CONTROL = frozenset({"TY", "ER"})
-_FIELD = re.compile(
-    r"^[ \t\ufeff]*([A-Z][A-Z0-9]) {1,3}-[ \t]*([^\n]*)"
-    rf"((?:\n(?!{_PREFIX})[^\n]*)*)",
+_FIELD = re.compile(  # possessive quantifiers: nothing here ever needs to backtrack
+    r"^[ \t\ufeff]*+([A-Z][A-Z0-9]) {1,3}+-[ \t]*+([^\n]*+)"
+    rf"((?:\n(?!{_PREFIX})[^\n]*+)*+)",
     re.MULTILINE,
 )
 
@@ -45,9 +49,8 @@ class Parsed:
 
 def normalise_newlines(text: str) -> str:
     """CRLF, bare CR, U+2028 and U+2029 -> LF."""
-    text = text.replace("\r\n", "\n")
     if "\r" in text:
-        text = text.replace("\r", "\n")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\u2028" in text or "\u2029" in text:
         text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     return text
@@ -79,11 +82,13 @@ def parse(text: str, *, path: Any = None) -> Parsed:
         raise ParseError(
             "expected RIS records (a line like 'TY  - JOUR'), found none", path=path, line=1
         )
-    out = Parsed()
-    head = text[: first_match.start()]
-    if head.strip() or not _fast(text, first_match.start(), out):
+    splitter = _FastSplitter()
+    out = splitter.out
+    if not splitter.feed(text):
         out = Parsed()
         _slow(text, first_match.start(), out, path)
+    elif splitter.is_open:
+        out.open_at = out.lines[-1]
     if out.open_at is not None:
         raise ParseError(
             f"truncated: the record opened by 'TY' at line {out.open_at} has no closing "
@@ -99,46 +104,148 @@ def parse(text: str, *, path: Any = None) -> Parsed:
     return out
 
 
-def _fast(text: str, start: int, out: Parsed) -> bool:
-    """Common case: every tag inside TY..ER, nothing outside. False -> use ``_slow``."""
-    records = out.records
-    starts = out.lines
-    count = text.count
-    line, pos = 1 + count("\n", 0, start), start
-    raw: dict[str, list[str]] = {}
-    is_open = False
-    for m in _FIELD.finditer(text, start):
-        tag, value, cont = m.groups()
-        if cont:
-            value = _continuation(value, cont)
-        elif value[-1:] in (" ", "\t"):
-            value = value.rstrip()
-        if tag in _CONTROL:
-            if tag == "TY":
-                if is_open:
+def parse_chunks(chunks: Iterable[str]) -> Parsed | None:
+    """Split RIS text arriving in pieces of any size, without joining the whole text.
+
+    Covers the common case only (every tag inside ``TY``..``ER``, nothing outside, the
+    last record closed). Returns ``None`` otherwise: the caller then reads the whole text
+    with :func:`parse`, which reports skipped text, warnings and errors with line numbers.
+    """
+    splitter = _FastSplitter()
+    for window in _windows_before_ty_lines(_normalised(chunks)):
+        if window is None or not splitter.feed(*window):
+            return None
+    if splitter.is_open or not splitter.out.records:
+        return None
+    return splitter.out
+
+
+def _normalised(chunks: Iterable[str]) -> Iterator[str]:
+    """``normalise_newlines`` on each chunk, never separating the two halves of a CRLF."""
+    carry = ""
+    for chunk in chunks:
+        text = carry + chunk if carry else chunk
+        carry = "\r" if text.endswith("\r") else ""
+        yield normalise_newlines(text[:-1] if carry else text)
+    if carry:
+        yield "\n"
+
+
+_TY_LINE_START = re.compile(r"\n(?=[ \t\ufeff]*TY {1,3}-)")
+_MAX_UNCUT = 64_000_000
+
+
+def _windows_before_ty_lines(texts: Iterable[str]) -> Iterator[tuple[str, int, int] | None]:
+    """``(text, start, end)`` windows of the joined texts, each but the first starting with
+    a ``TY`` line.
+
+    The newline before each cut belongs to neither window, so the regex matches of the
+    windows are exactly those of the joined text. Only the pieces around the first and
+    last cut of each text are copied. Yields ``None`` when no cut is found in
+    ``_MAX_UNCUT`` characters (the caller then reads the whole text).
+    """
+    pending = ""
+    for text in texts:
+        first = _TY_LINE_START.search(text)
+        if first is None:
+            pending += text
+            if len(pending) > _MAX_UNCUT:
+                yield None
+                return
+            continue
+        cut = first.start()
+        head = pending + text[:cut]
+        yield head, 0, len(head)
+        last = _last_ty_line(text, cut)
+        if last > cut:
+            yield text, cut + 1, last
+        pending = text[last + 1:]
+    yield pending, 0, len(pending)
+
+
+def _last_ty_line(text: str, first: int) -> int:
+    """Position of the newline before the last unindented ``TY`` line after ``first`` (a
+    known one), or ``first``."""
+    at = text.rfind("\nTY", first + 1)
+    while at > first:
+        if _TY_LINE_START.match(text, at):
+            return at
+        at = text.rfind("\nTY", first + 1, at)
+    return first
+
+
+_TRAILING_BLANK = (" ", "\t")
+
+
+class _FastSplitter:
+    """The common case, fed text window by window: every tag inside ``TY``..``ER``, nothing
+    outside. ``feed`` returns ``False`` at the first thing that needs the line-numbered
+    slow pass (text outside records, a ``TY`` before the ``ER``, text after an ``ER``).
+
+    Every window after the first must start with a ``TY`` line, and the newline between two
+    windows is left out of both (see :func:`_windows_before_ty_lines`).
+    """
+
+    def __init__(self) -> None:
+        self.out = Parsed()
+        self.raw: dict[str, list[str]] | None = None
+        self.line = 1  # line number of the first line of the next window
+        self.in_head = True  # no tag seen yet
+
+    @property
+    def is_open(self) -> bool:
+        return self.raw is not None
+
+    def feed(self, text: str, start: int = 0, end: int | None = None) -> bool:
+        """Split ``text[start:end]``; ``False`` when it needs the slow pass."""
+        end = len(text) if end is None else end
+        if self.in_head:
+            first = _FIELD.search(text, start, end)
+            head = text[start:end if first is None else first.start()]
+            if head.strip():
+                return False
+            self.line += head.count("\n")
+            if first is None:
+                self.line += 1  # the newline left out after this window
+                return True
+            self.in_head = False
+            start = first.start()
+        return self._split(_FIELD.findall(text, start, end))
+
+    def _split(self, matches: list[tuple[str, str, str]]) -> bool:
+        records, starts = self.out.records, self.out.lines
+        raw = self.raw
+        intern = sys.intern
+        line = self.line - 1
+        for tag, value, cont in matches:
+            line += 1
+            if cont:
+                value = _continuation(value, cont)
+            elif value[-1:] in _TRAILING_BLANK:
+                value = value.rstrip()
+            if tag not in _CONTROL and raw is not None:
+                current = raw.get(tag)
+                if current is None:
+                    raw[intern(tag)] = [value]  # one key object per tag name, not per record
+                else:
+                    current.append(value)
+            elif tag == "TY":
+                if raw is not None:
                     return False
-                here = m.start()
-                line += count("\n", pos, here)
-                pos = here
                 starts.append(line)
                 raw = {"TY": [value]}
-                is_open = True
-            else:
-                if not is_open or (cont and cont.strip()):
+            elif tag == "ER":
+                if raw is None or (cont and cont.strip()):
                     return False
                 records.append(raw)
-                is_open = False
-        elif not is_open:
-            return False
-        else:
-            current = raw.get(tag)
-            if current is None:
-                raw[tag] = [value]
+                raw = None
             else:
-                current.append(value)
-    if is_open:
-        out.open_at = starts[-1]
-    return True
+                return False  # a tag outside TY..ER
+            if cont:
+                line += cont.count("\n")
+        self.raw = raw
+        self.line = line + 1
+        return True
 
 
 def _slow(text: str, start: int, out: Parsed, path: Any) -> None:
@@ -193,7 +300,8 @@ def _slow(text: str, start: int, out: Parsed, path: Any) -> None:
         out.open_at = starts[-1]
 
 
-def _pick(get: Any, tags: tuple[str, ...]) -> str | None:
+def pick(get: Any, tags: tuple[str, ...]) -> str | None:
+    """First non-empty value of ``tags`` (in that order) in the record whose ``get`` this is."""
     for tag in tags:
         values = get(tag)
         if values:
@@ -222,34 +330,34 @@ _VL, _IS, _SP, _EP, _PB, _LA, _DO = (("VL", "VO"), ("IS",), ("SP",), ("EP",), ("
 def to_record(raw: dict[str, list[str]], *, eppi: bool = False) -> dict[str, Any]:
     """Contract fields of one RIS record (``raw`` itself is not changed)."""
     get = raw.get
-    pub_type = _pick(get, _TY)
+    pub_type = pick(get, _TY)
     if pub_type == "GEN" and get("M3"):
-        pub_type = _one_line(_pick(get, _M3)) or pub_type
+        pub_type = _one_line(pick(get, _M3)) or pub_type
     numbers = get("SN")
     isbn, issn = f.split_standard_numbers(numbers, pub_type) if numbers else (None, None)
     if isbn is None and get("BN"):
-        isbn = _one_line(_pick(get, _BN))
-    abstract = _pick(get, _AB) or _pick(get, _N2)
+        isbn = _one_line(pick(get, _BN))
+    abstract = pick(get, _AB) or pick(get, _N2)
     keywords = get("KW")
-    doi = _pick(get, _DO)
+    doi = pick(get, _DO)
     return {
-        "title": _one_line(_pick(get, TITLE_TAGS)),
+        "title": _one_line(pick(get, TITLE_TAGS)),
         "abstract": abstract.strip() if abstract else None,
-        "journal": _one_line(_pick(get, JOURNAL_TAGS)),
+        "journal": _one_line(pick(get, JOURNAL_TAGS)),
         "authors": f.people(_all(get, AUTHOR_TAGS)),
         "keywords": f.split_keywords(keywords) if keywords else [],
         "year": f.year_from(raw, YEAR_TAGS),
-        "volume": _one_line(_pick(get, _VL)),
-        "issue": _one_line(_pick(get, _IS)),
-        "pages": f.pages(_pick(get, _SP), _pick(get, _EP)),
-        "publisher": _one_line(_pick(get, _PB)),
+        "volume": _one_line(pick(get, _VL)),
+        "issue": _one_line(pick(get, _IS)),
+        "pages": f.pages(pick(get, _SP), pick(get, _EP)),
+        "publisher": _one_line(pick(get, _PB)),
         "isbn": isbn,
         "issn": issn,
-        "language": _one_line(_pick(get, _LA)),
+        "language": _one_line(pick(get, _LA)),
         "pub_type": pub_type,
         "doi": (f.find_doi(doi) if doi else None) or f.doi_from(raw, (), LINK_TAGS),
-        "pmid": _pmid(raw),
-        "accession": _one_line(_pick(get, _U1 if eppi else _AN)),
+        "pmid": pmid(raw),
+        "accession": _one_line(pick(get, _U1 if eppi else _AN)),
     }
 
 
@@ -260,7 +368,8 @@ _DIGITS = re.compile(r"^\s*(\d{1,9})\s*$")
 _PMID_TAGS = ("U1", "U2", "U3", "U4", "U5", "C2", "C3", "M1", "AN")
 
 
-def _pmid(raw: dict[str, list[str]]) -> str | None:
+def pmid(raw: dict[str, list[str]]) -> str | None:
+    """PubMed id: ``123 [PMID]`` or ``PUBMED 123`` marks, or a PubMed record's ``AN``."""
     get = raw.get
     for tag in _PMID_TAGS:
         values = get(tag)
@@ -271,8 +380,7 @@ def _pmid(raw: dict[str, list[str]]) -> str | None:
                     return m.group(1) or m.group(2)
     if not (get("DB") or get("DP")):
         return None
-    db = " ".join(raw.get("DB", []) + raw.get("DP", [])).lower()
-    if any(name in db for name in ("nlm", "pubmed", "medline")):
+    if _is_pubmed(" ".join(raw.get("DB", []) + raw.get("DP", []))):
         for value in raw.get("AN", ()):
             m = _DIGITS.match(value)
             if m:
@@ -280,89 +388,8 @@ def _pmid(raw: dict[str, list[str]]) -> str | None:
     return None
 
 
-def _column(raws: list[dict[str, list[str]]], tags: tuple[str, ...]) -> list[str | None]:
-    """First non-empty value of ``tags`` in each record (as ``_pick``), without per-record
-    function calls in the common case."""
-    out: list[str | None] = []
-    append = out.append
-    for raw in raws:
-        get = raw.get
-        for tag in tags:
-            values = get(tag)
-            if values and values[0]:
-                append(values[0])
-                break
-        else:
-            append(_pick(get, tags))
-    return out
-
-
-def _lines_joined(values: list[str | None]) -> list[str | None]:
-    """``one_line`` on each value, skipping values that need no change."""
-    return [v if v is None or not ("\n" in v or "  " in v or "\t" in v or v[-1].isspace()
-                                   or v[0].isspace()) else _one_line(v)
-            for v in values]
-
-
-_YEAR4 = re.compile(r"\d{4}")
-
-
-def to_columns(raws: list[dict[str, list[str]]], *, eppi: bool = False) -> dict[str, list]:
-    """Contract fields of many RIS records as columns; equal to ``to_record`` row by row."""
-    people, year_from, pages = f.people, f.year_from, f.pages
-    split_numbers = f.split_standard_numbers
-    pub_types = _column(raws, _TY)
-    isbns: list[str | None] = []
-    issns: list[str | None] = []
-    authors: list[list[str]] = []
-    keywords: list[list[str]] = []
-    years: list[int | None] = []
-    page_list: list[str | None] = []
-    dois: list[str | None] = []
-    pmids: list[str | None] = []
-    for i, raw in enumerate(raws):
-        get = raw.get
-        pub_type = pub_types[i]
-        if pub_type == "GEN" and get("M3"):
-            pub_type = pub_types[i] = _one_line(_pick(get, _M3)) or pub_type
-        numbers = get("SN")
-        isbn, issn = split_numbers(numbers, pub_type) if numbers else (None, None)
-        if isbn is None and get("BN"):
-            isbn = _one_line(_pick(get, _BN))
-        isbns.append(isbn)
-        issns.append(issn)
-        au, a1 = get("AU"), get("A1")
-        names = au + a1 if au and a1 else (au or a1)
-        authors.append(people(names) if names else [])
-        kw = get("KW")
-        keywords.append(f.split_keywords(kw) if kw else [])
-        py = get("PY")
-        if py and len(py[0]) == 4 and _YEAR4.fullmatch(py[0]) and py[0] != "0000":
-            years.append(int(py[0]))
-        else:
-            years.append(year_from(raw, YEAR_TAGS))
-        sp, ep = get("SP"), get("EP")
-        page_list.append(pages(_pick(get, _SP), _pick(get, _EP)) if sp or ep else None)
-        do = _pick(get, _DO)
-        dois.append((f.find_doi(do) if do else None) or f.doi_from(raw, (), LINK_TAGS))
-        pmids.append(_pmid(raw))
-    abstracts = [v.strip() if v else None for v in _column(raws, ("AB", "N2"))]
-    return {
-        "title": _lines_joined(_column(raws, TITLE_TAGS)),
-        "abstract": [v or None for v in abstracts],
-        "journal": _lines_joined(_column(raws, JOURNAL_TAGS)),
-        "authors": authors,
-        "keywords": keywords,
-        "year": years,
-        "volume": _lines_joined(_column(raws, _VL)),
-        "issue": _lines_joined(_column(raws, _IS)),
-        "pages": page_list,
-        "publisher": _lines_joined(_column(raws, _PB)),
-        "isbn": isbns,
-        "issn": issns,
-        "language": _lines_joined(_column(raws, _LA)),
-        "pub_type": pub_types,
-        "doi": dois,
-        "pmid": pmids,
-        "accession": _lines_joined(_column(raws, _U1 if eppi else _AN)),
-    }
+@functools.lru_cache(maxsize=256)
+def _is_pubmed(database: str) -> bool:
+    """Whether a ``DB``/``DP`` value names PubMed (one value per export, so cached)."""
+    database = database.lower()
+    return any(name in database for name in ("nlm", "pubmed", "medline"))

@@ -17,6 +17,8 @@ _WOS_PT = re.compile(r"^(?:\ufeff)?PT [A-Z]\s*$", re.MULTILINE)
 _WOS_FN = re.compile(r"^\ufeff?FN ", re.MULTILINE)
 _EPPI = re.compile(r"EPPI", re.IGNORECASE)
 _SAMPLE = 200_000
+#: Bytes of a file's start that decide :func:`sniff_bytes` exactly as the whole file would.
+HEAD_BYTES = _SAMPLE * 4 + 1
 
 
 def sniff_bytes(data: bytes, *, path: str | Path = "<data>", suffix: str = "") -> str:
