@@ -76,7 +76,7 @@ def _worker(reader: str, path: str) -> None:
         with open(path, encoding="utf-8") as fh:
             count = len(rispy.load(fh))
     else:
-        count = 0
+        raise SystemExit(f"unknown reader {reader!r}: expected evidence_synth or rispy")
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": elapsed, "count": count, "peak_mb": peak,
