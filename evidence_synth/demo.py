@@ -100,8 +100,8 @@ def run_demo(out_dir: str | Path, *, echo: Callable[[str], object] = print) -> D
         evidence = _extract(review, echo)
         report = build_report(review, out / "report", evidence=evidence, previous_map=emap)
         result.files += list(report.files)
-        counts = prisma_counts(review)
-        echo(f"PRISMA: {counts.summary().splitlines()[0] if counts.summary() else ''}")
+        for line in prisma_counts(review).summary().splitlines():
+            echo(line)
         status = out / "status.csv"
         review.status().to_csv(status, index=False)
         result.files.append(status)
