@@ -7,22 +7,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 
 DBR_KINDS = ("database", "register")
 PASS = ("include", "maybe")
 SCREENING_STAGES = ("title_abstract", "retrieval", "full_text")
 NO_REASON = "No reason recorded"
-
-
-def _record_sources(review: Any) -> pd.DataFrame:
-    from ..store import schema
-
-    rec = schema.records.c
-    with review.engine.connect() as conn:
-        rows = conn.execute(sa.select(rec.record_id, rec.source_id).order_by(
-            rec.source_id, rec.source_row)).all()
-    return pd.DataFrame(rows, columns=["record_id", "source_id"])
 
 
 def _groups(dedup: pd.DataFrame, owners: pd.DataFrame) -> pd.DataFrame:

@@ -44,7 +44,6 @@ from ._prisma_log import (
     _label_rank,
     _primaries,
     _reasons,
-    _record_sources,
     _record_trace,
     _study_trace,
 )
@@ -534,7 +533,7 @@ def prisma_counts(
     reason_labels, reason_order, default_removed = _reasons(protocol)
     removed = set(default_removed if removed_reasons is None else removed_reasons)
     sources = review.sources()
-    owners = _record_sources(review)
+    owners = review.record_sources()
     groups = _groups(review.duplicate_groups(run_id=run_id), owners)
     kind_of_source = dict(zip(sources["source_id"], sources["kind"], strict=True))
     name_of_source = dict(zip(sources["source_id"], sources["database"], strict=True))

@@ -496,6 +496,19 @@ class Review:
             frame[col] = [json.loads(v) for v in frame[col]]
         return cols.coerce_records(frame)
 
+    def record_sources(self) -> pd.DataFrame:
+        """Which source each record came from, without loading the records.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``record_id, source_id``, in import order.
+        """
+        rec = schema.records.c
+        query = sa.select(rec.record_id, rec.source_id).order_by(rec.source_id, rec.source_row)
+        with self._connect() as conn:
+            return pd.DataFrame(conn.execute(query).all(), columns=["record_id", "source_id"])
+
     def count(self, table: str) -> int:
         """Number of rows in one of the store's tables."""
         target = schema.metadata.tables[table]
@@ -849,10 +862,7 @@ class Review:
         src = src.rename(columns={"record_count": "records"})
         events = self.decisions()
         if len(events):
-            rec = schema.records.c
-            with self._connect() as conn:
-                owners = pd.DataFrame(conn.execute(sa.select(rec.record_id, rec.source_id)).all(),
-                                      columns=["record_id", "source_id"])
+            owners = self.record_sources()
             latest = events.drop_duplicates(["record_id", "stage"], keep="last")
             latest = latest.merge(owners, on="record_id")
             latest["what"] = latest["stage"] + ":" + latest["decision"]
