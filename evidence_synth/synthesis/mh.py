@@ -26,7 +26,8 @@ from .result import MetaResult
 
 def _tables(
     context: str, ai: Any, bi: Any, ci: Any, di: Any, n1i: Any, n2i: Any
-) -> dict[str, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked 2x2 counts ``a, b, c, d`` of the complete tables, and the mask ``keep``."""
     problems = Problems(context)
     arrays, _ = as_arrays(problems, ai=ai, bi=bi, ci=ci, di=di, n1i=n1i, n2i=n2i)
     for name, alt in (("ai", None), ("ci", None), ("bi", "n1i"), ("di", "n2i")):
@@ -40,7 +41,9 @@ def _tables(
     negative = (lambda x: x < 0, ">= 0 (a count)")
     check_rows(problems, arrays, dict.fromkeys(("ai", "bi", "ci", "di"), negative))
     problems.raise_if_any()
-    return arrays
+    a, b, c, d = arrays["ai"], arrays["bi"], arrays["ci"], arrays["di"]
+    keep = ~(np.isnan(a) | np.isnan(b) | np.isnan(c) | np.isnan(d))
+    return a[keep], b[keep], c[keep], d[keep], keep
 
 
 def _result(
@@ -133,10 +136,7 @@ def rma_mh(
         problems = Problems("rma_mh")
         problems.add(None, "measure", measure, "one of OR, RR, RD")
         problems.raise_if_any()
-    t = _tables("rma_mh", ai, bi, ci, di, n1i, n2i)
-    a, b, c, d = t["ai"], t["bi"], t["ci"], t["di"]
-    keep = ~(np.isnan(a) | np.isnan(b) | np.isnan(c) | np.isnan(d))
-    a, b, c, d = a[keep], b[keep], c[keep], d[keep]
+    a, b, c, d, keep = _tables("rma_mh", ai, bi, ci, di, n1i, n2i)
     n1, n2 = a + b, c + d
     n = n1 + n2
     es = escalc(measure, ai=a, bi=b, ci=c, di=d, add=add, to=to, drop00=drop00)
@@ -233,10 +233,7 @@ def rma_peto(
     -------
     MetaResult
     """
-    t = _tables("rma_peto", ai, bi, ci, di, n1i, n2i)
-    a, b, c, d = t["ai"], t["bi"], t["ci"], t["di"]
-    keep = ~(np.isnan(a) | np.isnan(b) | np.isnan(c) | np.isnan(d))
-    a, b, c, d = a[keep], b[keep], c[keep], d[keep]
+    a, b, c, d, keep = _tables("rma_peto", ai, bi, ci, di, n1i, n2i)
     n1, n2 = a + b, c + d
     n = n1 + n2
     m1, m2 = a + c, b + d
