@@ -167,6 +167,58 @@ def test_different_dois_are_not_merged():
     assert list(res.review_queue()[["record_id_1", "record_id_2"]].iloc[0]) == ["a", "b"]
 
 
+def test_doi_written_with_slashes_or_without_dots_is_the_same_doi():
+    # PDF extraction writes "10.1057/palgrave/ejis/3000417" or drops the dots
+    rec = _records(_rec("a", doi="10.1057/palgrave.ejis.3000417"),
+                   _rec("b", doi="10.1057/palgrave/ejis/3000417"),
+                   _rec("c", doi="10.1057/palgraveejis3000417", pages=pd.NA))
+    res = find_duplicates(rec)
+    for x, y in ("ab", "ac", "bc"):
+        assert _pair(res, x, y)["doi_equal"] == 1.0
+    assert _group_of(res, "a") == _group_of(res, "b") == _group_of(res, "c")
+
+
+def test_online_first_year_with_the_same_doi_is_merged():
+    rec = _records(_rec("print", year=2013, doi="10.1057/ejis.2011.25"),
+                   _rec("online", year=2011, doi="10.1057/ejis.2011.25", pages=pd.NA))
+    res = find_duplicates(rec)
+    pair = _pair(res, "print", "online")
+    assert pair["rules"] == ""
+    assert pair["decision"] == "match"
+    without_doi = find_duplicates(_records(_rec("print", year=2013),
+                                           _rec("online", year=2011, pages=pd.NA)))
+    assert "years differ by more than 1" in _pair(without_doi, "print", "online")["rules"]
+
+
+def test_two_broken_rules_make_a_pair_distinct_not_a_question():
+    # same title and authors, but different DOIs and issues: two editorials, no review needed
+    rec = _records(_rec("e1", title="Editorial", issue="1", pages="1-2", doi="10.1000/ed.1"),
+                   _rec("e2", title="Editorial", issue="2", pages="1-2", doi="10.1000/ed.2"))
+    res = find_duplicates(rec)
+    pair = _pair(res, "e1", "e2")
+    assert pair["rules"] == "different DOI; different issue"
+    assert pair["decision"] == "distinct"
+    assert len(res.review_queue()) == 0
+    # two commentaries on one paper: same title, different DOIs and no shared author
+    title = "Commentary on Karl Weick's 'The role of imagination in organizing knowledge'"
+    rec = _records(_rec("c1", title=title, authors=["Gogan, Janis L"], doi="10.1000/c.636"),
+                   _rec("c2", title=title, authors=["Oswick, Cliff"], doi="10.1000/c.638"))
+    pair = _pair(find_duplicates(rec), "c1", "c2")
+    assert pair["rules"] == "different DOI; no author in common"
+    assert pair["decision"] == "distinct"
+
+
+def test_unlike_candidates_are_dropped_before_comparison():
+    # same first author and year put these in one block; their titles share nothing
+    rec = _records(_rec("a"), _rec("b", title="Soil moisture and maize yields in Malawi",
+                                   abstract=pd.NA, pages="1-9", volume="12"))
+    res = find_duplicates(rec)
+    p = res.pairs
+    assert not (((p.record_id_1 == "a") & (p.record_id_2 == "b")).any())
+    assert res.params["candidates dropped as unlike"] >= 1
+    assert _group_of(res, "a") != _group_of(res, "b")
+
+
 def test_abbreviated_journal_without_doi_is_merged():
     rec = _records(
         _rec("a", journal="Journal of Molecular and Cellular Cardiology", volume="25",

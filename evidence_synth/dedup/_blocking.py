@@ -8,6 +8,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 _MAX_BLOCK = 40
 _WINDOW = 4
+_MAX_POSTING = 1000
 
 
 def _pairs_in_blocks(keys: pd.Series, order_key: pd.Series) -> np.ndarray:
@@ -47,12 +48,18 @@ def _sorted_neighbourhood(key: pd.Series, window: int = _WINDOW) -> np.ndarray:
 
 def _title_neighbours(titles: pd.Series, k: int = 6, min_cosine: float = 0.55,
                       chunk: int = 2000) -> np.ndarray:
-    """Top-k character 3-gram TF-IDF cosine neighbours of every title."""
+    """Top-k character 3-gram TF-IDF cosine neighbours of every title.
+
+    3-grams in more than 2% of the titles, or in more than ``_MAX_POSTING`` of them, are
+    left out: they say little about identity, and the absolute cap keeps the cost of the
+    sparse product linear in the number of titles.
+    """
     mask = (titles.str.len() >= 10).to_numpy()
     idx = np.flatnonzero(mask)
     if len(idx) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), min_df=2, max_df=0.02,
+    max_df = 0.02 if 0.02 * len(idx) <= _MAX_POSTING else _MAX_POSTING
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), min_df=2, max_df=max_df,
                           sublinear_tf=True, dtype=np.float32)
     try:
         X = vec.fit_transform(titles.to_numpy()[idx])
@@ -86,7 +93,7 @@ def candidate_pairs(norm: pd.DataFrame) -> np.ndarray:
     year = norm["year"].fillna(-1).astype(int).astype(str)
     first_author = norm["first_author"]
     parts = [
-        _pairs_in_blocks(norm["doi"], title_key),
+        _pairs_in_blocks(norm["doi_key"], title_key),
         _pairs_in_blocks(title_key.str.slice(0, 25).where(title_key.str.len() >= 12, ""),
                          first_author),
         _pairs_in_blocks(title_key.str.slice(-25).where(title_key.str.len() >= 12, ""),

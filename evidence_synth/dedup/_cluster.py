@@ -31,12 +31,12 @@ def components(n: int, edges: np.ndarray) -> np.ndarray:
     return np.array([uf.find(k) for k in range(n)])
 
 
-def constrained_groups(n: int, edges: list[tuple[int, int]], allowed: dict[tuple[int, int], bool],
+def constrained_groups(n: int, edges: list[tuple[int, int]], allowed: set[tuple[int, int]],
                        forced: set[tuple[int, int]], forbidden: set[tuple[int, int]]) -> np.ndarray:
     """Group labels built from ``edges`` (in priority order) without chaining.
 
-    Two clusters join only when every cross pair is ``allowed`` (pairs missing from
-    ``allowed`` count as not allowed) and none is ``forbidden``; ``forced`` pairs (manual
+    Two clusters join only when every cross pair is in ``allowed`` and none is
+    ``forbidden``; ``forced`` pairs (manual
     matches) need only the absence of a forbidden cross pair. Deterministic for a given
     edge order.
     """
@@ -51,7 +51,7 @@ def constrained_groups(n: int, edges: list[tuple[int, int]], allowed: dict[tuple
         for x in members[la]:
             for y in members[lb]:
                 pair = (min(x, y), max(x, y))
-                if pair in forbidden or (key not in forced and not allowed.get(pair, False)):
+                if pair in forbidden or (key not in forced and pair not in allowed):
                     ok = False
                     break
             if not ok:

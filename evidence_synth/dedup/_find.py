@@ -13,7 +13,7 @@ import pandas as pd
 from ..errors import ContractError
 from ._blocking import candidate_pairs
 from ._cluster import components, constrained_groups
-from ._features import compare
+from ._features import compare, plausible
 from ._model import PairModel, load_model
 from ._normalise import normalise_records
 from ._result import DedupResult, completeness
@@ -50,7 +50,8 @@ def find_duplicates(
         for the same pair wins over an earlier one.
     high, low : float
         Score at or above ``high`` is a match (unless a no-merge rule applies, which sends
-        the pair to review); at or below ``low`` distinct; in between, review.
+        the pair to review, or two or more apply, which make it distinct); at or below
+        ``low`` distinct; in between, review.
     model : PairModel or str, optional
         Pair classifier or path to its JSON; default the model shipped with the package.
     n_jobs : int, optional
@@ -60,6 +61,12 @@ def find_duplicates(
     -------
     DedupResult
         ``.groups``, ``.pairs``, ``.review_queue()``, ``.summary()``.
+
+    Notes
+    -----
+    Candidate pairs whose titles share little (token-set similarity below 0.5, both
+    titles present, no shared DOI) are dropped before comparison; their number is in
+    ``result.params["candidates dropped as unlike"]``.
     """
     if versions not in ("link", "merge", "separate"):
         raise ValueError(f"versions must be 'link', 'merge' or 'separate', found {versions!r}")
@@ -85,6 +92,9 @@ def find_duplicates(
     norm = normalise_records(records.reset_index(drop=True))
     lap("normalise")
     pairs = candidate_pairs(norm)
+    n_candidates = len(pairs)
+    pairs = pairs[plausible(norm, pairs, workers=workers)]
+    n_unlike = n_candidates - len(pairs)
     lap("blocking")
     manual = _manual_pairs(manual_decisions, ids)
     if manual:
@@ -116,7 +126,9 @@ def find_duplicates(
     out["same_group"] = same
     lap("grouping")
     params = {"versions": versions, "high": high, "low": low,
-              "model": clf.spec.get("info", {}).get("name", "custom"), "timings": timings}
+              "model": clf.spec.get("info", {}).get("name", "custom"),
+              "candidates dropped as unlike": n_unlike,
+              "timings": timings}
     return DedupResult(groups=groups, pairs=out, params=params)
 
 
@@ -158,7 +170,7 @@ def _score(norm: pd.DataFrame, pairs: np.ndarray, clf: PairModel, *, versions: s
     version = is_version_pair(norm, pairs, features)
     decision, reason, same_study = decide(score, rules, version, mode=versions, high=high,
                                           low=low)
-    out = features.copy()
+    out = features
     out["score"] = score
     out["decision"] = decision
     out["reason"] = reason
@@ -185,21 +197,20 @@ def _apply_manual(scored: pd.DataFrame, pairs: np.ndarray,
 def _completion_pairs(comp: np.ndarray, pairs: np.ndarray, n: int) -> np.ndarray:
     """Uncompared pairs inside each tentative component, so no group rests on a chain."""
     sizes = np.bincount(comp, minlength=n)
-    big = np.flatnonzero(sizes >= 3)
+    big = np.flatnonzero((sizes >= 3) & (sizes <= _MAX_COMPLETION))
     if not len(big):
         return np.empty((0, 2), dtype=np.int64)
-    known = set((pairs[:, 0] * n + pairs[:, 1]).tolist())
     order = np.argsort(comp, kind="stable")
     starts = np.searchsorted(comp[order], big)
-    extra = []
+    inside = []
     for root, start in zip(big.tolist(), starts.tolist(), strict=True):
-        if sizes[root] > _MAX_COMPLETION:
-            continue
         members = np.sort(order[start:start + sizes[root]])
-        for a, b in combinations(members.tolist(), 2):
-            if a * n + b not in known:
-                extra.append((a, b))
-    return np.array(sorted(extra), dtype=np.int64).reshape(-1, 2)
+        inside.extend(combinations(members.tolist(), 2))
+    codes = np.unique(np.array(inside, dtype=np.int64).reshape(-1, 2) @ np.array([n, 1]))
+    known = np.sort(pairs[:, 0] * n + pairs[:, 1])
+    pos = np.minimum(np.searchsorted(known, codes), len(known) - 1)
+    codes = codes[known[pos] != codes] if len(known) else codes
+    return np.column_stack([codes // n, codes % n])
 
 
 def _group(n: int, pairs: np.ndarray, scored: pd.DataFrame) -> np.ndarray:
@@ -207,17 +218,19 @@ def _group(n: int, pairs: np.ndarray, scored: pd.DataFrame) -> np.ndarray:
     manual = scored["manual"].to_numpy(dtype=bool)
     score = scored["score"].to_numpy()
     rules = scored["rules"].to_numpy()
-    keys = list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
-    allowed = {}
-    forced, forbidden = set(), set()
-    for k, key in enumerate(keys):
-        d = decision[k]
-        if manual[k]:
-            (forced if d == MATCH else forbidden).add(key)
-        allowed[key] = d == MATCH or (d == REVIEW and rules[k] == "" and score[k] >= 0.5)
-    edge_idx = np.flatnonzero(decision == MATCH)
-    order = sorted(edge_idx.tolist(), key=lambda k: (not manual[k], -score[k], keys[k]))
-    edges = [keys[k] for k in order]
+
+    def keys(mask: np.ndarray) -> list[tuple[int, int]]:
+        return list(zip(pairs[mask, 0].tolist(), pairs[mask, 1].tolist(), strict=True))
+
+    is_match = decision == MATCH
+    allowed = set(keys(is_match | ((decision == REVIEW) & (rules == "") & (score >= 0.5))))
+    forced = set(keys(manual & is_match))
+    forbidden = set(keys(manual & ~is_match))
+    edge_idx = np.flatnonzero(is_match)
+    order = np.lexsort((pairs[edge_idx, 1], pairs[edge_idx, 0], -score[edge_idx],
+                        ~manual[edge_idx]))
+    edge_idx = edge_idx[order]
+    edges = list(zip(pairs[edge_idx, 0].tolist(), pairs[edge_idx, 1].tolist(), strict=True))
     return constrained_groups(n, edges, allowed, forced, forbidden)
 
 

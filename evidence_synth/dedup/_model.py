@@ -43,6 +43,11 @@ class PairModel:
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         """Raw boosted score (log-odds before calibration)."""
+        step = 200_000
+        return np.concatenate([self._raw(X.iloc[k:k + step])
+                               for k in range(0, len(X), step)] or [np.zeros(0)])
+
+    def _raw(self, X: pd.DataFrame) -> np.ndarray:
         data = X[self.features].to_numpy(dtype=float)
         raw = np.full(len(data), self._baseline)
         rows = np.arange(len(data))

@@ -33,6 +33,7 @@ _PAGES = re.compile(r"^\s*([A-Za-z]?\d+)\s*(?:[-‐–—]+|\s+to\s+)\s*([A-Za-z
 _FIRST_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*")
 _INT = re.compile(r"\d+")
 _PART_PREFIX = re.compile(r"^\s*(?:part|pt)\.?\s*[A-Za-z]?\.?\s*", re.IGNORECASE)
+_NON_ALNUM = re.compile(r"[^0-9a-z]")
 _DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*)", re.IGNORECASE)
 _DOI_CORE = re.compile(r"10\.\d{4,9}/\S+")
 _RUN_TOGETHER = re.compile(r"(?<=\.)(?=[A-Z][^\s.])")
@@ -129,6 +130,15 @@ def norm_doi(value: Any) -> str:
     if not m:
         return ""
     return m.group(0).rstrip(".,;)")
+
+
+def doi_key(doi: str) -> str:
+    """Letters and digits of a normalised DOI.
+
+    PDF extraction writes "10.1057/ejis200849" for "10.1057/ejis.2008.49"; both keep the
+    same letters and digits.
+    """
+    return _NON_ALNUM.sub("", doi)
 
 
 @lru_cache(maxsize=100_000)
@@ -288,8 +298,8 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         digits), ``authors`` (tuple of surname keys),
         ``author_text``, ``first_author``, ``year`` (float, NaN when missing), ``journal``
         (tuple of words), ``volume``, ``issue``, ``page_first``, ``page_last``, ``doi``,
-        ``abstract`` and boolean flags ``erratum``, ``comment``, ``retraction``,
-        ``preprint``, ``conference``.
+        ``doi_key`` (its letters and digits), ``abstract`` and boolean flags ``erratum``,
+        ``comment``, ``retraction``, ``preprint``, ``conference``.
     """
     rows = []
     titles = _col(records, "title")
@@ -330,6 +340,7 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
             "page_first": _page_digits(first),
             "page_last": _page_digits(last),
             "doi": doi,
+            "doi_key": doi_key(doi),
             "abstract": abstract[:400],
         }
         row.update(_flags(title, journal_text, fold(pub_types[k]), doi, volume_raw))
@@ -338,6 +349,6 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         "title", "title_key", "numbers", "title_nonum", "authors", "author_tokens",
         "author_text", "first_author",
         "year",
-        "journal", "volume", "issue", "page_first", "page_last", "doi", "abstract",
-        "erratum", "comment", "retraction", "preprint", "conference"])
+        "journal", "volume", "issue", "page_first", "page_last", "doi", "doi_key",
+        "abstract", "erratum", "comment", "retraction", "preprint", "conference"])
     return out

@@ -14,19 +14,28 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     Rules: ``different DOI``; ``erratum/comment/retraction vs article``; ``different
     volume``; ``different pages``; ``years differ by more than 1``; ``different numbers in
     title`` (titles that differ only in their numbers: "Part 1" vs "Part 2", "phase II"
-    vs "phase III", two years).
+    vs "phase III", two years). The last two do not apply when the DOIs agree: online-first
+    and issue years differ, and PDF extraction adds footnote digits to titles. Two more
+    count only beside a different DOI, as corroboration (alone they are too often
+    mis-recorded): ``different issue`` and ``no author in common``.
     """
     i, j = pairs[:, 0], pairs[:, 1]
     nonum = norm["title_nonum"].to_numpy(dtype=object)
     only_numbers_differ = (nonum[i] == nonum[j]) & (nonum[i] != "")
+    same_doi = features["doi_equal"].to_numpy() == 1
     checks = [
         ("different DOI", features["doi_equal"].to_numpy() == 0),
         ("erratum/comment/retraction vs article", features["type_conflict"].to_numpy() == 1),
         ("different volume", features["volume_equal"].to_numpy() == 0),
         ("different pages", features["page_first_equal"].to_numpy() == 0),
-        ("years differ by more than 1", features["year_diff"].to_numpy() > 1),
+        ("years differ by more than 1", (features["year_diff"].to_numpy() > 1) & ~same_doi),
         ("different numbers in title",
-         (features["numbers_equal"].to_numpy() == 0) & only_numbers_differ),
+         (features["numbers_equal"].to_numpy() == 0) & only_numbers_differ & ~same_doi),
+    ]
+    doi_differs = features["doi_equal"].to_numpy() == 0
+    checks += [
+        ("different issue", doi_differs & (features["issue_equal"].to_numpy() == 0)),
+        ("no author in common", doi_differs & (features["author_overlap"].to_numpy() == 0)),
     ]
     reasons = np.full(len(pairs), "", dtype=object)
     for name, hit in checks:
@@ -46,7 +55,11 @@ def is_version_pair(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFram
 
 def decide(score: np.ndarray, reasons: np.ndarray, versions: np.ndarray, *, mode: str,
            high: float, low: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Decision, reason text and "same study" flag for each scored pair."""
+    """Decision, reason text and "same study" flag for each scored pair.
+
+    A pair that breaks one no-merge rule is distinct, or goes to review when its score is
+    high; a pair that breaks two or more is distinct whatever its score.
+    """
     n = len(score)
     decision = np.full(n, REVIEW, dtype=object)
     reason = np.full(n, "", dtype=object)
@@ -56,7 +69,8 @@ def decide(score: np.ndarray, reasons: np.ndarray, versions: np.ndarray, *, mode
     decision[score <= low] = DISTINCT
     reason[score <= low] = "low score"
     reason[decision == REVIEW] = "uncertain score"
-    conflict = has_rule & (score >= high)
+    several = pd.Series(reasons, dtype=object).str.contains(";", regex=False).to_numpy(bool)
+    conflict = has_rule & ~several & (score >= high)
     decision[has_rule] = DISTINCT
     decision[conflict] = REVIEW
     reason[has_rule] = reasons[has_rule]
