@@ -37,14 +37,16 @@ def plausible(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1,
     Dropped: both titles present, token-set similarity below ``min_title`` and no shared
     DOI. On the four labelled sets this removes 22-58% of candidates and no true pair.
     """
-    if not len(pairs):
-        return np.zeros(0, dtype=bool)
-    i, j = pairs[:, 0], pairs[:, 1]
     title = norm["title"].to_numpy(dtype=object)
-    ta, tb = title[i], title[j]
-    similar = _ratio(ta.tolist(), tb.tolist(), fuzz.token_set_ratio, workers) >= min_title
     doi = norm["doi_key"].to_numpy(dtype=object)
-    return similar | (ta == "") | (tb == "") | ((doi[i] == doi[j]) & (doi[i] != ""))
+    keep = np.zeros(len(pairs), dtype=bool)
+    for k in range(0, len(pairs), 2_000_000):
+        i, j = pairs[k:k + 2_000_000, 0], pairs[k:k + 2_000_000, 1]
+        ta, tb = title[i], title[j]
+        similar = _ratio(ta.tolist(), tb.tolist(), fuzz.token_set_ratio, workers) >= min_title
+        keep[k:k + len(i)] = (similar | (ta == "") | (tb == "")
+                              | ((doi[i] == doi[j]) & (doi[i] != "")))
+    return keep
 
 
 def compare(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from ._result import DedupResult, completeness
 from ._rules import DISTINCT, MATCH, REVIEW, decide, is_version_pair, rule_reasons
 
 _MAX_COMPLETION = 60
+_SLICE = 1_000_000
 
 
 def find_duplicates(
@@ -120,9 +121,9 @@ def find_duplicates(
     labels = _group(n, pairs, scored)
     groups = _groups_frame(records, ids, labels, pairs, scored)
     same = labels[pairs[:, 0]] == labels[pairs[:, 1]]
-    out = pd.DataFrame({"record_id_1": ids.to_numpy()[pairs[:, 0]],
-                        "record_id_2": ids.to_numpy()[pairs[:, 1]]})
-    out = pd.concat([out.astype("string"), scored], axis=1)
+    out = scored
+    for k, name in ((1, "record_id_2"), (0, "record_id_1")):
+        out.insert(0, name, pd.array(ids.to_numpy()[pairs[:, k]], dtype="string"))
     out["same_group"] = same
     lap("grouping")
     params = {"versions": versions, "high": high, "low": low,
@@ -164,13 +165,31 @@ def _union_pairs(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
 
 def _score(norm: pd.DataFrame, pairs: np.ndarray, clf: PairModel, *, versions: str,
            high: float, low: float, workers: int) -> pd.DataFrame:
+    """Features, score, rules and decision of every pair, a slice of pairs at a time.
+
+    Slicing bounds the memory of the comparison temporaries; the features are kept as
+    float32 once scored.
+    """
+    parts = [_score_slice(norm, pairs[k:k + _SLICE], clf, versions=versions, high=high,
+                          low=low, workers=workers)
+             for k in range(0, len(pairs), _SLICE)]
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return _score_slice(norm, pairs, clf, versions=versions, high=high, low=low,
+                            workers=workers)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _score_slice(norm: pd.DataFrame, pairs: np.ndarray, clf: PairModel, *, versions: str,
+                 high: float, low: float, workers: int) -> pd.DataFrame:
     features = compare(norm, pairs, workers=workers)
     score = clf.predict_proba(features) if len(pairs) else np.zeros(0)
     rules = rule_reasons(norm, pairs, features)
     version = is_version_pair(norm, pairs, features)
     decision, reason, same_study = decide(score, rules, version, mode=versions, high=high,
                                           low=low)
-    out = features
+    out = features.astype(np.float32)
     out["score"] = score
     out["decision"] = decision
     out["reason"] = reason
