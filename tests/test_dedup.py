@@ -317,6 +317,19 @@ def test_deterministic_and_input_not_mutated():
     pd.testing.assert_frame_equal(rec, before)
 
 
+def test_scoring_in_slices_gives_the_same_result(monkeypatch):
+    from evidence_synth.dedup import _find
+
+    rec = _records(_rec("a", doi="10.1000/abc"), _rec("b"), _rec("c", doi="10.1000/xyz"),
+                   _rec("d", year=2009))
+    whole = find_duplicates(rec)
+    monkeypatch.setattr(_find, "_SLICE", 2)
+    sliced = find_duplicates(rec)
+    assert len(whole.pairs) > 4
+    pd.testing.assert_frame_equal(whole.pairs, sliced.pairs)
+    pd.testing.assert_frame_equal(whole.groups, sliced.groups)
+
+
 def test_result_tables_and_summary():
     rec = _records(_rec("a"), _rec("b", pages="575-9"))
     res = find_duplicates(rec)

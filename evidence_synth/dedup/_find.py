@@ -172,13 +172,8 @@ def _score(norm: pd.DataFrame, pairs: np.ndarray, clf: PairModel, *, versions: s
     """
     parts = [_score_slice(norm, pairs[k:k + _SLICE], clf, versions=versions, high=high,
                           low=low, workers=workers)
-             for k in range(0, len(pairs), _SLICE)]
-    if len(parts) == 1:
-        return parts[0]
-    if not parts:
-        return _score_slice(norm, pairs, clf, versions=versions, high=high, low=low,
-                            workers=workers)
-    return pd.concat(parts, ignore_index=True)
+             for k in range(0, max(len(pairs), 1), _SLICE)]
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def _score_slice(norm: pd.DataFrame, pairs: np.ndarray, clf: PairModel, *, versions: str,
