@@ -33,7 +33,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .._version import __version__
 from ..errors import DataQualityWarning, ExtractionError
 from .form import LEVELS, ExtractionForm, FormField, default_form
-from .table import EvidenceTable, _flatten, column_kind, convert_cell, flat_columns
+from .table import EvidenceTable
+from .table_rows import _flatten, column_kind, convert_cell, flat_columns
 
 __all__ = ["FIRST_DATA_ROW", "HEADER_ROW", "read_extraction_workbook", "write_template"]
 
