@@ -17,7 +17,7 @@ from .._version import __version__
 from ..errors import EvidenceSynthError
 from ._provenance import footer_text, protocol_of, provenance
 from .diagram import prisma_diagram
-from .gapmap import GapMap, evidence_from_map, gap_map
+from .gapmap import GapMap, _evidence_frame, evidence_from_map, gap_map
 from .prisma import PrismaCounts, prisma_counts
 
 
@@ -160,8 +160,6 @@ def build_report(
     if previous_map is not None:
         parts.append(evidence_from_map(previous_map, framework=frame))
     if parts and frame is not None:
-        from .gapmap import _evidence_frame
-
         combined = pd.concat([_evidence_frame(p) for p in parts], ignore_index=True)
         combined = _as_review_studies(combined, review, evidence)
         with warnings.catch_warnings(record=True) as caught:
