@@ -226,6 +226,14 @@ def _scale(n: int, data_dir: str, python: str | None, timeout: int, *,
 
 
 def _report(rows: list[dict], scale_rows: list[dict]) -> None:
+    if rows:
+        _report_sets(rows)
+    if scale_rows:
+        print("\n## Scale\n")
+        print(pd.DataFrame(scale_rows).to_string(index=False))
+
+
+def _report_sets(rows: list[dict]) -> None:
     table = pd.DataFrame(rows)
     fmt = {"precision": "{:.4f}", "recall": "{:.4f}", "f1": "{:.4f}", "seconds": "{:.1f}",
            "queue_share": "{:.2%}", "f1_after_review": "{:.4f}",
@@ -240,9 +248,6 @@ def _report(rows: list[dict], scale_rows: list[dict]) -> None:
     if "f1" in table:
         means = table.groupby("tool")[["precision", "recall", "f1"]].mean()
         print("\nMean over sets:\n" + means.to_string(float_format=lambda v: f"{v:.4f}"))
-    if scale_rows:
-        print("\n## Scale\n")
-        print(pd.DataFrame(scale_rows).to_string(index=False))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,10 +331,10 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             scale_rows += _scale(size, args.data, peer if args.peer_scale else None,
                                  args.peer_timeout)
-    _report(rows, scale_rows)
     if args.out:
         Path(args.out).write_text(json.dumps({"sets": rows, "scale": scale_rows}, indent=1,
                                              default=float))
+    _report(rows, scale_rows)
     return 0
 
 
