@@ -190,6 +190,19 @@ def test_online_first_year_with_the_same_doi_is_merged():
     assert "years differ by more than 1" in _pair(without_doi, "print", "online")["rules"]
 
 
+def test_supplement_numbering_with_the_same_doi_is_merged():
+    doi = "10.1034/j.1600-0404.107.s179.10.x"
+    rec = _records(_rec("a", volume="179", pages="52-76", doi=doi),
+                   _rec("b", volume="107", pages="s52-s76", doi=doi))
+    pair = _pair(find_duplicates(rec), "a", "b")
+    assert pair["rules"] == ""
+    assert pair["decision"] == "match"
+    rec = _records(_rec("a", volume="179", pages="52-76"), _rec("b", volume="107", pages="8-9"))
+    pair = _pair(find_duplicates(rec), "a", "b")
+    assert pair["rules"] == "different volume; different pages"
+    assert pair["decision"] == "distinct"
+
+
 def test_two_broken_rules_make_a_pair_distinct_not_a_question():
     # same title and authors, but different DOIs and issues: two editorials, no review needed
     rec = _records(_rec("e1", title="Editorial", issue="1", pages="1-2", doi="10.1000/ed.1"),

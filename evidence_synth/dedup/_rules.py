@@ -14,8 +14,9 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     Rules: ``different DOI``; ``erratum/comment/retraction vs article``; ``different
     volume``; ``different pages``; ``years differ by more than 1``; ``different numbers in
     title`` (titles that differ only in their numbers: "Part 1" vs "Part 2", "phase II"
-    vs "phase III", two years). The last two do not apply when the DOIs agree: online-first
-    and issue years differ, and PDF extraction adds footnote digits to titles. Two more
+    vs "phase III", two years). Only the first two apply when the DOIs agree: online-first
+    and issue years differ, supplements and databases number volumes and pages their own
+    way, and PDF extraction adds footnote digits to titles. Two more
     count only beside a different DOI, as corroboration (alone they are too often
     mis-recorded): ``different issue`` and ``no author in common``.
     """
@@ -26,8 +27,8 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     checks = [
         ("different DOI", features["doi_equal"].to_numpy() == 0),
         ("erratum/comment/retraction vs article", features["type_conflict"].to_numpy() == 1),
-        ("different volume", features["volume_equal"].to_numpy() == 0),
-        ("different pages", features["page_first_equal"].to_numpy() == 0),
+        ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi),
+        ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi),
         ("years differ by more than 1", (features["year_diff"].to_numpy() > 1) & ~same_doi),
         ("different numbers in title",
          (features["numbers_equal"].to_numpy() == 0) & only_numbers_differ & ~same_doi),
