@@ -36,9 +36,8 @@ def constrained_groups(n: int, edges: list[tuple[int, int]], allowed: set[tuple[
     """Group labels built from ``edges`` (in priority order) without chaining.
 
     Two clusters join only when every cross pair is in ``allowed`` and none is
-    ``forbidden``; ``forced`` pairs (manual
-    matches) need only the absence of a forbidden cross pair. Deterministic for a given
-    edge order.
+    ``forbidden``; ``forced`` pairs (manual matches) need only the absence of a forbidden
+    cross pair. Deterministic for a given edge order.
     """
     members: dict[int, list[int]] = {k: [k] for k in range(n)}
     label = np.arange(n)

@@ -45,7 +45,7 @@ def plausible(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1,
         ta, tb = title[i], title[j]
         similar = _ratio(ta.tolist(), tb.tolist(), fuzz.token_set_ratio, workers) >= min_title
         keep[k:k + len(i)] = (similar | (ta == "") | (tb == "")
-                              | ((doi[i] == doi[j]) & (doi[i] != "")))
+                              | (_equal_or_nan(doi[i], doi[j]) == 1))
     return keep
 
 
@@ -133,4 +133,3 @@ def compare(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1) -> pd.Da
         missing += np.isnan(out[name])
     out["missing_fields"] = missing
     return pd.DataFrame({f: out[f] for f in FEATURES})
-

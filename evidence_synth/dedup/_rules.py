@@ -16,25 +16,23 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     title`` (titles that differ only in their numbers: "Part 1" vs "Part 2", "phase II"
     vs "phase III", two years). Only the first two apply when the DOIs agree: online-first
     and issue years differ, supplements and databases number volumes and pages their own
-    way, and PDF extraction adds footnote digits to titles. Two more
-    count only beside a different DOI, as corroboration (alone they are too often
-    mis-recorded): ``different issue`` and ``no author in common``.
+    way, and PDF extraction adds footnote digits to titles. Two more count only beside a
+    different DOI, as corroboration (alone they are too often mis-recorded): ``different
+    issue`` and ``no author in common``.
     """
     i, j = pairs[:, 0], pairs[:, 1]
     nonum = norm["title_nonum"].to_numpy(dtype=object)
     only_numbers_differ = (nonum[i] == nonum[j]) & (nonum[i] != "")
-    same_doi = features["doi_equal"].to_numpy() == 1
+    doi_equal = features["doi_equal"].to_numpy()
+    same_doi, doi_differs = doi_equal == 1, doi_equal == 0
     checks = [
-        ("different DOI", features["doi_equal"].to_numpy() == 0),
+        ("different DOI", doi_differs),
         ("erratum/comment/retraction vs article", features["type_conflict"].to_numpy() == 1),
         ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi),
         ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi),
         ("years differ by more than 1", (features["year_diff"].to_numpy() > 1) & ~same_doi),
         ("different numbers in title",
          (features["numbers_equal"].to_numpy() == 0) & only_numbers_differ & ~same_doi),
-    ]
-    doi_differs = features["doi_equal"].to_numpy() == 0
-    checks += [
         ("different issue", doi_differs & (features["issue_equal"].to_numpy() == 0)),
         ("no author in common", doi_differs & (features["author_overlap"].to_numpy() == 0)),
     ]
