@@ -81,7 +81,7 @@ def test_2x2_measures_handbook_table_13_4(measure, yi, sei):
 
 
 def test_tetrachoric_handbook_table_13_4():
-    # metafor reports yi 0.2603 (Nelder-Mead); the exact ML root is 0.26024 (see es_tetrachoric)
+    # metafor reports yi 0.2603 (Nelder-Mead); the exact ML root is 0.26024 (effects.tetrachoric)
     dat = escalc("RTET", **HANDBOOK)
     assert abs(dat["yi"].iloc[0] - 0.2603) < 1e-4
     assert round(np.sqrt(dat["vi"].iloc[0]), 4) == 0.1423

@@ -330,7 +330,7 @@ def test_consensus_name_is_reserved(tmp_path):
 
 
 def test_formula_keys_are_documented():
-    from evidence_synth.extract.compute import formulas
+    from evidence_synth.effects.compute import formulas
 
     frame = formulas()
     assert list(frame["key"]) == ["escalc", "props", "pvalue", "b_sdy", "chisq", "dppc2",

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..effects.compute import compute_effect, recompute
 from ..errors import DataQualityWarning, EffectSizeError, ExtractionError, StoreError
 from ..protocol import load_schema
-from .compute import compute_effect, recompute
 from .double_extraction import discrepancies
 from .form import LEVELS, ExtractionForm
 from .table_rows import (

@@ -18,9 +18,9 @@ import jsonschema
 import numpy as np
 import pandas as pd
 
+from ..effects.compute import FORMULAS, MODIFIERS
 from ..errors import ExtractionError
 from ..protocol import load_schema
-from .compute import FORMULAS, MODIFIERS
 from .form import LEVELS, ExtractionForm, _kind_and_choices, _properties
 
 #: Columns of the ``problems`` DataFrame of an :class:`ExtractionError`.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .es_tetrachoric import tetrachoric
+from .tetrachoric import tetrachoric
 
 TABLE_MEASURES = (
     "RR", "OR", "RD", "AS", "PETO", "PHI", "ZPHI", "YUQ", "YUY", "RTET", "ZTET",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .es_means import hyp2f1_or_nan
+from .means import hyp2f1_or_nan
 
 CORRELATION_MEASURES = ("COR", "UCOR", "ZCOR")
 PARTIAL_MEASURES = ("PCOR", "ZPCOR", "SPCOR", "ZSPCOR")

@@ -4,7 +4,7 @@ Every computed effect in the evidence table carries ``formula`` (a key of
 :data:`FORMULAS`, optionally followed by ``+modifier`` keys) and ``inputs`` (the numbers
 passed to it). :func:`recompute` runs the same formula on the same inputs, so any stored
 ``yi``/``vi`` can be checked (:meth:`EvidenceTable.verify`). The arithmetic is done by
-:func:`evidence_synth.extract.escalc` and the conversion functions beside it; this module
+:func:`evidence_synth.effects.escalc` and the conversion functions beside it; this module
 only decides which one to call and keeps the record.
 """
 
@@ -106,7 +106,7 @@ FORMULAS: dict[str, Formula] = {
         "escalc",
         "metafor's escalc(measure, ...) on the stored inputs: means/SDs/ns, 2x2 counts, "
         "t or signed p with group sizes (SMD), correlations, partial correlations.",
-        "Viechtbauer (2010), metafor; formulas per measure in evidence_synth.extract.escalc",
+        "Viechtbauer (2010), metafor; formulas per measure in evidence_synth.effects.escalc",
         _escalc,
     ),
     "props": Formula(

@@ -12,18 +12,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .es_correlations import (
+from .correlations import (
     CORRELATION_MEASURES,
     PARTIAL_MEASURES,
     correlation_measure,
     partial_measure,
 )
-from .es_correlations import VTYPES as _COR_VTYPES
-from .es_inputs import Problems, as_arrays, check_rows, require
-from .es_means import CHANGE_MEASURES, TWO_GROUP_MEASURES, change_measure, p_to_t, two_group_measure
-from .es_means import VTYPES as _MEAN_VTYPES
-from .es_tables import ADD_ZERO_MEASURES, TABLE_MEASURES, continuity, table_measure
-from .es_tables import VTYPES as _TABLE_VTYPES
+from .correlations import VTYPES as _COR_VTYPES
+from .inputs import Problems, as_arrays, check_rows, require
+from .means import CHANGE_MEASURES, TWO_GROUP_MEASURES, change_measure, p_to_t, two_group_measure
+from .means import VTYPES as _MEAN_VTYPES
+from .tables import ADD_ZERO_MEASURES, TABLE_MEASURES, continuity, table_measure
+from .tables import VTYPES as _TABLE_VTYPES
 
 MEASURES: tuple[str, ...] = (
     TABLE_MEASURES + TWO_GROUP_MEASURES + CHANGE_MEASURES + CORRELATION_MEASURES + PARTIAL_MEASURES
@@ -145,7 +145,7 @@ def escalc(
     sizes of mean/correlation measures must be >= 2 and 2x2 group sizes >= 1 (metafor
     only rejects negative ones), and scalars broadcast against arrays (metafor requires
     equal lengths). The tetrachoric correlation solves the saturated likelihood exactly
-    (see :mod:`evidence_synth.extract.es_tetrachoric`), so its ``vi`` agrees with metafor's
+    (see :mod:`evidence_synth.effects.tetrachoric`), so its ``vi`` agrees with metafor's
     finite-difference Hessian to about 4 significant digits. PCOR uses metafor 4.x's
     ``vi = (1 - r^2)^2 / (ni - mi)``.
 
@@ -153,7 +153,7 @@ def escalc(
     ----------
     Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     Journal of Statistical Software, 36(3). Formula sources per measure are cited in the
-    modules ``es_tables``, ``es_means`` and ``es_correlations``.
+    modules ``tables``, ``means`` and ``correlations`` of :mod:`evidence_synth.effects`.
     """
     problems = Problems(f"escalc(measure={measure!r})")
     measure = str(measure).upper()
