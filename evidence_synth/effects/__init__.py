@@ -18,7 +18,8 @@ from .conversions import (
     semipartial_r_from_t,
     wwc_cluster_correction,
 )
-from .effect_sizes import MEASURES, escalc
+from .effect_sizes import escalc
+from .registry import MEASURES, measures
 
 __all__ = [
     "MEASURES",
@@ -35,6 +36,7 @@ __all__ = [
     "escalc",
     "formulas",
     "logor_to_d",
+    "measures",
     "partial_r_from_t",
     "r_to_d",
     "recompute",

@@ -20,6 +20,7 @@ import pandas as pd
 from ..errors import EffectSizeError
 from .conversions import cluster_d, d_from_b, d_from_chisq, dppc2
 from .effect_sizes import escalc
+from .registry import names
 
 __all__ = ["FORMULAS", "MODIFIERS", "MODIFIER_TEXT", "Formula", "compute_effect", "formulas",
            "recompute"]
@@ -237,9 +238,8 @@ def recompute(formula: str, inputs: Mapping[str, Any]) -> tuple[float, float]:
 
 
 _TWO_GROUP = ("m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i")
-_BINARY = ("OR", "RR", "RD", "PETO", "AS", "PHI", "ZPHI", "YUQ", "YUY", "RTET", "ZTET", "PBIT",
-           "OR2D", "OR2DL", "OR2DN")
-_SMD_LIKE = ("SMD", "MD", "ROM", "SMDH", "D2OR", "D2ORL", "D2ORN")
+_BINARY = names("table")
+_SMD_LIKE = names("two_group")
 
 
 def _pick(reported: Mapping[str, Any], *names: str) -> dict[str, float] | None:

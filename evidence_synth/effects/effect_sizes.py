@@ -3,6 +3,11 @@
 A reviewer who knows R's metafor (Viechtbauer 2010, version 4.x) should find the same
 measure codes, argument names and numbers. Differences from metafor are listed in the
 docstring of :func:`escalc` and in ``docs/effect-sizes-and-meta-analysis.md``.
+
+``escalc`` itself is generic: it looks the measure up in
+:mod:`~evidence_synth.effects.registry`, lets the measure's family check and prepare the
+arguments, and calls the measure's formula. The formulas live in the family modules
+``tables``, ``means`` and ``correlations``.
 """
 
 from __future__ import annotations
@@ -12,44 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .correlations import (
-    CORRELATION_MEASURES,
-    PARTIAL_MEASURES,
-    correlation_measure,
-    partial_measure,
-)
-from .correlations import VTYPES as _COR_VTYPES
-from .inputs import Problems, as_arrays, check_rows, require
-from .means import CHANGE_MEASURES, TWO_GROUP_MEASURES, change_measure, p_to_t, two_group_measure
-from .means import VTYPES as _MEAN_VTYPES
-from .tables import ADD_ZERO_MEASURES, TABLE_MEASURES, continuity, table_measure
-from .tables import VTYPES as _TABLE_VTYPES
+from .inputs import Problems, as_arrays, require
+from .measure import Measure, Options
+from .registry import MEASURES, get
 
-MEASURES: tuple[str, ...] = (
-    TABLE_MEASURES + TWO_GROUP_MEASURES + CHANGE_MEASURES + CORRELATION_MEASURES + PARTIAL_MEASURES
-)
-_VTYPES = {**_TABLE_VTYPES, **_MEAN_VTYPES, **_COR_VTYPES}
 _TO = ("only0", "all", "if0all", "none")
-
-
-def _negative(x: np.ndarray) -> np.ndarray:
-    return x < 0
-
-
-def _below(limit: float) -> Any:
-    return lambda x: x < limit
-
-
-def _not_positive(x: np.ndarray) -> np.ndarray:
-    return x <= 0
-
-
-def _not_correlation(x: np.ndarray) -> np.ndarray:
-    return np.abs(x) > 1
-
-
-def _not_p(x: np.ndarray) -> np.ndarray:
-    return (x == 0) | (np.abs(x) > 1)
 
 
 def escalc(
@@ -104,7 +76,8 @@ def escalc(
         Correlations (``ri`` or ``ti``/``pi``, ``ni``): ``COR``, ``UCOR``, ``ZCOR``.
         (Semi-)partial correlations (``ti`` or ``ri`` or ``pi``, ``ni``, ``mi`` = number of
         other predictors, and ``r2i`` for the semi-partial): ``PCOR``, ``ZPCOR``,
-        ``SPCOR``, ``ZSPCOR``.
+        ``SPCOR``, ``ZSPCOR``. :func:`evidence_synth.effects.measures` lists them all with
+        their arguments and variance types.
     ai, bi, ci, di, n1i, n2i, m1i, m2i, sd1i, sd2i, ri, ti, pi, r2i, ni, mi
         As in metafor (see ``measure``). ``pi`` are two-sided p-values whose sign gives the
         direction of the effect (metafor's convention). ``x1i, x2i, t1i, t2i, xi, sdi``
@@ -157,7 +130,8 @@ def escalc(
     """
     problems = Problems(f"escalc(measure={measure!r})")
     measure = str(measure).upper()
-    if measure not in MEASURES:
+    spec = get(measure)
+    if spec is None:
         problems.add(None, "measure", measure, f"one of {', '.join(MEASURES)}")
         problems.raise_if_any()
     if to not in _TO:
@@ -172,17 +146,13 @@ def escalc(
         if value is not None:
             problems.add(None, name, None, f"no value: not used by measure {measure!r}")
     arrays, k = as_arrays(problems, **given)
-    vt = _vtypes(problems, measure, vtype, k)
+    vt = _vtypes(problems, spec, vtype, k)
     problems.raise_if_any()
 
-    if measure in TABLE_MEASURES:
-        yi, vi = _tables(problems, measure, arrays, k, add, to, drop00, vt)
-    elif measure in TWO_GROUP_MEASURES:
-        yi, vi = _two_groups(problems, measure, arrays, k, vt, correct)
-    elif measure in CHANGE_MEASURES:
-        yi, vi = _change(problems, measure, arrays, k, vt, correct)
-    else:
-        yi, vi = _correlations(problems, measure, arrays, k, vt)
+    require(problems, arrays, *spec.family.requires, *spec.requires)
+    options = Options(add=add, to=to, drop00=drop00, correct=correct)
+    inputs = spec.family.prepare(problems, spec, arrays, k, options)
+    yi, vi = spec.compute({**inputs, "vtype": vt, "correct": correct})
 
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(yi) | np.isinf(vi)  # as metafor: +-Inf -> missing in both
@@ -193,171 +163,15 @@ def escalc(
     return out
 
 
-def _vtypes(problems: Problems, measure: str, vtype: Any, k: int) -> np.ndarray:
+def _vtypes(problems: Problems, measure: Measure, vtype: Any, k: int) -> np.ndarray:
     vt = np.atleast_1d(np.asarray(vtype, dtype=object)).astype(str)
     if vt.shape[0] == 1:
         vt = np.repeat(vt, k)
     elif vt.shape[0] != k:
         problems.add(None, "vtype", None, f"one value or {k} values, found {vt.shape[0]}")
         return np.repeat("LS", k)
-    allowed = _VTYPES.get(measure, ("LS",))
     for row, value in enumerate(vt):
-        if value not in allowed:
-            problems.add(row, "vtype", value, f"one of {', '.join(allowed)} for measure {measure}")
+        if value not in measure.vtypes:
+            problems.add(row, "vtype", value,
+                         f"one of {', '.join(measure.vtypes)} for measure {measure.name}")
     return vt
-
-
-def _nan(k: int) -> np.ndarray:
-    return np.full(k, np.nan)
-
-
-def _tables(
-    problems: Problems,
-    measure: str,
-    a: dict[str, np.ndarray],
-    k: int,
-    add: float | None,
-    to: str,
-    drop00: bool,
-    vt: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    require(problems, a, "ai", "ci")
-    if "bi" not in a and "n1i" not in a:
-        problems.add(None, "bi", None, "a value (or n1i)")
-    if "di" not in a and "n2i" not in a:
-        problems.add(None, "di", None, "a value (or n2i)")
-    problems.raise_if_any()
-    ai, ci = a["ai"], a["ci"]
-    bi = a["bi"] if "bi" in a else a["n1i"] - ai
-    di = a["di"] if "di" in a else a["n2i"] - ci
-    rules = dict.fromkeys(("ai", "bi", "ci", "di"), (_negative, ">= 0 (a count)"))
-    check_rows(problems, a, rules)
-    if "n1i" in a:
-        problems.check("ai", ai, ai > a["n1i"], "<= n1i (events cannot exceed the group size)")
-    if "n2i" in a:
-        problems.check("ci", ci, ci > a["n2i"], "<= n2i (events cannot exceed the group size)")
-    if "bi" not in a:
-        check_rows(problems, a, {"n1i": (_below(1), ">= 1 (group size)")})
-    if "di" not in a:
-        check_rows(problems, a, {"n2i": (_below(1), ">= 1 (group size)")})
-    problems.raise_if_any()
-    if add is None:
-        add = 0.0 if measure in ADD_ZERO_MEASURES else 0.5
-    ai, bi, ci, di = continuity(ai, bi, ci, di, float(add), to, drop00)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return table_measure(measure, ai, bi, ci, di, vt)
-
-
-def _two_groups(
-    problems: Problems,
-    measure: str,
-    a: dict[str, np.ndarray],
-    k: int,
-    vt: np.ndarray,
-    correct: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    require(problems, a, "n1i", "n2i")
-    from_stats = measure in ("SMD", "D2OR", "D2ORL", "D2ORN")
-    has_means = all(n in a for n in ("m1i", "m2i", "sd1i", "sd2i"))
-    if not has_means and not (from_stats and any(n in a for n in ("di", "ti", "pi"))):
-        alternatives = " (or di, ti or pi)" if from_stats else ""
-        for name in ("m1i", "m2i", "sd1i", "sd2i"):
-            if name not in a:
-                problems.add(None, name, None, f"a value{alternatives}")
-    check_rows(
-        problems,
-        a,
-        {
-            "n1i": (_below(2), ">= 2 (group size)"),
-            "n2i": (_below(2), ">= 2 (group size)"),
-            "sd1i": (_not_positive, "> 0 (a standard deviation)"),
-            "sd2i": (_not_positive, "> 0 (a standard deviation)"),
-            "pi": (_not_p, "a two-sided p-value with 0 < |p| <= 1 (sign = direction)"),
-        },
-    )
-    problems.raise_if_any()
-    n1i, n2i = a["n1i"], a["n2i"]
-    m1i, m2i, sd1i, sd2i = (a.get(n, _nan(k)).copy() for n in ("m1i", "m2i", "sd1i", "sd2i"))
-    if from_stats:
-        with np.errstate(invalid="ignore"):
-            ti = a.get("ti", _nan(k)).copy()
-            if "pi" in a:
-                ti = np.where(np.isnan(ti), p_to_t(a["pi"], n1i + n2i - 2), ti)
-            d = a.get("di", _nan(k)).copy()
-            d = np.where(np.isnan(d), ti * np.sqrt(1 / n1i + 1 / n2i), d)
-        use = ~np.isnan(d)
-        m1i[use], m2i[use], sd1i[use], sd2i[use] = d[use], 0.0, 1.0, 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return two_group_measure(measure, m1i, m2i, sd1i, sd2i, n1i, n2i, vt, correct)
-
-
-def _change(
-    problems: Problems,
-    measure: str,
-    a: dict[str, np.ndarray],
-    k: int,
-    vt: np.ndarray,
-    correct: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    needed = ["m1i", "m2i", "sd1i", "ni", "ri"]
-    if measure != "SMCR":
-        needed.append("sd2i")
-    require(problems, a, *needed)
-    check_rows(
-        problems,
-        a,
-        {
-            "ni": (_below(2), ">= 2 (sample size)"),
-            "sd1i": (_not_positive, "> 0 (a standard deviation)"),
-            "sd2i": (_not_positive, "> 0 (a standard deviation)"),
-            "ri": (_not_correlation, "a correlation in [-1, 1]"),
-        },
-    )
-    problems.raise_if_any()
-    sd2i = a.get("sd2i", _nan(k))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return change_measure(
-            measure, a["m1i"], a["m2i"], a["sd1i"], sd2i, a["ni"], a["ri"], vt, correct
-        )
-
-
-def _correlations(
-    problems: Problems,
-    measure: str,
-    a: dict[str, np.ndarray],
-    k: int,
-    vt: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    partial = measure in PARTIAL_MEASURES
-    require(problems, a, "ni", *(("mi",) if partial else ()))
-    if measure in ("SPCOR", "ZSPCOR"):
-        require(problems, a, "r2i")
-    if not any(n in a for n in ("ri", "ti", "pi")):
-        problems.add(None, "ri", None, "a value (or ti or pi)")
-    rules = {
-        "ni": (_below(2), ">= 2 (sample size)"),
-        "ri": (_not_correlation, "a correlation in [-1, 1]"),
-        "pi": (_not_p, "a two-sided p-value with 0 < |p| <= 1 (sign = direction)"),
-        "r2i": (lambda x: (x < 0) | (x > 1), "an R^2 in [0, 1]"),
-        "mi": (_negative, ">= 0 (number of other predictors)"),
-    }
-    check_rows(problems, a, rules)
-    if partial and "ni" in a and "mi" in a:
-        df = a["ni"] - a["mi"] - 1
-        problems.check("ni", a["ni"], df <= 0, "ni - mi - 1 > 0 (residual df)")
-    problems.raise_if_any()
-    ni = a["ni"]
-    df = ni - a["mi"] - 1 if partial else ni - 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ti = a.get("ti", _nan(k)).copy()
-        if "pi" in a:
-            ti = np.where(np.isnan(ti), p_to_t(a["pi"], df), ti)
-        r = a.get("ri", _nan(k)).copy()
-        if measure in ("SPCOR", "ZSPCOR"):
-            from_t = ti * np.sqrt(1 - a["r2i"]) / np.sqrt(df)
-        else:
-            from_t = ti / np.sqrt(ti**2 + df)
-        r = np.where(np.isnan(r), from_t, r)
-        if partial:
-            return partial_measure(measure, r, ni, a["mi"], a.get("r2i"), vt)
-        return correlation_measure(measure, r, ni, vt)

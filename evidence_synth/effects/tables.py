@@ -13,26 +13,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from .inputs import Problems, below, check_rows, negative
+from .measure import Arrays, Family, Measure, Options, Result
 from .tetrachoric import tetrachoric
-
-TABLE_MEASURES = (
-    "RR", "OR", "RD", "AS", "PETO", "PHI", "ZPHI", "YUQ", "YUY", "RTET", "ZTET",
-    "PBIT", "OR2D", "OR2DL", "OR2DN",
-)  # fmt: skip
-
-#: measures for which metafor's default ``add`` is 0 instead of 1/2
-ADD_ZERO_MEASURES = ("AS", "PHI", "ZPHI", "RTET", "ZTET")
-
-VTYPES = {
-    "RR": ("LS", "AV"),
-    "OR": ("LS", "AV"),
-    "OR2D": ("LS", "AV"),
-    "OR2DL": ("LS", "AV"),
-    "OR2DN": ("LS", "AV"),
-    "RD": ("LS", "UB", "AV"),
-    "PHI": ("LS", "ST", "CS"),
-    "ZPHI": ("LS", "ST", "CS"),
-}
 
 
 def continuity(
@@ -69,73 +52,157 @@ def continuity(
     return ai, bi, ci, di
 
 
-def table_measure(
-    measure: str,
-    ai: np.ndarray,
-    bi: np.ndarray,
-    ci: np.ndarray,
-    di: np.ndarray,
-    vtype: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """yi and vi for a 2x2-table measure (counts already continuity-corrected)."""
+
+def _prepare(problems: Problems, measure: Measure, a: Arrays, k: int, options: Options) -> Arrays:
+    """Check the counts, complete ``bi``/``di`` from group sizes, apply ``add``/``to``."""
+    if "bi" not in a and "n1i" not in a:
+        problems.add(None, "bi", None, "a value (or n1i)")
+    if "di" not in a and "n2i" not in a:
+        problems.add(None, "di", None, "a value (or n2i)")
+    problems.raise_if_any()
+    ai, ci = a["ai"], a["ci"]
+    bi = a["bi"] if "bi" in a else a["n1i"] - ai
+    di = a["di"] if "di" in a else a["n2i"] - ci
+    rules = dict.fromkeys(("ai", "bi", "ci", "di"), (negative, ">= 0 (a count)"))
+    check_rows(problems, a, rules)
+    if "n1i" in a:
+        problems.check("ai", ai, ai > a["n1i"], "<= n1i (events cannot exceed the group size)")
+    if "n2i" in a:
+        problems.check("ci", ci, ci > a["n2i"], "<= n2i (events cannot exceed the group size)")
+    if "bi" not in a:
+        check_rows(problems, a, {"n1i": (below(1), ">= 1 (group size)")})
+    if "di" not in a:
+        check_rows(problems, a, {"n2i": (below(1), ">= 1 (group size)")})
+    problems.raise_if_any()
+    add = measure.add if options.add is None else options.add
+    ai, bi, ci, di = continuity(ai, bi, ci, di, float(add), options.to, options.drop00)
+    return {"ai": ai, "bi": bi, "ci": ci, "di": di}
+
+
+TABLE = Family(
+    "table",
+    arguments="ai, bi, ci, di (or ai, n1i, ci, n2i)",
+    provides=("ai", "bi", "ci", "di"),
+    prepare=_prepare,
+    requires=("ai", "ci"),
+)
+
+
+def _proportions(
+    ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Group sizes and event proportions ``n1i, n2i, p1i, p2i``."""
+    n1i, n2i = ai + bi, ci + di
+    return n1i, n2i, ai / n1i, ci / n2i
+
+
+def _mean_proportions(
+    ai: np.ndarray, ci: np.ndarray, n1i: np.ndarray, n2i: np.ndarray
+) -> tuple[float, float]:
+    """Sample-size weighted mean proportions of both groups (for ``vtype="AV"``)."""
+    return np.nansum(ai) / np.nansum(n1i), np.nansum(ci) / np.nansum(n2i)
+
+
+def _r_to_z(yi: np.ndarray, vi: np.ndarray) -> Result:
+    """Fisher's r-to-z with the delta-method variance."""
+    return np.arctanh(yi), vi / (1 - np.minimum(yi**2, 1)) ** 2
+
+
+def _risk_ratio(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray,
+                vtype: np.ndarray) -> Result:
+    n1i, n2i, p1i, p2i = _proportions(ai, bi, ci, di)
+    mp1, mp2 = _mean_proportions(ai, ci, n1i, n2i)
+    yi = np.log(p1i) - np.log(p2i)
+    vi = 1 / ai - 1 / n1i + 1 / ci - 1 / n2i
+    return yi, np.where(vtype == "AV", (1 - mp1) / (mp1 * n1i) + (1 - mp2) / (mp2 * n2i), vi)
+
+
+def _odds_ratio(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray,
+                vtype: np.ndarray) -> Result:
+    n1i, n2i, p1i, p2i = _proportions(ai, bi, ci, di)
+    mp1, mp2 = _mean_proportions(ai, ci, n1i, n2i)
+    yi = np.log(p1i / (1 - p1i)) - np.log(p2i / (1 - p2i))
+    vi = 1 / ai + 1 / bi + 1 / ci + 1 / di
+    av = 1 / (mp1 * (1 - mp1) * n1i) + 1 / (mp2 * (1 - mp2) * n2i)
+    return yi, np.where(vtype == "AV", av, vi)
+
+
+def _or_to_d_logistic(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray,
+                      vtype: np.ndarray) -> Result:
+    """Log odds ratio to SMD assuming logistic distributions (Chinn 2000)."""
+    yi, vi = _odds_ratio(ai, bi, ci, di, vtype)
+    return np.sqrt(3) / np.pi * yi, 3 / np.pi**2 * vi
+
+
+def _or_to_d_normal(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray,
+                    vtype: np.ndarray) -> Result:
+    """Log odds ratio to SMD assuming normal distributions (Cox & Snell 1989, factor 1.65)."""
+    yi, vi = _odds_ratio(ai, bi, ci, di, vtype)
+    return yi / 1.65, vi / 1.65**2
+
+
+def _risk_difference(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray,
+                     vtype: np.ndarray) -> Result:
+    n1i, n2i, p1i, p2i = _proportions(ai, bi, ci, di)
+    mp1, mp2 = _mean_proportions(ai, ci, n1i, n2i)
+    yi = p1i - p2i
+    vi = p1i * (1 - p1i) / n1i + p2i * (1 - p2i) / n2i
+    vi = np.where(vtype == "UB", p1i * (1 - p1i) / (n1i - 1) + p2i * (1 - p2i) / (n2i - 1), vi)
+    return yi, np.where(vtype == "AV", mp1 * (1 - mp1) / n1i + mp2 * (1 - mp2) / n2i, vi)
+
+
+def _arcsine(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Result:
+    n1i, n2i, p1i, p2i = _proportions(ai, bi, ci, di)
+    return np.arcsin(np.sqrt(p1i)) - np.arcsin(np.sqrt(p2i)), 1 / (4 * n1i) + 1 / (4 * n2i)
+
+
+def _peto(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Result:
     n1i, n2i = ai + bi, ci + di
     ni = n1i + n2i
-    p1i, p2i = ai / n1i, ci / n2i
-    mp1 = np.nansum(ai) / np.nansum(n1i)  # sample-size weighted mean proportions (vtype AV)
-    mp2 = np.nansum(ci) / np.nansum(n2i)
+    xt, yt = ai + ci, bi + di
+    ei = xt * n1i / ni
+    v_hyp = xt * yt * (n1i / ni) * (n2i / ni) / (ni - 1)
+    return (ai - ei) / v_hyp, 1 / v_hyp
+
+
+def _z_phi(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray,
+           vtype: np.ndarray) -> Result:
+    return _r_to_z(*_phi(ai, bi, ci, di, vtype))
+
+
+def _yule_q(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Result:
+    """Yule (1900, p. 285; 1912, p. 593)."""
+    odds = (ai / bi) / (ci / di)
+    yi = (odds - 1) / (odds + 1)
+    return yi, 0.25 * (1 - yi**2) ** 2 * (1 / ai + 1 / bi + 1 / ci + 1 / di)
+
+
+def _yule_y(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Result:
+    """Yule (1912, p. 593)."""
+    odds = (ai / bi) / (ci / di)
+    yi = (np.sqrt(odds) - 1) / (np.sqrt(odds) + 1)
+    return yi, (1 / 16) * (1 - yi**2) ** 2 * (1 / ai + 1 / bi + 1 / ci + 1 / di)
+
+
+def _tetrachoric(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Result:
     yi = np.full(ai.shape, np.nan)
     vi = np.full(ai.shape, np.nan)
-    av = vtype == "AV"
-
-    if measure == "RR":
-        yi = np.log(p1i) - np.log(p2i)
-        vi = 1 / ai - 1 / n1i + 1 / ci - 1 / n2i
-        vi = np.where(av, (1 - mp1) / (mp1 * n1i) + (1 - mp2) / (mp2 * n2i), vi)
-    elif measure in ("OR", "OR2D", "OR2DL", "OR2DN"):
-        yi = np.log(p1i / (1 - p1i)) - np.log(p2i / (1 - p2i))
-        vi = 1 / ai + 1 / bi + 1 / ci + 1 / di
-        vi = np.where(av, 1 / (mp1 * (1 - mp1) * n1i) + 1 / (mp2 * (1 - mp2) * n2i), vi)
-        if measure in ("OR2D", "OR2DL"):  # logistic distribution (Chinn 2000)
-            yi, vi = np.sqrt(3) / np.pi * yi, 3 / np.pi**2 * vi
-        elif measure == "OR2DN":  # normal distribution, Cox & Snell (1989) factor 1.65
-            yi, vi = yi / 1.65, vi / 1.65**2
-    elif measure == "RD":
-        yi = p1i - p2i
-        vi = p1i * (1 - p1i) / n1i + p2i * (1 - p2i) / n2i
-        vi = np.where(vtype == "UB", p1i * (1 - p1i) / (n1i - 1) + p2i * (1 - p2i) / (n2i - 1), vi)
-        vi = np.where(av, mp1 * (1 - mp1) / n1i + mp2 * (1 - mp2) / n2i, vi)
-    elif measure == "AS":
-        yi = np.arcsin(np.sqrt(p1i)) - np.arcsin(np.sqrt(p2i))
-        vi = 1 / (4 * n1i) + 1 / (4 * n2i)
-    elif measure == "PETO":
-        xt, yt = ai + ci, bi + di
-        ei = xt * n1i / ni
-        v_hyp = xt * yt * (n1i / ni) * (n2i / ni) / (ni - 1)
-        yi = (ai - ei) / v_hyp
-        vi = 1 / v_hyp
-    elif measure in ("PHI", "ZPHI"):
-        yi, vi = _phi(ai, bi, ci, di, vtype)
-    elif measure == "YUQ":  # Yule (1900, p. 285; 1912, p. 593)
-        odds = (ai / bi) / (ci / di)
-        yi = (odds - 1) / (odds + 1)
-        vi = 0.25 * (1 - yi**2) ** 2 * (1 / ai + 1 / bi + 1 / ci + 1 / di)
-    elif measure == "YUY":  # Yule (1912, p. 593)
-        odds = (ai / bi) / (ci / di)
-        yi = (np.sqrt(odds) - 1) / (np.sqrt(odds) + 1)
-        vi = (1 / 16) * (1 - yi**2) ** 2 * (1 / ai + 1 / bi + 1 / ci + 1 / di)
-    elif measure in ("RTET", "ZTET"):
-        for i in range(len(ai)):
-            if not np.isnan([ai[i], bi[i], ci[i], di[i]]).any():
-                yi[i], vi[i] = tetrachoric(ai[i], bi[i], ci[i], di[i])
-    elif measure == "PBIT":  # Sanchez-Meca et al. (2003, eq. 21); Rosenthal (1994)
-        z1, z2 = stats.norm.ppf(p1i), stats.norm.ppf(p2i)
-        yi = z1 - z2
-        vi = 2 * np.pi * p1i * (1 - p1i) * np.exp(z1**2) / n1i
-        vi = vi + 2 * np.pi * p2i * (1 - p2i) * np.exp(z2**2) / n2i
-    if measure in ("ZPHI", "ZTET"):  # r-to-z with delta-method variance
-        vi = vi / (1 - np.minimum(yi**2, 1)) ** 2
-        yi = np.arctanh(yi)
+    for i in range(len(ai)):
+        if not np.isnan([ai[i], bi[i], ci[i], di[i]]).any():
+            yi[i], vi[i] = tetrachoric(ai[i], bi[i], ci[i], di[i])
     return yi, vi
+
+
+def _z_tetrachoric(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Result:
+    return _r_to_z(*_tetrachoric(ai, bi, ci, di))
+
+
+def _probit(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Result:
+    """Sanchez-Meca et al. (2003, eq. 21); Rosenthal (1994)."""
+    n1i, n2i, p1i, p2i = _proportions(ai, bi, ci, di)
+    z1, z2 = stats.norm.ppf(p1i), stats.norm.ppf(p2i)
+    vi = 2 * np.pi * p1i * (1 - p1i) * np.exp(z1**2) / n1i
+    return z1 - z2, vi + 2 * np.pi * p2i * (1 - p2i) * np.exp(z2**2) / n2i
 
 
 def _phi(
@@ -175,3 +242,26 @@ def _phi(
         / (4 * (ai + ci) ** 3 * (bi + di) ** 3)
     )
     return yi, np.where(vtype == "ST", st, cs)
+
+
+_LS_AV = ("LS", "AV")
+_PHI_VTYPES = ("LS", "ST", "CS")
+
+#: The 2x2-table measures, in catalogue order.
+MEASURES = (
+    Measure("RR", TABLE, _risk_ratio, "log risk ratio", _LS_AV),
+    Measure("OR", TABLE, _odds_ratio, "log odds ratio", _LS_AV),
+    Measure("RD", TABLE, _risk_difference, "risk difference", ("LS", "UB", "AV")),
+    Measure("AS", TABLE, _arcsine, "arcsine square-root risk difference", add=0.0),
+    Measure("PETO", TABLE, _peto, "log odds ratio, Peto's method"),
+    Measure("PHI", TABLE, _phi, "phi coefficient", _PHI_VTYPES, add=0.0),
+    Measure("ZPHI", TABLE, _z_phi, "Fisher z of the phi coefficient", _PHI_VTYPES, add=0.0),
+    Measure("YUQ", TABLE, _yule_q, "Yule's Q"),
+    Measure("YUY", TABLE, _yule_y, "Yule's Y"),
+    Measure("RTET", TABLE, _tetrachoric, "tetrachoric correlation", add=0.0),
+    Measure("ZTET", TABLE, _z_tetrachoric, "Fisher z of the tetrachoric correlation", add=0.0),
+    Measure("PBIT", TABLE, _probit, "probit-transformed risk difference (an SMD)"),
+    Measure("OR2D", TABLE, _or_to_d_logistic, "alias of OR2DL", _LS_AV),
+    Measure("OR2DL", TABLE, _or_to_d_logistic, "log odds ratio to SMD (logistic)", _LS_AV),
+    Measure("OR2DN", TABLE, _or_to_d_normal, "log odds ratio to SMD (normal)", _LS_AV),
+)
