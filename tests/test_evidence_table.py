@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evidence_synth.errors import DataQualityWarning, ExtractionError, StoreError
+from evidence_synth.errors import ContractError, DataQualityWarning, ExtractionError, StoreError
 from evidence_synth.extract.form import load_form
 from evidence_synth.extract.table import EvidenceTable, discrepancies
 from evidence_synth.store import open_review
-from evidence_synth.synthesis import rma
+from evidence_synth.synthesis import pool, rma
 
 EXTRACTION = Path(__file__).resolve().parents[1] / "extraction"
 EXAMPLE = resources.files("evidence_synth.datasets") / "extraction_example.csv"
@@ -213,7 +213,7 @@ def test_summary_counts_effect_classes(example):
 
 
 def test_pool_matches_rma_on_the_same_rows(example):
-    pooled = example.pool(by="outcome", effect_class="intended")
+    pooled = pool(example, by="outcome", effect_class="intended")
     row = pooled[(pooled["outcome"] == "3ie:international_migration_flow") &
                  (pooled["measure"] == "SMD")].iloc[0]
     data = example.rma_input(measure="SMD")
@@ -232,9 +232,22 @@ def test_pool_matches_rma_on_the_same_rows(example):
 
 def test_pool_warns_when_a_study_contributes_twice(example):
     with pytest.warns(DataQualityWarning, match="ext:border_management"):
-        pooled = example.pool(by="intervention", effect_class="unintended_adverse")
+        pooled = pool(example, by="intervention", effect_class="unintended_adverse")
     row = pooled[pooled["intervention"] == "ext:border_management"].iloc[0]
     assert (row["k"], row["studies"]) == (3, 1)
+
+
+def test_pool_on_rma_input_frame_and_extra_columns(example):
+    from_table = pool(example, by=["outcome", "design"], effect_class="intended")
+    frame = example.rma_input(columns=["design", "effect_class", "design"])
+    assert list(frame.columns)[-1] == "design" and list(frame.columns).count("design") == 1
+    from_frame = pool(frame, by=["outcome", "design"], effect_class="intended")
+    pd.testing.assert_frame_equal(from_table, from_frame)
+    assert from_table["design"].notna().all()
+    with pytest.raises(ExtractionError, match="no column 'nope' in the evidence table"):
+        example.rma_input(columns=["nope"])
+    with pytest.raises(ContractError, match="no column 'design'"):
+        pool(example.rma_input(), by="design")
 
 
 # -- double extraction and the store -------------------------------------------------------

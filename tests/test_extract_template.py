@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from evidence_synth.cli.extract import command
 from evidence_synth.errors import ExtractionError
 from evidence_synth.extract.form import load_form
-from evidence_synth.extract.table import EvidenceTable
-from evidence_synth.extract.template import read_extraction_workbook, write_template
+from evidence_synth.extract.table import EvidenceTable, read_extraction_workbook
+from evidence_synth.extract.template import write_template
 from evidence_synth.store import open_review
 
 EXTRACTION = Path(__file__).resolve().parents[1] / "extraction"

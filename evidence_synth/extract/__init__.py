@@ -28,8 +28,8 @@ from ..effects import (
     wwc_cluster_correction,
 )
 from .form import Codebook, ExtractionForm, default_form, load_codebook, load_form
-from .table import EvidenceTable, discrepancies
-from .template import read_extraction_workbook, write_template
+from .table import EvidenceTable, discrepancies, read_extraction_workbook
+from .template import write_template
 
 __all__ = [
     "MEASURES",

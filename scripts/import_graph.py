@@ -1,0 +1,147 @@
+"""Print the import graph between the subpackages of evidence_synth, and any cycle in it.
+
+Run from the repository root: ``python scripts/import_graph.py``. Every ``import`` and
+``from ... import`` in every module counts, including the lazy ones inside functions and
+those under ``if TYPE_CHECKING:`` (reported apart, since they never run). A top-level module
+(``protocol.py``, ``errors.py``, ...) is its own node. ``tests/test_import_graph.py`` keeps the
+graph acyclic.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections import Counter
+from pathlib import Path
+
+PACKAGE = "evidence_synth"
+ROOT = Path(__file__).resolve().parents[1] / PACKAGE
+
+
+def node_of(module: str) -> str:
+    """``evidence_synth.extract.table`` -> ``extract``; ``evidence_synth.errors`` -> ``errors``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "(root)"
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    ids: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                ids.update(id(sub) for sub in ast.walk(child))
+    return ids
+
+
+def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    if node.level == 0:
+        base = node.module or ""
+    else:
+        anchor = module.split(".")
+        if not is_package:
+            anchor = anchor[:-1]
+        anchor = anchor[: len(anchor) - (node.level - 1)]
+        base = ".".join(anchor + ([node.module] if node.module else []))
+    if node.module is None:  # ``from . import x``: x may be a module
+        return [f"{base}.{alias.name}" for alias in node.names]
+    return [base]
+
+
+def _existing_module(name: str) -> str:
+    """``pkg.mod.func`` -> ``pkg.mod``: the longest prefix that is a module of the package."""
+    parts = name.split(".")
+    while len(parts) > 1:
+        path = ROOT.parent.joinpath(*parts)
+        if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file():
+            return ".".join(parts)
+        parts = parts[:-1]
+    return name
+
+
+def edges(root: Path = ROOT, *, key=node_of) -> tuple[Counter, Counter]:
+    """(runtime, type-checking-only) import counts, keyed by (from_node, to_node)."""
+    runtime: Counter = Counter()
+    typing_only: Counter = Counter()
+    for path in sorted(root.rglob("*.py")):
+        module = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        checking = _type_checking_nodes(tree)
+        for node in ast.walk(tree):
+            for target in _targets(node, module, path.name == "__init__.py"):
+                if not target.startswith(PACKAGE + "."):
+                    continue
+                src, dst = key(module), key(_existing_module(target))
+                if src != dst:
+                    (typing_only if id(node) in checking else runtime)[(src, dst)] += 1
+    return runtime, typing_only
+
+
+def cycles(graph: Counter) -> list[list[str]]:
+    """Strongly connected components with more than one node (Tarjan)."""
+    succ: dict[str, set[str]] = {}
+    for src, dst in graph:
+        succ.setdefault(src, set()).add(dst)
+        succ.setdefault(dst, set())
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(succ[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(succ):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def main() -> int:
+    runtime, typing_only = edges()
+    print("package -> package  imports (runtime, incl. lazy)  [+ TYPE_CHECKING only]")
+    for src, dst in sorted(set(runtime) | set(typing_only)):
+        extra = f"  [+{typing_only[(src, dst)]}]" if typing_only[(src, dst)] else ""
+        print(f"  {src:>10} -> {dst:<10} {runtime[(src, dst)]:>3}{extra}")
+    found = cycles(runtime)
+    for component in found:
+        print("CYCLE:", " <-> ".join(component))
+    if not found:
+        print("no cycle between packages")
+    module_cycles = cycles(edges(key=lambda name: name)[0])
+    for component in module_cycles:
+        print("MODULE CYCLE:", " <-> ".join(component))
+    if not module_cycles:
+        print("no cycle between modules")
+    return 1 if found or module_cycles else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
