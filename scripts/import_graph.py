@@ -1,6 +1,7 @@
 """Print the import graph between the subpackages of evidence_synth, and any cycle in it.
 
-Run from the repository root: ``python scripts/import_graph.py``. Every ``import`` and
+Run from the repository root: ``python scripts/import_graph.py [PACKAGE_DIR]`` (default:
+this checkout's ``evidence_synth/``). Every ``import`` and
 ``from ... import`` in every module counts, including the lazy ones inside functions and
 those under ``if TYPE_CHECKING:`` (reported apart, since they never run). A top-level module
 (``protocol.py``, ``errors.py``, ...) is its own node. ``tests/test_import_graph.py`` keeps the
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ast
 import sys
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 PACKAGE = "evidence_synth"
@@ -24,21 +26,27 @@ def node_of(module: str) -> str:
     return parts[1] if len(parts) > 1 else "(root)"
 
 
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(ROOT.parent).with_suffix("")
+def _module_name(path: Path, root: Path) -> str:
+    rel = path.relative_to(root.parent).with_suffix("")
     parts = list(rel.parts)
     if parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
 
 
-def _type_checking_nodes(tree: ast.AST) -> set[int]:
-    ids: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            for child in node.body:
-                ids.update(id(sub) for sub in ast.walk(child))
-    return ids
+def _statements(body: list[ast.stmt], typing_only: bool = False):
+    """Yield (statement, under ``if TYPE_CHECKING:``) for every statement, nested ones too.
+
+    Imports are statements, so only statement lists are visited (not expressions).
+    """
+    for stmt in body:
+        yield stmt, typing_only
+        checking = isinstance(stmt, ast.If) and "TYPE_CHECKING" in ast.unparse(stmt.test)
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(stmt, name, ()):
+                inner = [child] if isinstance(child, ast.stmt) else getattr(child, "body", [])
+                under = typing_only or (checking and name == "body")
+                yield from _statements(inner, under)
 
 
 def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
@@ -59,32 +67,40 @@ def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
     return [base]
 
 
-def _existing_module(name: str) -> str:
+@cache
+def _existing_module(name: str, root: Path) -> str:
     """``pkg.mod.func`` -> ``pkg.mod``: the longest prefix that is a module of the package."""
     parts = name.split(".")
     while len(parts) > 1:
-        path = ROOT.parent.joinpath(*parts)
+        path = root.parent.joinpath(*parts)
         if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file():
             return ".".join(parts)
         parts = parts[:-1]
     return name
 
 
+@cache
+def _module_imports(root: Path = ROOT) -> tuple[tuple[str, str, bool], ...]:
+    """Every import of a module of the package: (importer, imported, TYPE_CHECKING only)."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        module = _module_name(path, root)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node, typing_only in _statements(tree.body):
+            for target in _targets(node, module, path.name == "__init__.py"):
+                if target.startswith(PACKAGE + "."):
+                    found.append((module, _existing_module(target, root), typing_only))
+    return tuple(found)
+
+
 def edges(root: Path = ROOT, *, key=node_of) -> tuple[Counter, Counter]:
-    """(runtime, type-checking-only) import counts, keyed by (from_node, to_node)."""
+    """(runtime, type-checking-only) import counts, keyed by (key(importer), key(imported))."""
     runtime: Counter = Counter()
     typing_only: Counter = Counter()
-    for path in sorted(root.rglob("*.py")):
-        module = _module_name(path)
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        checking = _type_checking_nodes(tree)
-        for node in ast.walk(tree):
-            for target in _targets(node, module, path.name == "__init__.py"):
-                if not target.startswith(PACKAGE + "."):
-                    continue
-                src, dst = key(module), key(_existing_module(target))
-                if src != dst:
-                    (typing_only if id(node) in checking else runtime)[(src, dst)] += 1
+    for module, target, only_typing in _module_imports(root):
+        src, dst = key(module), key(target)
+        if src != dst:
+            (typing_only if only_typing else runtime)[(src, dst)] += 1
     return runtime, typing_only
 
 
@@ -124,8 +140,9 @@ def cycles(graph: Counter) -> list[list[str]]:
     return found
 
 
-def main() -> int:
-    runtime, typing_only = edges()
+def main(argv: list[str]) -> int:
+    root = Path(argv[0]).resolve() if argv else ROOT
+    runtime, typing_only = edges(root)
     print("package -> package  imports (runtime, incl. lazy)  [+ TYPE_CHECKING only]")
     for src, dst in sorted(set(runtime) | set(typing_only)):
         extra = f"  [+{typing_only[(src, dst)]}]" if typing_only[(src, dst)] else ""
@@ -135,7 +152,7 @@ def main() -> int:
         print("CYCLE:", " <-> ".join(component))
     if not found:
         print("no cycle between packages")
-    module_cycles = cycles(edges(key=lambda name: name)[0])
+    module_cycles = cycles(edges(root, key=lambda name: name)[0])
     for component in module_cycles:
         print("MODULE CYCLE:", " <-> ".join(component))
     if not module_cycles:
@@ -144,4 +161,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
