@@ -14,7 +14,7 @@ from evidence_synth.effects import measures, registry
 from evidence_synth.effects.measure import Measure
 from evidence_synth.errors import EffectSizeError
 from evidence_synth.extract import MEASURES, escalc
-from evidence_synth.protocol import load_schema
+from evidence_synth.schema_validation import load_schema
 
 # dat.bcg (Colditz et al. 1994), as printed in metafor's README and ?dat.bcg
 BCG = {

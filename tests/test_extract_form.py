@@ -8,7 +8,7 @@ import pytest
 
 from evidence_synth.errors import ProtocolError
 from evidence_synth.extract.form import default_form, load_codebook, load_form
-from evidence_synth.protocol import load_schema
+from evidence_synth.schema_validation import load_schema
 
 EXTRACTION = Path(__file__).resolve().parents[1] / "extraction"
 

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ProtocolError
-from ..protocol import load_schema, validate_yaml_document
+from ..schema_validation import load_schema, validate_yaml_document
 
 __all__ = [
     "LEVELS",

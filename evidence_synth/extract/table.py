@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..effects.compute import compute_effect, recompute
 from ..errors import EffectSizeError, ExtractionError, StoreError
-from ..protocol import load_schema
+from ..schema_validation import load_schema
 from .double_extraction import discrepancies
 from .form import LEVELS, ExtractionForm
 from .table_rows import (

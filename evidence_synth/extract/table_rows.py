@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..effects.compute import FORMULAS, MODIFIERS
 from ..errors import ExtractionError
-from ..protocol import load_schema
+from ..schema_validation import load_schema
 from .form import LEVELS, ExtractionForm, _kind_and_choices, _properties
 
 #: Columns of the ``problems`` DataFrame of an :class:`ExtractionError`.
