@@ -204,11 +204,15 @@ def test_to_frame_columns_and_types(example):
 
 
 def test_summary_counts_effect_classes(example):
-    summary = example.summary()
-    assert summary.loc["total"].to_dict() == {
+    counts = example.counts()
+    assert counts.loc["total"].to_dict() == {
         "studies": 6, "estimates": 20, "with_yi": 17, "intended": 9,
         "unintended_beneficial": 2, "unintended_adverse": 9, "unclear": 0}
-    assert summary.loc["ext:border_management", "unintended_adverse"] == 4
+    assert counts.loc["ext:border_management", "unintended_adverse"] == 4
+    summary = example.summary()
+    assert summary.splitlines()[0] == "EvidenceTable(6 studies, 20 estimates, 17 with yi)"
+    assert "ext:border_management" in summary and summary.splitlines()[-1].startswith("total")
+    assert EvidenceTable([]).summary() == "EvidenceTable(0 studies, 0 estimates, 0 with yi)"
     assert "EvidenceTable(6 studies, 20 estimates, 17 with yi)" in example._repr_html_()
 
 

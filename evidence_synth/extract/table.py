@@ -610,7 +610,7 @@ class EvidenceTable:
         return discrepancies(self, other, names=names)
 
     # -- display ---------------------------------------------------------------------
-    def summary(self) -> pd.DataFrame:
+    def counts(self) -> pd.DataFrame:
         """Counts per intervention: studies, estimates, with ``yi``, and per effect class.
 
         Returns
@@ -638,12 +638,17 @@ class EvidenceTable:
         out.index.name = "intervention"
         return out[cols]
 
+    def summary(self) -> str:
+        """``repr`` of the table, then the :meth:`counts` per intervention as text."""
+        counts = self.counts()
+        return repr(self) + ("\n" + counts.to_string() if len(counts) else "")
+
     def _repr_html_(self) -> str:
         form = "" if self.form is None else f", form {html.escape(self.form.id)}"
         head = f"<p><b>{html.escape(repr(self))}</b>{form}</p>"
         show = ["study_id", "estimate_id", "intervention", "outcome", "effect_class",
                 "measure", "yi", "vi"]
-        return head + self.summary().to_html() + self.to_frame()[show].head(20).to_html(
+        return head + self.counts().to_html() + self.to_frame()[show].head(20).to_html(
             index=False, na_rep="")
 
     def _like(self, rows: list[dict[str, Any]], changed: Iterable[int]) -> EvidenceTable:
