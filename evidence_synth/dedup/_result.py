@@ -103,16 +103,6 @@ class DedupResult:
                 f"{s['records removed if merged']} removable, {s['pairs to review']} to review)")
 
 
-def empty_pairs(feature_names: tuple[str, ...]) -> pd.DataFrame:
-    cols = {"record_id_1": pd.Series(dtype="string"), "record_id_2": pd.Series(dtype="string")}
-    cols.update({f: pd.Series(dtype=float) for f in feature_names})
-    cols.update({"score": pd.Series(dtype=float), "decision": pd.Series(dtype=object),
-                 "reason": pd.Series(dtype=object), "rules": pd.Series(dtype=object),
-                 "same_study": pd.Series(dtype=bool), "manual": pd.Series(dtype=bool),
-                 "same_group": pd.Series(dtype=bool)})
-    return pd.DataFrame(cols)
-
-
 def completeness(records: pd.DataFrame) -> np.ndarray:
     """Score used to pick the primary record: fields present, DOI, abstract length."""
     score = np.zeros(len(records))

@@ -139,11 +139,6 @@ class PrismaCounts:
         """Reports of the previous version's studies plus new reports."""
         return self.previous_reports + self.new_reports
 
-    @property
-    def has_other_methods(self) -> bool:
-        """Whether any record came from other methods (the diagram's right branch)."""
-        return bool(self.other_identified or self.other_sought_reports or self.other_assessed)
-
     # ---- checks -------------------------------------------------------------------------
     def equations(self) -> list[tuple[str, int, str, str, int]]:
         """The arithmetic a PRISMA diagram must satisfy.
