@@ -64,6 +64,30 @@ def test_valid_rows_are_stored_as_given():
     assert table.studies == [STUDY]
 
 
+def test_add_study_validates_and_then_accepts_its_estimates():
+    table = EvidenceTable([ROW], studies=[STUDY])
+    second = dict(STUDY, study_id="S2", citation="Diallo (2021)", countries=["SEN"])
+    assert table.add_study(second) is table
+    assert [s["study_id"] for s in table.studies] == ["S1", "S2"]
+    table.append(dict(ROW, study_id="S2"))
+    assert [(r["study_id"], r["estimate_id"]) for r in table.rows] == [("S1", "T2.c1"),
+                                                                         ("S2", "T2.c1")]
+    with pytest.raises(ExtractionError, match=r"study 'S3' is not on the studies sheet/list"):
+        table.append(dict(ROW, study_id="S3"))
+
+
+def test_add_study_refuses_duplicates_and_invalid_studies_and_adds_nothing():
+    table = EvidenceTable([ROW], studies=[STUDY])
+    with pytest.raises(ExtractionError, match=r"duplicate study_id 'S1' \(first at studies\[0\]\)"):
+        table.add_study(dict(STUDY, citation="Another citation"))
+    with pytest.raises(ExtractionError) as info:
+        table.add_study({"study_id": "S2", "citation": "Diallo (2021)", "design": "anecdote",
+                         "countries": ["XXX"]})
+    assert sorted(info.value.problems["path"]) == ["studies[1].countries[0]",
+                                                   "studies[1].design"]
+    assert table.studies == [STUDY]
+
+
 def test_wrong_row_names_its_row_and_field():
     bad = dict(ROW, estimate_id="T2.c2", effect_class="harmful")
     with pytest.raises(ExtractionError) as info:
