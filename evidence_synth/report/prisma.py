@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -48,6 +48,9 @@ from ._prisma_log import (
     _study_trace,
 )
 from ._provenance import protocol_of, provenance
+
+if TYPE_CHECKING:
+    from ..store import Review
 
 #: Source kind -> the PRISMA 2020 "other methods" box it is counted in.
 OTHER_KIND_BOX = {
@@ -483,7 +486,7 @@ class PrismaCounts:
 
 # ---- computing the counts from a review -----------------------------------------------------
 def prisma_counts(
-    review: Any,
+    review: Review,
     *,
     run_id: int | None = None,
     removed_reasons: Iterable[str] | None = None,
