@@ -146,7 +146,7 @@ def main(argv: list[str]) -> int:
     print("package -> package  imports (runtime, incl. lazy)  [+ TYPE_CHECKING only]")
     for src, dst in sorted(set(runtime) | set(typing_only)):
         extra = f"  [+{typing_only[(src, dst)]}]" if typing_only[(src, dst)] else ""
-        print(f"  {src:>10} -> {dst:<10} {runtime[(src, dst)]:>3}{extra}")
+        print(f"  {src:>17} -> {dst:<17} {runtime[(src, dst)]:>3}{extra}")
     found = cycles(runtime)
     for component in found:
         print("CYCLE:", " <-> ".join(component))
