@@ -176,7 +176,7 @@ def _scale_child(n: int, data_dir: str) -> None:
     res = find_duplicates(records)
     seconds = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    s = res.summary()["value"]
+    s = res.counts()["value"]
     p, r, f = load_module(data_dir).pairwise_scores(truth, res.groups["group_id"].to_numpy())
     print(json.dumps({"records": n, "seconds": seconds, "peak_mb": peak,
                       "pairs": int(s["pairs compared"]), "groups": int(s["groups"]),

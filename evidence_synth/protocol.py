@@ -8,33 +8,39 @@ schema cannot express (unique ids, references that must resolve), collects *ever
 problem with its JSON path and YAML line, and returns an immutable :class:`Protocol`
 whose :attr:`Protocol.sha256` identifies its content whatever the YAML formatting.
 
-:func:`validate_yaml_document` is the same machinery for any YAML file checked against a
-packaged schema (screening criteria, extraction forms).
+The YAML reading and JSON Schema checking are in :mod:`evidence_synth.schema_validation`
+(``load_schema`` and ``validate_yaml_document`` are re-exported here).
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import hashlib
 import html
 import json
-import math
-import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache, cached_property
-from importlib import resources
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import jsonschema
 import pandas as pd
 import yaml
 
 from .errors import DataQualityWarning, ProtocolError
+from .schema_validation import (
+    JsonPath,
+    Problem,
+    check_document,
+    format_path,
+    line_for,
+    load_schema,
+    read_yaml,
+    to_json_types,
+    validate_yaml_document,
+)
 
 __all__ = [
     "CURRENT_SCHEMA_VERSION",
@@ -49,299 +55,7 @@ __all__ = [
 #: Version of the protocol format this library writes and validates against.
 CURRENT_SCHEMA_VERSION = 1
 
-JsonPath = tuple[str | int, ...]
-Problem = tuple[JsonPath, str]
-Check = Callable[[Any], Iterable[Problem]]
-
 _PROTOCOL_SCHEMA = "protocol"
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_REQUIRED = re.compile(r"^'(.+)' is a required property$")
-
-
-# --------------------------------------------------------------------------- schemas
-
-
-def _schema_resource(schema_name: str) -> Any:
-    name = schema_name if schema_name.endswith(".json") else f"{schema_name}.schema.json"
-    resource = resources.files("evidence_synth") / "schemas" / name
-    if not resource.is_file():
-        available = sorted(
-            p.name for p in (resources.files("evidence_synth") / "schemas").iterdir()
-            if p.name.endswith(".json")
-        )
-        raise ProtocolError(
-            f"no packaged schema named {name!r} in evidence_synth/schemas; "
-            f"available: {', '.join(available) or 'none'}"
-        )
-    return resource
-
-
-@cache
-def _schema_text(schema_name: str) -> str:
-    return _schema_resource(schema_name).read_text(encoding="utf-8")
-
-
-def load_schema(schema_name: str) -> dict[str, Any]:
-    """Return a packaged JSON Schema from ``evidence_synth/schemas/``.
-
-    Parameters
-    ----------
-    schema_name : str
-        ``"protocol"`` (for ``protocol.schema.json``) or a full file name.
-
-    Returns
-    -------
-    dict
-        A fresh copy of the schema; changing it does not affect validation.
-    """
-    return json.loads(_schema_text(schema_name))
-
-
-@cache
-def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
-    schema = load_schema(schema_name)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-
-
-# --------------------------------------------------------------------------- YAML
-
-
-def _format_path(path: Iterable[str | int]) -> str:
-    out = "$"
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _IDENTIFIER.match(part):
-            out += f".{part}"
-        else:
-            out += f"[{part!r}]"
-    return out
-
-
-def _node_lines(root: yaml.Node) -> tuple[dict[JsonPath, int], list[tuple[JsonPath, int, str]]]:
-    """Map every JSON path in a composed YAML tree to its 1-based line.
-
-    Mapping entries get the line of their key, sequence items the line of the item.
-    Duplicate keys (which ``safe_load`` silently resolves to the last value) are returned
-    as problems.
-    """
-    lines: dict[JsonPath, int] = {(): root.start_mark.line + 1}
-    duplicates: list[tuple[JsonPath, int, str]] = []
-    stack: list[tuple[yaml.Node, JsonPath]] = [(root, ())]
-    while stack:
-        node, path = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[Any, int] = {}
-            for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-                if key is None or key == "<<":
-                    continue
-                child = (*path, key)
-                line = key_node.start_mark.line + 1
-                if key in seen:
-                    duplicates.append(
-                        (child, line, f"duplicate key {key!r} (first on line {seen[key]}); "
-                         "YAML keeps only the last value")
-                    )
-                seen.setdefault(key, line)
-                lines[child] = line
-                stack.append((value_node, child))
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                child = (*path, index)
-                lines[child] = item.start_mark.line + 1
-                stack.append((item, child))
-    return lines, duplicates
-
-
-#: libyaml's safe loader when PyYAML was built with it (about 10x faster), else PyYAML's.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _read_yaml(path: Path) -> tuple[Any, dict[JsonPath, int], list[tuple[JsonPath, int, str]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ProtocolError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise ProtocolError(
-            f"{path}: expected UTF-8 text, found undecodable byte at offset {exc.start}"
-        ) from None
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-        data = None if root is None else loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ProtocolError(
-            f"{path}{where}: not valid YAML: {exc.problem or exc.context}"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ProtocolError(f"{path}: not valid YAML: {exc}") from None
-    finally:
-        loader.dispose()
-    if root is None:
-        raise ProtocolError(f"{path}: expected a YAML document, found an empty file")
-    lines, duplicates = _node_lines(root)
-    return data, lines, duplicates
-
-
-def _jsonable(value: Any, path: JsonPath, problems: list[Problem]) -> Any:
-    """Copy YAML data into JSON types: dates become ISO strings, odd types are problems."""
-    if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                problems.append(
-                    ((*path, str(key)), f"expected a text key, found {type(key).__name__} "
-                     f"{key!r} (quote it in YAML)")
-                )
-                continue
-            out[key] = _jsonable(item, (*path, key), problems)
-        return out
-    if isinstance(value, list | tuple):
-        return [_jsonable(item, (*path, i), problems) for i, item in enumerate(value)]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        problems.append((path, f"expected a finite number, found {value!r}"))
-        return None
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
-    problems.append((path, f"expected a JSON value, found {type(value).__name__}"))
-    return None
-
-
-# --------------------------------------------------------------------------- checking
-
-
-def _line_for(path: JsonPath, lines: Mapping[JsonPath, int] | None) -> int | None:
-    if not lines:
-        return None
-    for end in range(len(path), -1, -1):
-        line = lines.get(path[:end])
-        if line is not None:
-            return line
-    return None
-
-
-def _schema_problems(data: Any, schema_name: str) -> list[Problem]:
-    problems: list[Problem] = []
-    for error in _validator(schema_name).iter_errors(data):
-        path: JsonPath = tuple(error.absolute_path)
-        if error.validator == "required":
-            match = _REQUIRED.match(error.message)
-            if match:
-                name = match.group(1)
-                message = f"required key {name!r} is missing"
-                if error.schema.get("description") and "then" in error.relative_schema_path:
-                    message += f" ({error.schema['description']})"
-                problems.append(((*path, name), message))
-                continue
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = list(error.schema.get("properties", {}))
-            for key in error.instance:
-                if key not in allowed:
-                    problems.append(
-                        ((*path, key), f"unexpected key {key!r}; expected one of: "
-                         f"{', '.join(allowed)}")
-                    )
-            continue
-        message = error.message
-        if error.validator in {"pattern", "format", "type"} and error.schema.get("description"):
-            message += f" (expected: {error.schema['description']})"
-        problems.append((path, message))
-    return problems
-
-
-def _problems_error(
-    problems: list[tuple[JsonPath, int | None, str]], *, source: Any, what: str
-) -> ProtocolError:
-    rows = sorted(
-        ((_format_path(p), line, msg) for p, line, msg in problems),
-        key=lambda r: (r[1] if r[1] is not None else math.inf, r[0], r[2]),
-    )
-    frame = pd.DataFrame(
-        {
-            "path": pd.array([r[0] for r in rows], dtype="string"),
-            "line": pd.array([r[1] for r in rows], dtype="Int64"),
-            "problem": pd.array([r[2] for r in rows], dtype="string"),
-        }
-    )
-    where = str(source) if source is not None else "<mapping>"
-    n = len(rows)
-    body = "\n".join(
-        f"  {'line ' + str(line) if line is not None else 'no line'}, {path}: {msg}"
-        for path, line, msg in rows
-    )
-    return ProtocolError(
-        f"{where}: {n} problem{'s' if n != 1 else ''} in {what}:\n{body}", problems=frame
-    )
-
-
-def _check(
-    data: Any,
-    schema_name: str,
-    *,
-    source: Any,
-    lines: Mapping[JsonPath, int] | None,
-    early: Iterable[tuple[JsonPath, int | None, str]] = (),
-    checks: Iterable[Check] = (),
-    what: str,
-) -> None:
-    found = list(early)
-    found.extend((p, _line_for(p, lines), m) for p, m in _schema_problems(data, schema_name))
-    for check in checks:
-        found.extend((p, _line_for(p, lines), m) for p, m in check(data))
-    if found:
-        raise _problems_error(found, source=source, what=what)
-
-
-def validate_yaml_document(
-    path: str | Path, schema_name: str, *, checks: Iterable[Check] = ()
-) -> Any:
-    """Read a YAML file and validate it against a packaged JSON Schema.
-
-    Every problem is collected before raising: schema violations, duplicate keys, values
-    YAML gives a non-JSON type, and whatever the optional ``checks`` report.
-
-    Parameters
-    ----------
-    path : str or Path
-        The YAML file.
-    schema_name : str
-        Name of a schema in ``evidence_synth/schemas/``: ``"protocol"`` means
-        ``protocol.schema.json``; a name ending in ``.json`` is used as is.
-    checks : iterable of callables, optional
-        Extra checks ``check(data) -> iterable of (json_path_tuple, message)``, run on the
-        parsed data even when the schema fails (so they must tolerate malformed data).
-        A path such as ``("nodes", 3, "parent")`` is reported as ``$.nodes[3].parent``
-        with its YAML line.
-
-    Returns
-    -------
-    object
-        The parsed document in JSON types (YAML dates become ISO 8601 strings).
-
-    Raises
-    ------
-    ProtocolError
-        With every problem in the message and in ``.problems`` (columns ``path``,
-        ``line``, ``problem``).
-    """
-    path = Path(path)
-    raw, lines, duplicates = _read_yaml(path)
-    type_problems: list[Problem] = []
-    data = _jsonable(raw, (), type_problems)
-    early = [(p, ln, m) for p, ln, m in duplicates]
-    early += [(p, _line_for(p, lines), m) for p, m in type_problems]
-    _check(data, schema_name, source=path, lines=lines, early=early, checks=checks,
-           what=f"the document (schema {schema_name})")
-    return data
 
 
 # --------------------------------------------------------------------------- migrations
@@ -396,7 +110,7 @@ def _migrate(data: Any, *, source: Any, lines: Mapping[JsonPath, int] | None) ->
         return data  # the schema reports a missing or non-integer version
     if version == CURRENT_SCHEMA_VERSION:
         return data
-    line = _line_for(("schema_version",), lines)
+    line = line_for(("schema_version",), lines)
     where = f"{source if source is not None else '<mapping>'}"
     where += f", line {line}" if line is not None else ""
     supported = ", ".join(map(str, SUPPORTED_SCHEMA_VERSIONS))
@@ -455,7 +169,7 @@ def _unique(
         if value in first:
             problems.append(
                 ((*base, i, key), f"duplicate {what} {value!r} (first at "
-                 f"{_format_path((*base, first[value], key))})")
+                 f"{format_path((*base, first[value], key))})")
             )
         else:
             first[value] = i
@@ -538,7 +252,7 @@ def _reference_problems(data: dict[str, Any], node_ids: Mapping[str, Any]) -> li
         cid = criterion.get("id")
         if isinstance(cid, str) and cid in criterion_ids:
             problems.append(((*path, "id"), f"duplicate criterion id {cid!r} (first at "
-                             f"{_format_path((*criterion_ids[cid], 'id'))})"))
+                             f"{format_path((*criterion_ids[cid], 'id'))})"))
         elif isinstance(cid, str):
             criterion_ids[cid] = path
         reason = criterion.get("reason")
@@ -908,7 +622,7 @@ def load_protocol(path: str | Path) -> Protocol:
         ``path``, ``line``, ``problem``).
     """
     path = Path(path)
-    raw, lines, duplicates = _read_yaml(path)
+    raw, lines, duplicates = read_yaml(path)
     return _build(raw, source=path, lines=lines, early=duplicates)
 
 
@@ -926,9 +640,9 @@ def _build(
             f"{type(raw).__name__}"
         )
     type_problems: list[Problem] = []
-    data = _jsonable(raw, (), type_problems)
+    data = to_json_types(raw, (), type_problems)
     data = _migrate(data, source=source, lines=lines)
-    found = list(early) + [(p, _line_for(p, lines), m) for p, m in type_problems]
-    _check(data, _PROTOCOL_SCHEMA, source=source, lines=lines, early=found,
+    found = list(early) + [(p, line_for(p, lines), m) for p, m in type_problems]
+    check_document(data, _PROTOCOL_SCHEMA, source=source, lines=lines, early=found,
            checks=[_protocol_semantics], what="the review protocol")
     return Protocol(data, None if source is None else Path(source))

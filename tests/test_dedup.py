@@ -300,7 +300,7 @@ def test_manual_decision_survives_a_rerun():
     assert _group_of(rerun, "a") != _group_of(rerun, "b")
     assert _group_of(rerun, "a") == _group_of(rerun, "c")
     assert _pair(rerun, "a", "c")["reason"] == "manual decision"
-    assert rerun.summary().loc["manual decisions applied", "value"] == 2
+    assert rerun.counts().loc["manual decisions applied", "value"] == 2
     assert not rerun.review_queue()[["record_id_1", "record_id_2"]].apply(
         tuple, axis=1).isin([("a", "c")]).any()
 
@@ -351,7 +351,8 @@ def test_result_tables_and_summary():
     assert res.groups["is_primary"].sum() == res.groups["group_id"].nunique() == 7
     assert {"record_id_1", "record_id_2", "score", "decision", "reason",
             "title_ratio"} <= set(res.pairs.columns)
-    assert res.summary().loc["records removed if merged", "value"] == 1
+    assert res.counts().loc["records removed if merged", "value"] == 1
+    assert "records removed if merged: 1" in res.summary().splitlines()
     assert "DedupResult" in res._repr_html_()
     assert res.to_frame().equals(res.groups)
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from math import exp, gamma, lgamma, sqrt
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from evidence_synth.effects import measures, registry
+from evidence_synth.effects.measure import Measure
 from evidence_synth.errors import EffectSizeError
 from evidence_synth.extract import MEASURES, escalc
+from evidence_synth.schema_validation import load_schema
 
 # dat.bcg (Colditz et al. 1994), as printed in metafor's README and ?dat.bcg
 BCG = {
@@ -81,7 +85,7 @@ def test_2x2_measures_handbook_table_13_4(measure, yi, sei):
 
 
 def test_tetrachoric_handbook_table_13_4():
-    # metafor reports yi 0.2603 (Nelder-Mead); the exact ML root is 0.26024 (see es_tetrachoric)
+    # metafor reports yi 0.2603 (Nelder-Mead); the exact ML root is 0.26024 (effects.tetrachoric)
     dat = escalc("RTET", **HANDBOOK)
     assert abs(dat["yi"].iloc[0] - 0.2603) < 1e-4
     assert round(np.sqrt(dat["vi"].iloc[0]), 4) == 0.1423
@@ -230,26 +234,60 @@ def test_n1i_n2i_instead_of_bi_di_and_scalar_broadcast():
     assert len(c) == 2
 
 
-def test_every_measure_runs():
-    table = {"ai": [10, 3], "bi": [20, 7], "ci": [5, 4], "di": [25, 9]}
-    means = {"m1i": [10.0, 5.0], "m2i": [8.0, 4.0], "sd1i": [2.0, 1.0], "sd2i": [2.5, 1.5],
-             "n1i": [20, 15], "n2i": [22, 14]}  # fmt: skip
-    change = {"m1i": [10.0, 5.0], "m2i": [8.0, 4.0], "sd1i": [2.0, 1.0], "sd2i": [2.5, 1.5],
-              "ni": [20, 15], "ri": [0.5, 0.6]}  # fmt: skip
+_FAMILY_ARGS = {
+    "table": {"ai": [10, 3], "bi": [20, 7], "ci": [5, 4], "di": [25, 9]},
+    "two_group": {"m1i": [10.0, 5.0], "m2i": [8.0, 4.0], "sd1i": [2.0, 1.0], "sd2i": [2.5, 1.5],
+                  "n1i": [20, 15], "n2i": [22, 14]},
+    "change": {"m1i": [10.0, 5.0], "m2i": [8.0, 4.0], "sd1i": [2.0, 1.0], "sd2i": [2.5, 1.5],
+               "ni": [20, 15], "ri": [0.5, 0.6]},
+    "correlation": {"ri": [0.3, -0.2], "ni": [50, 30]},
+    "partial": {"ti": [2.0, -1.0], "ni": [50, 30], "mi": [2, 3]},
+    "semipartial": {"ti": [2.0, -1.0], "ni": [50, 30], "mi": [2, 3], "r2i": [0.2, 0.3]},
+}  # fmt: skip
+
+
+def test_every_measure_runs_with_every_vtype():
     for measure in MEASURES:
-        if measure in ("COR", "UCOR", "ZCOR"):
-            args = {"ri": [0.3, -0.2], "ni": [50, 30]}
-        elif measure in ("PCOR", "ZPCOR", "SPCOR", "ZSPCOR"):
-            args = {"ti": [2.0, -1.0], "ni": [50, 30], "mi": [2, 3], "r2i": [0.2, 0.3]}
-        elif measure in ("MC", "SMCC", "SMCR", "SMCRH"):
-            args = change
-        elif measure in ("MD", "SMD", "SMDH", "ROM", "D2OR", "D2ORL", "D2ORN"):
-            args = means
-        else:
-            args = table
-        dat = escalc(measure, **args)
-        assert dat["yi"].notna().all(), measure
-        assert (dat["vi"] > 0).all(), measure
+        spec = registry.get(measure)
+        for vtype in spec.vtypes:
+            dat = escalc(measure, **_FAMILY_ARGS[spec.family.name], vtype=vtype)
+            assert dat["yi"].notna().all(), (measure, vtype)
+            assert (dat["vi"] > 0).all(), (measure, vtype)
+
+
+def test_schema_measure_list_is_the_library_catalogue():
+    schema = load_schema("evidence-row.schema.json")
+    assert schema["$defs"]["measure"]["enum"] == [*MEASURES, "GEN"]
+    reported = schema["properties"]["reported"]["properties"]["es_reported_measure"]
+    assert schema["properties"]["measure"]["$ref"] == reported["$ref"] == "#/$defs/measure"
+
+
+def test_measures_frame_lists_the_catalogue():
+    frame = measures()
+    assert list(frame["measure"]) == list(MEASURES)
+    assert list(frame.columns) == ["measure", "family", "text", "arguments", "vtypes"]
+    smd = frame.set_index("measure").loc["SMD"]
+    assert smd["family"] == "two_group" and smd["vtypes"] == "LS, LS2, UB, AV"
+    assert "or di, ti or a signed pi" in smd["arguments"]
+    assert frame.set_index("measure").loc["MC", "arguments"].endswith("sd2i")
+
+
+def test_catalogue_refuses_a_measure_registered_twice(monkeypatch):
+    family_module = SimpleNamespace(MEASURES=(registry.get("RR"),))
+    monkeypatch.setattr(registry, "_FAMILY_MODULES", (family_module, family_module))
+    with pytest.raises(EffectSizeError, match="'RR' is registered twice"):
+        registry._catalogue()
+
+
+def test_a_formula_must_take_only_what_its_family_provides():
+    family = registry.get("RR").family
+
+    def needs_means(ai, m1i):  # pragma: no cover - never called
+        return ai, m1i
+
+    with pytest.raises(EffectSizeError, match=r"'XX': formula needs_means takes m1i, which "
+                                              r"family 'table' does not provide"):
+        Measure("XX", family, needs_means, "test")
 
 
 # ---------------------------------------------------------------- bad inputs

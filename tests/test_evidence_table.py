@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evidence_synth.errors import DataQualityWarning, ExtractionError, StoreError
+from evidence_synth.errors import ContractError, DataQualityWarning, ExtractionError, StoreError
 from evidence_synth.extract.form import load_form
 from evidence_synth.extract.table import EvidenceTable, discrepancies
 from evidence_synth.store import open_review
-from evidence_synth.synthesis import rma
+from evidence_synth.synthesis import pool, rma
 
 EXTRACTION = Path(__file__).resolve().parents[1] / "extraction"
 EXAMPLE = resources.files("evidence_synth.datasets") / "extraction_example.csv"
@@ -61,6 +61,30 @@ def test_valid_rows_are_stored_as_given():
     table = EvidenceTable([ROW], studies=[STUDY])
     assert len(table) == 1
     assert table.rows == [ROW]
+    assert table.studies == [STUDY]
+
+
+def test_add_study_validates_and_then_accepts_its_estimates():
+    table = EvidenceTable([ROW], studies=[STUDY])
+    second = dict(STUDY, study_id="S2", citation="Diallo (2021)", countries=["SEN"])
+    assert table.add_study(second) is table
+    assert [s["study_id"] for s in table.studies] == ["S1", "S2"]
+    table.append(dict(ROW, study_id="S2"))
+    assert [(r["study_id"], r["estimate_id"]) for r in table.rows] == [("S1", "T2.c1"),
+                                                                         ("S2", "T2.c1")]
+    with pytest.raises(ExtractionError, match=r"study 'S3' is not on the studies sheet/list"):
+        table.append(dict(ROW, study_id="S3"))
+
+
+def test_add_study_refuses_duplicates_and_invalid_studies_and_adds_nothing():
+    table = EvidenceTable([ROW], studies=[STUDY])
+    with pytest.raises(ExtractionError, match=r"duplicate study_id 'S1' \(first at studies\[0\]\)"):
+        table.add_study(dict(STUDY, citation="Another citation"))
+    with pytest.raises(ExtractionError) as info:
+        table.add_study({"study_id": "S2", "citation": "Diallo (2021)", "design": "anecdote",
+                         "countries": ["XXX"]})
+    assert sorted(info.value.problems["path"]) == ["studies[1].countries[0]",
+                                                   "studies[1].design"]
     assert table.studies == [STUDY]
 
 
@@ -204,16 +228,20 @@ def test_to_frame_columns_and_types(example):
 
 
 def test_summary_counts_effect_classes(example):
-    summary = example.summary()
-    assert summary.loc["total"].to_dict() == {
+    counts = example.counts()
+    assert counts.loc["total"].to_dict() == {
         "studies": 6, "estimates": 20, "with_yi": 17, "intended": 9,
         "unintended_beneficial": 2, "unintended_adverse": 9, "unclear": 0}
-    assert summary.loc["ext:border_management", "unintended_adverse"] == 4
+    assert counts.loc["ext:border_management", "unintended_adverse"] == 4
+    summary = example.summary()
+    assert summary.splitlines()[0] == "EvidenceTable(6 studies, 20 estimates, 17 with yi)"
+    assert "ext:border_management" in summary and summary.splitlines()[-1].startswith("total")
+    assert EvidenceTable([]).summary() == "EvidenceTable(0 studies, 0 estimates, 0 with yi)"
     assert "EvidenceTable(6 studies, 20 estimates, 17 with yi)" in example._repr_html_()
 
 
 def test_pool_matches_rma_on_the_same_rows(example):
-    pooled = example.pool(by="outcome", effect_class="intended")
+    pooled = pool(example, by="outcome", effect_class="intended")
     row = pooled[(pooled["outcome"] == "3ie:international_migration_flow") &
                  (pooled["measure"] == "SMD")].iloc[0]
     data = example.rma_input(measure="SMD")
@@ -232,9 +260,22 @@ def test_pool_matches_rma_on_the_same_rows(example):
 
 def test_pool_warns_when_a_study_contributes_twice(example):
     with pytest.warns(DataQualityWarning, match="ext:border_management"):
-        pooled = example.pool(by="intervention", effect_class="unintended_adverse")
+        pooled = pool(example, by="intervention", effect_class="unintended_adverse")
     row = pooled[pooled["intervention"] == "ext:border_management"].iloc[0]
     assert (row["k"], row["studies"]) == (3, 1)
+
+
+def test_pool_on_rma_input_frame_and_extra_columns(example):
+    from_table = pool(example, by=["outcome", "design"], effect_class="intended")
+    frame = example.rma_input(columns=["design", "effect_class", "design"])
+    assert list(frame.columns)[-1] == "design" and list(frame.columns).count("design") == 1
+    from_frame = pool(frame, by=["outcome", "design"], effect_class="intended")
+    pd.testing.assert_frame_equal(from_table, from_frame)
+    assert from_table["design"].notna().all()
+    with pytest.raises(ExtractionError, match="no column 'nope' in the evidence table"):
+        example.rma_input(columns=["nope"])
+    with pytest.raises(ContractError, match="no column 'design'"):
+        pool(example.rma_input(), by="design")
 
 
 # -- double extraction and the store -------------------------------------------------------
@@ -330,7 +371,7 @@ def test_consensus_name_is_reserved(tmp_path):
 
 
 def test_formula_keys_are_documented():
-    from evidence_synth.extract.compute import formulas
+    from evidence_synth.effects.compute import formulas
 
     frame = formulas()
     assert list(frame["key"]) == ["escalc", "props", "pvalue", "b_sdy", "chisq", "dppc2",

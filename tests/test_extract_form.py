@@ -8,7 +8,7 @@ import pytest
 
 from evidence_synth.errors import ProtocolError
 from evidence_synth.extract.form import default_form, load_codebook, load_form
-from evidence_synth.protocol import load_schema
+from evidence_synth.schema_validation import load_schema
 
 EXTRACTION = Path(__file__).resolve().parents[1] / "extraction"
 
@@ -24,6 +24,10 @@ def test_review_form_loads_with_both_levels_and_codebook(form):
     assert form.names("study")[:3] == ("study_id", "record_ids", "citation")
     assert form.names("estimate")[:2] == ("study_id", "estimate_id")
     assert form.codebook is not None and form.codebook.id == "migration-unintended-effects"
+    assert form.counts().loc["codebook codes", "count"] == 29
+    summary = form.summary()
+    assert summary.splitlines()[0] == f"Extraction form {form.id}: {form.title}"
+    assert "codebook codes: 29" in summary.splitlines()
 
 
 def test_every_schema_required_field_is_on_the_form_and_marked_required(form):
@@ -90,6 +94,9 @@ def test_codebook_covers_the_migration_examples_with_harm_links(form):
     frame = book.to_frame()
     assert list(frame.columns[:4]) == ["code", "label", "effect_class", "domain"]
     assert len(frame) == len(book.codes) == 29
+    per_class = book.counts()["codes"]
+    assert per_class.sum() == 29 and per_class["unintended_beneficial"] >= 1
+    assert book.summary().startswith("Codebook migration-unintended-effects: 29 codes (")
 
 
 def test_unknown_form_field_is_reported_with_path_and_line(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from importlib import resources
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from openpyxl import load_workbook
 from evidence_synth.cli.extract import command
 from evidence_synth.errors import ExtractionError
 from evidence_synth.extract.form import load_form
-from evidence_synth.extract.table import EvidenceTable
-from evidence_synth.extract.template import read_extraction_workbook, write_template
+from evidence_synth.extract.table import EvidenceTable, read_extraction_workbook
+from evidence_synth.extract.template import write_template
 from evidence_synth.store import open_review
 
 EXTRACTION = Path(__file__).resolve().parents[1] / "extraction"
@@ -106,6 +107,30 @@ def test_round_trip_filled_template_equals_the_table(template, form, tmp_path):
     assert again == table
 
 
+def test_from_xlsx_reads_a_filled_workbook_with_or_without_computing(template, form, tmp_path):
+    filled = _fill(template, tmp_path / "filled.xlsx", {
+        "studies": [(4, STUDY)], "estimates": [(4, INTENDED), (5, ADVERSE)]})
+    table = EvidenceTable.from_xlsx(filled, form=form)
+    assert table == read_extraction_workbook(filled, form=form)
+    assert [r["formula"] for r in table.rows] == ["escalc:OR", "escalc:SMD"]
+    assert table.rows[0]["yi"] == pytest.approx(math.log((30 / 470) / (45 / 455)), rel=1e-12)
+    raw = EvidenceTable.from_xlsx(filled, form=form, compute=False)
+    assert [r.get("yi") for r in raw.rows] == [None, None]
+    assert raw.compute() == table
+    assert EvidenceTable.from_xlsx(table.to_xlsx(tmp_path / "again.xlsx"), form=form) == table
+
+
+def test_from_xlsx_names_the_cell_of_a_bad_value(template, form, tmp_path):
+    filled = _fill(template, tmp_path / "bad.xlsx", {
+        "studies": [(4, STUDY)], "estimates": [(7, dict(INTENDED, effect_class="harmful"))]})
+    with pytest.raises(ExtractionError) as info:
+        EvidenceTable.from_xlsx(filled, form=form)
+    problem = info.value.problems.iloc[0]
+    assert (problem["sheet"], problem["row"], problem["column"], problem["field"]) == (
+        "estimates", 7, _letter(form, "estimate", "effect_class"), "effect_class")
+    assert len(info.value.problems) == 1
+
+
 def test_example_dataset_survives_xlsx(form, tmp_path):
     table = EvidenceTable.from_csv(EXAMPLE, form=form).compute()
     assert read_extraction_workbook(table.to_xlsx(tmp_path / "ex.xlsx", form=form)) == table
@@ -156,8 +181,9 @@ def test_workbook_made_for_another_form_warns(form, tmp_path):
     from evidence_synth.extract.form import default_form
 
     path = write_template(tmp_path / "default.xlsx", form=default_form())
-    with pytest.warns(DataQualityWarning, match="made for form 'default'"):
+    with pytest.warns(DataQualityWarning, match="made for form 'default'") as record:
         assert len(read_extraction_workbook(path, form=form)) == 0
+    assert record[0].filename == __file__  # the warning points at the caller
 
 
 def test_not_a_workbook_and_missing_sheet(template, tmp_path):

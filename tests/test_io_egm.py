@@ -200,9 +200,12 @@ const referenceData = [{"ItemId":7,"Title":"S1","Authors":"Doe J; Roe R","Year":
                                     "eppi:3": {"eppi:11": 0, "eppi:12": 1}}
     assert m.matrix(rows=["eppi:10"], columns=["eppi:1"]).iloc[0, 0] == 2
     assert m.records["authors"].iloc[0] == ["Doe, J", "Roe, R"]
+    counts = m.counts()
+    assert counts["records"] == 2 and counts["unknown_codes"] == 1
+    assert counts["non_empty_cells"] == 3
     summary = m.summary()
-    assert summary["records"] == 2 and summary["unknown_codes"] == 1
-    assert summary["non_empty_cells"] == 3
+    assert summary.splitlines()[0].startswith("EvidenceMap")
+    assert {"records: 2", "unknown_codes: 1", "non_empty_cells: 3"} <= set(summary.splitlines())
     assert "<table" in m._repr_html_()
     assert repr(m) == "EvidenceMap(2 records, 8 nodes, 6 codes, 3/4 cells filled)"
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from evidence_synth import protocol as protocol_module
+from evidence_synth import schema_validation
 from evidence_synth.errors import DataQualityWarning, ProtocolError
 from evidence_synth.protocol import (
     CURRENT_SCHEMA_VERSION,
@@ -239,7 +239,7 @@ def test_pure_python_yaml_loader_gives_the_same_lines(monkeypatch: pytest.Monkey
         return _problems(exc_info)
 
     fast = problems()
-    monkeypatch.setattr(protocol_module, "_Loader", yaml.SafeLoader)
+    monkeypatch.setattr(schema_validation, "_Loader", yaml.SafeLoader)
     assert problems() == fast
 
 

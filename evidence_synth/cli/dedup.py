@@ -100,8 +100,7 @@ def command(files: tuple[Path, ...], review_path: str | None, queue_out: Path,
     out.to_csv(queue_out, index=False)
     if groups_out:
         result.groups.to_csv(groups_out, index=False)
-    for name, value in result.summary()["value"].items():
-        click.echo(f"{name}: {value}")
+    click.echo(result.summary())
     click.echo(f"review queue written to {queue_out}")
 
 

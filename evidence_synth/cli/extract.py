@@ -68,7 +68,7 @@ def template(out: Path, form_path: Path | None) -> None:
 def import_(workbook: Path, review: str, extractor: str, form_path: Path | None,
             consensus: bool, update: bool, dry_run: bool) -> None:
     """Validate a filled extraction WORKBOOK, compute effect sizes, store the rows."""
-    from ..extract.template import read_extraction_workbook
+    from ..extract.table import read_extraction_workbook
     from ..store import open_review
 
     try:

@@ -51,8 +51,16 @@ class DedupResult:
         queue = queue.sort_values(["_u", "record_id_1", "record_id_2"], kind="mergesort")
         return queue.drop(columns="_u").reset_index(drop=True)
 
-    def summary(self) -> pd.DataFrame:
-        """Counts of the run as a one-column table (``value``) indexed by measure."""
+    def counts(self) -> pd.DataFrame:
+        """Counts of the run as a one-column table (``value``) indexed by measure.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Column ``value`` (int64); index ``records, groups, duplicate groups, records
+            removed if merged, studies, pairs compared, pairs match, pairs distinct, pairs
+            to review, manual decisions applied``.
+        """
         g = self.groups
         sizes = g.groupby("group_id").size()
         decisions = self.pairs["decision"].value_counts()
@@ -70,14 +78,18 @@ class DedupResult:
         }
         return pd.DataFrame({"value": pd.Series(values, dtype="int64")})
 
+    def summary(self) -> str:
+        """The :meth:`counts`, one ``name: value`` line each."""
+        return "\n".join(f"{name}: {value}" for name, value in self.counts()["value"].items())
+
     def to_frame(self) -> pd.DataFrame:
         """The :attr:`groups` table (one row per input record)."""
         return self.groups.copy()
 
     def _repr_html_(self) -> str:
-        summary = self.summary()["value"]
+        counts = self.counts()["value"]
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-                       f"<td>{v:,}</td></tr>" for k, v in summary.items())
+                       f"<td>{v:,}</td></tr>" for k, v in counts.items())
         queue = self.review_queue().head(5)
         cols = ["record_id_1", "record_id_2", "score", "reason"]
         head = queue[cols].to_html(index=False, float_format=lambda x: f"{x:.3f}") \
@@ -86,19 +98,9 @@ class DedupResult:
                 f"<p>First pairs to review:</p>{head}</div>")
 
     def __repr__(self) -> str:
-        s = self.summary()["value"]
+        s = self.counts()["value"]
         return (f"DedupResult({s['records']} records, {s['duplicate groups']} duplicate groups, "
                 f"{s['records removed if merged']} removable, {s['pairs to review']} to review)")
-
-
-def empty_pairs(feature_names: tuple[str, ...]) -> pd.DataFrame:
-    cols = {"record_id_1": pd.Series(dtype="string"), "record_id_2": pd.Series(dtype="string")}
-    cols.update({f: pd.Series(dtype=float) for f in feature_names})
-    cols.update({"score": pd.Series(dtype=float), "decision": pd.Series(dtype=object),
-                 "reason": pd.Series(dtype=object), "rules": pd.Series(dtype=object),
-                 "same_study": pd.Series(dtype=bool), "manual": pd.Series(dtype=bool),
-                 "same_group": pd.Series(dtype=bool)})
-    return pd.DataFrame(cols)
 
 
 def completeness(records: pd.DataFrame) -> np.ndarray:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from itertools import combinations, product
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..errors import EvidenceSynthError
 from ._html import pair_html
 from ._result import DedupResult
+
+if TYPE_CHECKING:
+    from ..store import Review
 
 _COLUMNS = ["record_id_1", "record_id_2", "decision"]
 
@@ -64,7 +67,7 @@ class DedupReviewer:
         ``manual_decisions=`` to the next ``find_duplicates`` run.
     """
 
-    def __init__(self, records: pd.DataFrame, result: DedupResult, *, review: Any = None,
+    def __init__(self, records: pd.DataFrame, result: DedupResult, *, review: Review | None = None,
                  reviewer: str | None = None,
                  on_decision: Callable[[str, str, str], None] | None = None) -> None:
         if review is not None and not reviewer:

@@ -1,10 +1,16 @@
-"""Extraction: effect sizes (metafor's ``escalc``), conversions, the extraction form,
-the schema-validated evidence table and its Excel template."""
+"""Extraction: the extraction form, the schema-validated evidence table and its Excel
+template.
 
-from .compute import compute_effect, formulas, recompute
-from .conversions import (
+The effect-size functions live in :mod:`evidence_synth.effects`; ``escalc``, the
+conversions and ``compute_effect``/``recompute``/``formulas`` are re-exported here
+because extraction is where reviewers meet them.
+"""
+
+from ..effects import (
+    MEASURES,
     Conversion,
     cluster_d,
+    compute_effect,
     d_from_b,
     d_from_chisq,
     d_from_p,
@@ -12,16 +18,18 @@ from .conversions import (
     d_to_logor,
     d_to_r,
     dppc2,
+    escalc,
+    formulas,
     logor_to_d,
     partial_r_from_t,
     r_to_d,
+    recompute,
     semipartial_r_from_t,
     wwc_cluster_correction,
 )
-from .effect_sizes import MEASURES, escalc
 from .form import Codebook, ExtractionForm, default_form, load_codebook, load_form
-from .table import EvidenceTable, discrepancies
-from .template import read_extraction_workbook, write_template
+from .table import EvidenceTable, discrepancies, read_extraction_workbook
+from .template import write_template
 
 __all__ = [
     "MEASURES",

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ProtocolError
-from ..protocol import load_schema, validate_yaml_document
+from ..schema_validation import load_schema, validate_yaml_document
 
 __all__ = [
     "LEVELS",
@@ -121,10 +121,21 @@ class Codebook:
         ]
         return pd.DataFrame(rows, columns=cols).astype("string")
 
-    def summary(self) -> pd.DataFrame:
-        """Number of codes per effect class."""
+    def counts(self) -> pd.DataFrame:
+        """Number of codes per effect class.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``effect_class``; column ``codes``.
+        """
         frame = self.to_frame()
         return frame.groupby("effect_class").size().rename("codes").to_frame()
+
+    def summary(self) -> str:
+        """The codebook's id and its number of codes per effect class."""
+        per_class = ", ".join(f"{n} {cls}" for cls, n in self.counts()["codes"].items())
+        return f"Codebook {self.id}: {len(self.codes)} codes ({per_class})"
 
     def _repr_html_(self) -> str:
         return (f"<p><b>Codebook {html.escape(self.id)}</b> ({len(self.codes)} codes)</p>"
@@ -202,16 +213,28 @@ class ExtractionForm:
         ]
         return pd.DataFrame(rows)
 
-    def summary(self) -> pd.DataFrame:
-        """Counts of fields per level and of framework nodes and codes."""
+    def counts(self) -> pd.DataFrame:
+        """Counts of fields per level and of framework nodes and codes.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``item`` (``study fields, estimate fields, interventions, outcomes,
+            codebook codes``); column ``count``.
+        """
         rows = [(f"{level} fields", len(self.fields[level])) for level in LEVELS]
         rows += [("interventions", len(self.interventions)), ("outcomes", len(self.outcomes)),
                  ("codebook codes", 0 if self.codebook is None else len(self.codebook.codes))]
         return pd.DataFrame(rows, columns=["item", "count"]).set_index("item")
 
+    def summary(self) -> str:
+        """The form's id and title, then the :meth:`counts`, one ``item: count`` line each."""
+        lines = [f"{item}: {n}" for item, n in self.counts()["count"].items()]
+        return "\n".join([f"Extraction form {self.id}: {self.title}", *lines])
+
     def _repr_html_(self) -> str:
         head = f"<p><b>Extraction form {html.escape(self.id)}</b> {html.escape(self.title)}</p>"
-        return head + self.summary().to_html()
+        return head + self.counts().to_html()
 
 
 # --------------------------------------------------------------------------- loading

@@ -15,16 +15,15 @@ import copy
 import html
 import json
 import math
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import DataQualityWarning, EffectSizeError, ExtractionError, StoreError
-from ..protocol import load_schema
-from .compute import compute_effect, recompute
+from ..effects.compute import compute_effect, recompute
+from ..errors import EffectSizeError, ExtractionError, StoreError
+from ..schema_validation import load_schema
 from .double_extraction import discrepancies
 from .form import LEVELS, ExtractionForm
 from .table_rows import (
@@ -39,12 +38,13 @@ from .table_rows import (
     _row_problems,
     _unflatten,
 )
+from .template import read_workbook, write_template
 
 if TYPE_CHECKING:
     from ..store import Review
 
 
-__all__ = ["PROBLEM_COLUMNS", "EvidenceTable", "discrepancies"]
+__all__ = ["PROBLEM_COLUMNS", "EvidenceTable", "discrepancies", "read_extraction_workbook"]
 
 _CONSENSUS = "consensus"
 
@@ -293,21 +293,36 @@ class EvidenceTable:
             self._rows[i]["yi"], self._rows[i]["vi"] = yi, vi
         return self
 
-    def rma_input(self, *, measure: str | None = None) -> pd.DataFrame:
-        """Rows with an effect size, ready for :func:`evidence_synth.synthesis.rma`.
+    def rma_input(self, *, measure: str | None = None, columns: Sequence[str] = ()
+                  ) -> pd.DataFrame:
+        """Rows with an effect size, ready for :func:`evidence_synth.synthesis.rma` and
+        :func:`evidence_synth.synthesis.pool`.
 
         Parameters
         ----------
         measure : str, optional
             Keep only this measure (rows on different scales must not be pooled).
+        columns : sequence of str, optional
+            Further columns of :meth:`to_frame` (``with_study=True``) to carry along, for
+            grouping or filtering (e.g. ``["design"]``).
 
         Returns
         -------
         pandas.DataFrame
             Columns ``study_id, estimate_id, slab, intervention, outcome, measure,
-            effect_class, yi, vi``.
+            effect_class, yi, vi``, then ``columns`` not among them.
+
+        Raises
+        ------
+        ExtractionError
+            When a name in ``columns`` is not a column of the table.
         """
         frame = self.to_frame(with_study=True)
+        unknown = [c for c in columns if c not in frame.columns]
+        if unknown:
+            raise ExtractionError(
+                f"rma_input: no column {', '.join(map(repr, unknown))} in the evidence "
+                f"table; columns are {', '.join(frame.columns)}")
         frame = frame[frame["yi"].notna()]
         if measure is not None:
             frame = frame[frame["measure"] == measure]
@@ -316,76 +331,8 @@ class EvidenceTable:
         frame = frame.assign(slab=label.astype("string") + " " + frame["estimate_id"])
         cols = ["study_id", "estimate_id", "slab", "intervention", "outcome", "measure",
                 "effect_class", "yi", "vi"]
+        cols += [c for c in dict.fromkeys(columns) if c not in cols]
         return frame[cols].reset_index(drop=True)
-
-    def pool(
-        self,
-        *,
-        by: str | Sequence[str] = "outcome",
-        method: str = "REML",
-        test: str = "z",
-        min_k: int = 2,
-        **filters: Any,
-    ) -> pd.DataFrame:
-        """Random-effects meta-analysis per group (and per measure).
-
-        Parameters
-        ----------
-        by : str or sequence of str, default "outcome"
-            Columns of :meth:`to_frame` (``with_study=True``) to group by.
-        method, test : str
-            Passed to :func:`evidence_synth.synthesis.rma`.
-        min_k : int, default 2
-            Groups with fewer effect sizes are listed with ``k`` but not pooled.
-        **filters
-            Keep rows whose column equals the value (or is in the list), e.g.
-            ``effect_class="intended"``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per group and measure: the ``by`` columns, ``measure, k, studies,
-            estimate, se, ci_lb, ci_ub, pval, tau2, I2, QEp``. ``attrs["results"]`` maps
-            ``(group..., measure)`` to the :class:`MetaResult`.
-
-        Warns
-        -----
-        DataQualityWarning
-            When a study contributes several effect sizes to one pooled group (they are
-            not independent; pick one per study or model the dependence).
-        """
-        from ..synthesis import rma
-
-        keys = [by] if isinstance(by, str) else list(by)
-        frame = self.to_frame(with_study=True)
-        frame = frame[frame["yi"].notna()]
-        for col, value in filters.items():
-            allowed = value if isinstance(value, list | tuple | set) else [value]
-            frame = frame[frame[col].isin(allowed)]
-        label = frame["citation"].fillna(frame["study_id"])
-        frame = frame.assign(_slab=label.astype(str) + " " + frame["estimate_id"].astype(str))
-        out, results = [], {}
-        for group, part in frame.groupby([*keys, "measure"], dropna=False, sort=True):
-            group = group if isinstance(group, tuple) else (group,)
-            record: dict[str, Any] = dict(zip([*keys, "measure"], group, strict=True))
-            record.update(k=len(part), studies=part["study_id"].nunique())
-            if len(part) >= min_k:
-                if part["study_id"].duplicated().any():
-                    warnings.warn(
-                        f"group {group}: some studies contribute several effect sizes; they "
-                        "are not independent", DataQualityWarning, stacklevel=2)
-                res = rma(part["yi"].to_numpy(float), part["vi"].to_numpy(float),
-                          method=method, test=test, slab=part["_slab"].to_numpy())
-                results[group] = res
-                record.update(estimate=float(res.beta[0]), se=float(res.se[0]),
-                              ci_lb=float(res.ci_lb[0]), ci_ub=float(res.ci_ub[0]),
-                              pval=float(res.pval[0]), tau2=res.tau2, I2=res.I2, QEp=res.QEp)
-            out.append(record)
-        cols = [*keys, "measure", "k", "studies", "estimate", "se", "ci_lb", "ci_ub", "pval",
-                "tau2", "I2", "QEp"]
-        result = pd.DataFrame(out, columns=cols)
-        result.attrs["results"] = results
-        return result
 
     # -- frames ----------------------------------------------------------------------
     def to_frame(self, *, with_study: bool = False) -> pd.DataFrame:
@@ -515,17 +462,13 @@ class EvidenceTable:
 
     def to_xlsx(self, path: str | Path, *, form: ExtractionForm | None = None) -> Path:
         """Write the table into an extraction workbook (the template, filled in)."""
-        from .template import write_template
-
         return write_template(path, form=form or self.form, table=self)
 
     @classmethod
-    def from_xlsx(cls, path: str | Path, *, form: ExtractionForm | None = None
-                  ) -> EvidenceTable:
+    def from_xlsx(cls, path: str | Path, *, form: ExtractionForm | None = None,
+                  compute: bool = True) -> EvidenceTable:
         """Read an extraction workbook (see :func:`read_extraction_workbook`)."""
-        from .template import read_extraction_workbook
-
-        return read_extraction_workbook(path, form=form)
+        return read_extraction_workbook(path, form=form, compute=compute)
 
     # -- review store ----------------------------------------------------------------
     def save(
@@ -667,7 +610,7 @@ class EvidenceTable:
         return discrepancies(self, other, names=names)
 
     # -- display ---------------------------------------------------------------------
-    def summary(self) -> pd.DataFrame:
+    def counts(self) -> pd.DataFrame:
         """Counts per intervention: studies, estimates, with ``yi``, and per effect class.
 
         Returns
@@ -695,12 +638,17 @@ class EvidenceTable:
         out.index.name = "intervention"
         return out[cols]
 
+    def summary(self) -> str:
+        """``repr`` of the table, then the :meth:`counts` per intervention as text."""
+        counts = self.counts()
+        return repr(self) + ("\n" + counts.to_string() if len(counts) else "")
+
     def _repr_html_(self) -> str:
         form = "" if self.form is None else f", form {html.escape(self.form.id)}"
         head = f"<p><b>{html.escape(repr(self))}</b>{form}</p>"
         show = ["study_id", "estimate_id", "intervention", "outcome", "effect_class",
                 "measure", "yi", "vi"]
-        return head + self.summary().to_html() + self.to_frame()[show].head(20).to_html(
+        return head + self.counts().to_html() + self.to_frame()[show].head(20).to_html(
             index=False, na_rep="")
 
     def _like(self, rows: list[dict[str, Any]], changed: Iterable[int]) -> EvidenceTable:
@@ -713,3 +661,52 @@ class EvidenceTable:
         return table
 
 
+def read_extraction_workbook(
+    path: str | Path,
+    *,
+    form: ExtractionForm | None = None,
+    compute: bool = True,
+) -> EvidenceTable:
+    """Read a filled extraction workbook into a validated :class:`EvidenceTable`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A workbook made by :func:`~evidence_synth.extract.template.write_template` (or
+        :meth:`EvidenceTable.to_xlsx`).
+    form : ExtractionForm, optional
+        The review's form; also checks framework nodes and codebook codes. Without it the
+        values of coded columns are checked against the workbook's own dropdown lists.
+    compute : bool, default True
+        Compute ``yi``/``vi`` for rows with reported statistics and no effect size yet;
+        rows that already have one are recomputed from their formula and inputs and must
+        agree.
+
+    Returns
+    -------
+    EvidenceTable
+
+    Raises
+    ------
+    ExtractionError
+        Every problem, each naming sheet, row and column letter (and the field);
+        ``.problems`` has columns ``sheet, row, column, field, problem, path``.
+    """
+    book = read_workbook(path, form=form)
+    try:
+        table = EvidenceTable(book.rows["estimate"], studies=book.rows["study"], form=form)
+    except ExtractionError as exc:
+        book.fail(book.problems + book.locate(exc.problems))
+    if book.problems:
+        book.fail(book.problems)
+    try:
+        if compute:
+            table = table.compute()
+    except ExtractionError as exc:
+        book.fail(book.locate(exc.problems))
+
+    def _at_cells(bad: pd.DataFrame) -> None:
+        book.fail([book.estimate_cell(int(b["index"]), b["field"], b["problem"])
+                   for b in bad.to_dict("records")])
+
+    return table._verified(locate=_at_cells)

@@ -18,9 +18,9 @@ import jsonschema
 import numpy as np
 import pandas as pd
 
+from ..effects.compute import FORMULAS, MODIFIERS
 from ..errors import ExtractionError
-from ..protocol import load_schema
-from .compute import FORMULAS, MODIFIERS
+from ..schema_validation import load_schema
 from .form import LEVELS, ExtractionForm, _kind_and_choices, _properties
 
 #: Columns of the ``problems`` DataFrame of an :class:`ExtractionError`.
@@ -135,7 +135,23 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _schema_messages(error: jsonschema.ValidationError) -> list[tuple[list[Any], str]]:
+def _description(error: jsonschema.ValidationError, schema: Mapping[str, Any]) -> str | None:
+    """Description of the failing subschema, or of the property whose ``$ref`` led to it."""
+    if error.schema.get("description"):
+        return error.schema["description"]
+    node: Any = schema
+    try:
+        for part in list(error.schema_path)[:-1]:
+            if part == "$ref":
+                break
+            node = node[part]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return node.get("description") if isinstance(node, Mapping) else None
+
+
+def _schema_messages(error: jsonschema.ValidationError, schema: Mapping[str, Any]
+                     ) -> list[tuple[list[Any], str]]:
     path = list(error.absolute_path)
     kind = error.validator
     if kind == "required":
@@ -156,7 +172,7 @@ def _schema_messages(error: jsonschema.ValidationError) -> list[tuple[list[Any],
     if kind == "enum":
         values = error.validator_value
         if len(values) > 15:
-            what = error.schema.get("description") or f"one of {len(values)} allowed values"
+            what = _description(error, schema) or f"one of {len(values)} allowed values"
             what = what.rstrip(".")
             return [(path, f"expected {what}{found}")]
         return [(path, f"expected one of {', '.join(map(str, values))}{found}")]
@@ -185,7 +201,7 @@ def _row_problems(level: str, index: int, row: Mapping[str, Any],
     found = []
     errors = sorted(_validator(level).iter_errors(row), key=lambda e: list(e.absolute_path))
     for error in errors:
-        for parts, message in _schema_messages(error):
+        for parts, message in _schema_messages(error, _validator(level).schema):
             found.append(_problem(level, index, row, parts, message))
     if level == "estimate":
         found += [_problem(level, index, row, parts, msg)

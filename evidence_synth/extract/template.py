@@ -6,9 +6,12 @@ label with the help as a comment, row 3 the field name the importer reads, data 
 4), dropdowns (data validation lists) from the schema, the framework and the codebook, a
 ``framework`` and a ``codebook`` sheet for reference, and a hidden ``lists`` sheet.
 
-:func:`read_extraction_workbook` reads a filled workbook back into a validated
-:class:`~evidence_synth.extract.table.EvidenceTable`, collecting every problem with its
-sheet, row and column letter.
+:func:`read_workbook` reads a filled workbook back into plain rows, collecting every
+problem with its sheet, row and column letter, and keeps where each row and column came
+from so that problems found later (by the table's schema checks or the recomputation of
+effect sizes) are reported at their cells too.
+:func:`~evidence_synth.extract.table.read_extraction_workbook` turns that into a validated
+:class:`~evidence_synth.extract.table.EvidenceTable`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import json
 import warnings
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
@@ -33,10 +37,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .._version import __version__
 from ..errors import DataQualityWarning, ExtractionError
 from .form import LEVELS, ExtractionForm, FormField, default_form
-from .table import EvidenceTable
 from .table_rows import _flatten, column_kind, convert_cell, flat_columns
 
-__all__ = ["FIRST_DATA_ROW", "HEADER_ROW", "read_extraction_workbook", "write_template"]
+if TYPE_CHECKING:
+    from .table import EvidenceTable
+
+__all__ = ["FIRST_DATA_ROW", "HEADER_ROW", "FilledWorkbook", "read_workbook", "write_template"]
 
 #: Row holding the field names the importer reads; data start on the next row.
 HEADER_ROW = 3
@@ -282,35 +288,97 @@ def _write_readme(ws: Worksheet, form: ExtractionForm) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-def read_extraction_workbook(
-    path: str | Path,
-    *,
-    form: ExtractionForm | None = None,
-    compute: bool = True,
-) -> EvidenceTable:
-    """Read a filled extraction workbook into a validated :class:`EvidenceTable`.
+@dataclass
+class FilledWorkbook:
+    """The rows of a filled extraction workbook and where each came from.
+
+    Attributes
+    ----------
+    path : Path
+        The workbook.
+    rows : dict
+        ``{"study": [...], "estimate": [...]}``: one flat mapping per non-blank row
+        (column name -> converted cell value).
+    problems : list of dict
+        Problems found while reading cells, as :meth:`cell_problem` makes them.
+    """
+
+    path: Path
+    rows: dict[str, list[dict[str, Any]]]
+    problems: list[dict[str, Any]]
+    sheets: dict[str, str] = field(repr=False)
+    excel_rows: dict[str, list[int]] = field(repr=False)
+    columns: dict[str, dict[str, str]] = field(repr=False)
+
+    def locate(self, problems: pd.DataFrame | None) -> list[dict[str, Any]]:
+        """Place an :class:`ExtractionError`'s problems (``table, index, field, problem,
+        path``) at the sheet, row and column they came from."""
+        out = []
+        if problems is None:
+            return out
+        for p in problems.to_dict("records"):
+            level = "study" if p["table"] == "studies" else "estimate"
+            index = int(p["index"])
+            rows = self.excel_rows[level]
+            row = rows[index] if index < len(rows) else FIRST_DATA_ROW
+            name = p["field"] or ""
+            letter = _column_for(name, self.columns[level])
+            problem = p["problem"]
+            if letter is None:
+                letter = "A"
+                problem += f" (the sheet has no {name} column)"
+            out.append(_cell_problem(self.sheets[level], row, letter, name or None, problem,
+                                     path=p["path"]))
+        return out
+
+    def estimate_cell(self, index: int, name: str, problem: str) -> dict[str, Any]:
+        """A problem at estimate row ``index`` (0-based), column ``name``."""
+        return _cell_problem(self.sheets["estimate"], self.excel_rows["estimate"][index],
+                             self.columns["estimate"].get(name, "A"), name, problem)
+
+    def fail(self, problems: list[dict[str, Any]]) -> None:
+        """Raise one :class:`ExtractionError` listing every problem by sheet, row, column.
+
+        Raises
+        ------
+        ExtractionError
+            ``.problems`` has columns ``sheet, row, column, field, problem, path``.
+        """
+        problems = sorted(problems, key=lambda p: (p["sheet"], p["row"], len(p["column"]),
+                                                   p["column"]))
+        lines = [f"  sheet '{p['sheet']}', row {p['row']}, column {p['column']}"
+                 + (f" ({p['field']})" if p["field"] else "") + f": {p['problem']}"
+                 for p in problems[:80]]
+        if len(problems) > 80:
+            lines.append(f"  ... and {len(problems) - 80} more (see .problems)")
+        n = len(problems)
+        raise ExtractionError(
+            f"{self.path}: {n} problem{'s' if n != 1 else ''} in the extraction workbook:\n"
+            + "\n".join(lines),
+            problems=pd.DataFrame(problems, columns=_PROBLEM_COLUMNS),
+        )
+
+
+def read_workbook(path: str | Path, *, form: ExtractionForm | None = None) -> FilledWorkbook:
+    """Read the rows of a filled extraction workbook, checking each cell.
 
     Parameters
     ----------
     path : str or Path
-        A workbook made by :func:`write_template` (or :meth:`EvidenceTable.to_xlsx`).
+        A workbook made by :func:`write_template`.
     form : ExtractionForm, optional
-        The review's form; also checks framework nodes and codebook codes. Without it the
-        values of coded columns are checked against the workbook's own dropdown lists.
-    compute : bool, default True
-        Compute ``yi``/``vi`` for rows with reported statistics and no effect size yet;
-        rows that already have one are recomputed from their formula and inputs and must
-        agree.
+        The review's form. Without it the values of coded columns are checked against the
+        workbook's own dropdown lists.
 
     Returns
     -------
-    EvidenceTable
+    FilledWorkbook
+        The rows and the problems found in their cells (not raised yet).
 
     Raises
     ------
     ExtractionError
-        Every problem, each naming sheet, row and column letter (and the field);
-        ``.problems`` has columns ``sheet, row, column, field, problem, path``.
+        When the file is not an Excel workbook.
     """
     path = Path(path)
     try:
@@ -322,42 +390,22 @@ def read_extraction_workbook(
     made_for = _meta(wb).get("form_id")
     if form is not None and made_for and made_for != form.id:
         warnings.warn(f"{path}: the workbook was made for form {made_for!r}, read with form "
-                      f"{form.id!r}", DataQualityWarning, stacklevel=2)
-    problems: list[dict[str, Any]] = []
-    data: dict[str, list[dict[str, Any]]] = {}
-    excel_rows: dict[str, list[int]] = {}
-    columns: dict[str, dict[str, str]] = {}
-    sheets: dict[str, str] = {}
+                      f"{form.id!r}", DataQualityWarning, stacklevel=3)
+    found = FilledWorkbook(path, {}, [], sheets={}, excel_rows={}, columns={})
     for level in LEVELS:
         sheet = _find_sheet(wb, structure, level)
-        sheets[level] = sheet or structure.sheets[level]
+        found.sheets[level] = sheet or structure.sheets[level]
         if sheet is None:
-            problems.append(_cell_problem(sheets[level], 1, "A", None,
-                                          f"sheet {sheets[level]!r} is missing "
-                                          f"(sheets found: {', '.join(wb.sheetnames)})"))
-            data[level], excel_rows[level], columns[level] = [], [], {}
+            found.problems.append(_cell_problem(
+                found.sheets[level], 1, "A", None,
+                f"sheet {found.sheets[level]!r} is missing (sheets found: "
+                f"{', '.join(wb.sheetnames)})"))
+            found.rows[level], found.excel_rows[level], found.columns[level] = [], [], {}
             continue
         rows, numbers, letters = _read_level(wb[sheet], structure, level, lists,
-                                             checked=form is None, problems=problems)
-        data[level], excel_rows[level], columns[level] = rows, numbers, letters
-    try:
-        table = EvidenceTable(data["estimate"], studies=data["study"], form=form)
-    except ExtractionError as exc:
-        _raise(path, problems + _locate(exc.problems, sheets, excel_rows, columns))
-    if problems:
-        _raise(path, problems)
-    try:
-        if compute:
-            table = table.compute()
-    except ExtractionError as exc:
-        _raise(path, _locate(exc.problems, sheets, excel_rows, columns))
-
-    def _at_cells(bad: pd.DataFrame) -> None:
-        _raise(path, [_cell_problem(sheets["estimate"], excel_rows["estimate"][int(b["index"])],
-                                    columns["estimate"].get(b["field"], "A"), b["field"],
-                                    b["problem"]) for b in bad.to_dict("records")])
-
-    return table._verified(locate=_at_cells)
+                                             checked=form is None, problems=found.problems)
+        found.rows[level], found.excel_rows[level], found.columns[level] = rows, numbers, letters
+    return found
 
 
 def _meta(wb: Any) -> dict[str, str]:
@@ -458,27 +506,6 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _locate(problems: pd.DataFrame | None, sheets: Mapping[str, str],
-            excel_rows: Mapping[str, list[int]], columns: Mapping[str, Mapping[str, str]]
-            ) -> list[dict[str, Any]]:
-    out = []
-    if problems is None:
-        return out
-    for p in problems.to_dict("records"):
-        level = "study" if p["table"] == "studies" else "estimate"
-        index = int(p["index"])
-        row = excel_rows[level][index] if index < len(excel_rows[level]) else FIRST_DATA_ROW
-        field = p["field"] or ""
-        letter = _column_for(field, columns[level])
-        problem = p["problem"]
-        if letter is None:
-            letter = "A"
-            problem += f" (the sheet has no {field} column)"
-        out.append(_cell_problem(sheets[level], row, letter, field or None, problem,
-                                 path=p["path"]))
-    return out
-
-
 def _column_for(field: str, letters: Mapping[str, str]) -> str | None:
     parts = field.split(".")
     for n in range(len(parts), 0, -1):
@@ -494,20 +521,3 @@ def _cell_problem(sheet: str, row: int, column: str, field: str | None, problem:
                   *, path: str | None = None) -> dict[str, Any]:
     return {"sheet": sheet, "row": row, "column": column, "field": field, "problem": problem,
             "path": path}
-
-
-def _raise(path: Path, problems: list[dict[str, Any]]) -> None:
-    problems = sorted(problems, key=lambda p: (p["sheet"], p["row"], len(p["column"]),
-                                               p["column"]))
-    lines = [f"  sheet '{p['sheet']}', row {p['row']}, column {p['column']}"
-             + (f" ({p['field']})" if p["field"] else "") + f": {p['problem']}"
-             for p in problems[:80]]
-    if len(problems) > 80:
-        lines.append(f"  ... and {len(problems) - 80} more (see .problems)")
-    n = len(problems)
-    raise ExtractionError(
-        f"{path}: {n} problem{'s' if n != 1 else ''} in the extraction workbook:\n"
-        + "\n".join(lines),
-        problems=pd.DataFrame(problems, columns=_PROBLEM_COLUMNS),
-    )
-

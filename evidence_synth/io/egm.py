@@ -203,8 +203,16 @@ class EvidenceMap:
             counts = counts.rename(index=label, columns=label)
         return counts
 
-    def summary(self) -> pd.Series:
-        """Counts: records, framework nodes by kind, codes, unknown codes, non-empty cells."""
+    def counts(self) -> pd.Series:
+        """Counts: records, framework nodes by kind, codes, unknown codes, non-empty cells.
+
+        Returns
+        -------
+        pandas.Series
+            Named by the map's title (or path); index ``records, nodes, row_nodes,
+            column_nodes, filter_nodes, other_nodes, codes, unknown_codes, cells,
+            non_empty_cells``.
+        """
         kinds = self.framework["kind"].value_counts()
         out = {
             "records": len(self.records),
@@ -221,15 +229,21 @@ class EvidenceMap:
             out["cells"] = out["non_empty_cells"] = 0
         return pd.Series(out, name=self.meta.get("title") or self.meta.get("path"))
 
+    def summary(self) -> str:
+        """The title, then the :meth:`counts`, one ``name: value`` line each."""
+        counts = self.counts()
+        lines = [f"{name}: {value}" for name, value in counts.items()]
+        return "\n".join([f"EvidenceMap {counts.name or ''}".rstrip(), *lines])
+
     def _repr_html_(self) -> str:
         title = html.escape(str(self.meta.get("title") or self.meta.get("path") or "evidence map"))
-        parts = [f"<h4>EvidenceMap: {title}</h4>", self.summary().to_frame().to_html()]
+        parts = [f"<h4>EvidenceMap: {title}</h4>", self.counts().to_frame().to_html()]
         with contextlib.suppress(EvidenceSynthError):
             parts.append(self.matrix(labels=True).to_html())
         return "\n".join(parts)
 
     def __repr__(self) -> str:
-        s = self.summary()
+        s = self.counts()
         return (f"EvidenceMap({s['records']} records, {s['nodes']} nodes, {s['codes']} codes, "
                 f"{s['non_empty_cells']}/{s['cells']} cells filled)")
 

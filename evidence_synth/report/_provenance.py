@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._version import __version__
 
+if TYPE_CHECKING:
+    from ..protocol import Protocol
+    from ..store import Review
 
-def protocol_of(review: Any) -> Any:
+
+def protocol_of(review: Review | None) -> Protocol | None:
     """The review's newest protocol snapshot, or ``None`` (also when it cannot be read)."""
     if review is None:
         return None

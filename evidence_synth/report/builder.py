@@ -8,7 +8,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import pandas as pd
@@ -19,6 +19,9 @@ from ._provenance import footer_text, protocol_of, provenance
 from .diagram import prisma_diagram
 from .gapmap import GapMap, _evidence_frame, evidence_from_map, gap_map
 from .prisma import PrismaCounts, prisma_counts
+
+if TYPE_CHECKING:
+    from ..store import Review
 
 
 @dataclass
@@ -80,7 +83,7 @@ class ReportResult:
 
 
 def build_report(
-    review: Any,
+    review: Review,
     out_dir: str | os.PathLike[str],
     *,
     evidence: Any = None,
@@ -192,7 +195,7 @@ def build_report(
     return result
 
 
-def _as_review_studies(rows: pd.DataFrame, review: Any, evidence: Any) -> pd.DataFrame:
+def _as_review_studies(rows: pd.DataFrame, review: Review, evidence: Any) -> pd.DataFrame:
     """Name every gap-map row by the review's study (its duplicate group's ``study_id``).
 
     Evidence-table studies are linked through their ``record_ids``, rows of the previous

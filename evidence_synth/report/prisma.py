@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -48,6 +48,9 @@ from ._prisma_log import (
     _study_trace,
 )
 from ._provenance import protocol_of, provenance
+
+if TYPE_CHECKING:
+    from ..store import Review
 
 #: Source kind -> the PRISMA 2020 "other methods" box it is counted in.
 OTHER_KIND_BOX = {
@@ -138,11 +141,6 @@ class PrismaCounts:
     def total_reports(self) -> int:
         """Reports of the previous version's studies plus new reports."""
         return self.previous_reports + self.new_reports
-
-    @property
-    def has_other_methods(self) -> bool:
-        """Whether any record came from other methods (the diagram's right branch)."""
-        return bool(self.other_identified or self.other_sought_reports or self.other_assessed)
 
     # ---- checks -------------------------------------------------------------------------
     def equations(self) -> list[tuple[str, int, str, str, int]]:
@@ -488,7 +486,7 @@ class PrismaCounts:
 
 # ---- computing the counts from a review -----------------------------------------------------
 def prisma_counts(
-    review: Any,
+    review: Review,
     *,
     run_id: int | None = None,
     removed_reasons: Iterable[str] | None = None,

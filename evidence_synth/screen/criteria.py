@@ -19,7 +19,7 @@ import jsonschema
 import pandas as pd
 
 from ..errors import ProtocolError
-from ..protocol import load_schema, validate_yaml_document
+from ..schema_validation import load_schema, validate_yaml_document
 
 __all__ = ["AutoExclusion", "Criteria", "Criterion", "Reason", "load_criteria"]
 

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .. import columns as C  # noqa: N812
 from ..errors import ProtocolError
-from ..protocol import validate_yaml_document
+from ..schema_validation import validate_yaml_document
 from .criteria import _items, validate_mapping
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from ..extract import escalc
-from ..extract.es_inputs import Problems, as_arrays, check_rows
+from ..effects import escalc
+from ..effects.inputs import Problems, as_arrays, check_rows
 from .result import MetaResult
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..effects.inputs import Problems
 from ..errors import EffectSizeError, EvidenceSynthError
-from ..extract.es_inputs import Problems
 from .result import MetaResult
 from .tau2 import METHODS, Control, estimate_tau2, loglik, projection
 

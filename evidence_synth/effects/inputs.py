@@ -105,6 +105,27 @@ def check_rows(
                 problems.check(name, values, is_bad(values), expected)
 
 
+def negative(x: np.ndarray) -> np.ndarray:
+    return x < 0
+
+
+def not_positive(x: np.ndarray) -> np.ndarray:
+    return x <= 0
+
+
+def below(limit: float) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda x: x < limit
+
+
+def not_correlation(x: np.ndarray) -> np.ndarray:
+    return np.abs(x) > 1
+
+
+def not_p(x: np.ndarray) -> np.ndarray:
+    """Not a signed two-sided p-value (0 < |p| <= 1)."""
+    return (x == 0) | (np.abs(x) > 1)
+
+
 def scalar_or_array(values: np.ndarray, scalar: bool) -> float | np.ndarray:
     """Return a float when every input was a scalar, else the array."""
     return float(values[0]) if scalar and values.shape == (1,) else values

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .es_inputs import Problems, all_scalar, as_arrays, check_rows, scalar_or_array
-from .es_means import cmi
+from .inputs import Problems, all_scalar, as_arrays, check_rows, scalar_or_array
+from .means import cmi
 
 _SQRT3 = math.sqrt(3.0)
 

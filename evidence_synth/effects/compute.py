@@ -4,7 +4,7 @@ Every computed effect in the evidence table carries ``formula`` (a key of
 :data:`FORMULAS`, optionally followed by ``+modifier`` keys) and ``inputs`` (the numbers
 passed to it). :func:`recompute` runs the same formula on the same inputs, so any stored
 ``yi``/``vi`` can be checked (:meth:`EvidenceTable.verify`). The arithmetic is done by
-:func:`evidence_synth.extract.escalc` and the conversion functions beside it; this module
+:func:`evidence_synth.effects.escalc` and the conversion functions beside it; this module
 only decides which one to call and keeps the record.
 """
 
@@ -20,6 +20,7 @@ import pandas as pd
 from ..errors import EffectSizeError
 from .conversions import cluster_d, d_from_b, d_from_chisq, dppc2
 from .effect_sizes import escalc
+from .registry import names
 
 __all__ = ["FORMULAS", "MODIFIERS", "MODIFIER_TEXT", "Formula", "compute_effect", "formulas",
            "recompute"]
@@ -106,7 +107,7 @@ FORMULAS: dict[str, Formula] = {
         "escalc",
         "metafor's escalc(measure, ...) on the stored inputs: means/SDs/ns, 2x2 counts, "
         "t or signed p with group sizes (SMD), correlations, partial correlations.",
-        "Viechtbauer (2010), metafor; formulas per measure in evidence_synth.extract.escalc",
+        "Viechtbauer (2010), metafor; formulas per measure in evidence_synth.effects.escalc",
         _escalc,
     ),
     "props": Formula(
@@ -237,9 +238,8 @@ def recompute(formula: str, inputs: Mapping[str, Any]) -> tuple[float, float]:
 
 
 _TWO_GROUP = ("m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i")
-_BINARY = ("OR", "RR", "RD", "PETO", "AS", "PHI", "ZPHI", "YUQ", "YUY", "RTET", "ZTET", "PBIT",
-           "OR2D", "OR2DL", "OR2DN")
-_SMD_LIKE = ("SMD", "MD", "ROM", "SMDH", "D2OR", "D2ORL", "D2ORN")
+_BINARY = names("table")
+_SMD_LIKE = names("two_group")
 
 
 def _pick(reported: Mapping[str, Any], *names: str) -> dict[str, float] | None:
