@@ -675,7 +675,7 @@ def test_fast_frame_equals_records_from_dicts(name, monkeypatch):
 
     fast = _read(name)
     monkeypatch.setattr(readers, "contract_frame", records_from_dicts)
-    monkeypatch.setattr(readers, "_ris_frame", lambda *args: None)
+    monkeypatch.setattr(readers, "_columns_fast_frame", lambda *args: None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reference = readers.read_records(EXPORTS / name)

@@ -7,27 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from ..columns import records_from_dicts
 from ..errors import EvidenceSynthError
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise click.ClickException(f"{path}: cannot read as a records CSV ({exc})") from exc
-    if "title" not in frame.columns:
-        raise click.ClickException(f"{path}: expected a records CSV with a 'title' column; "
-                                   f"found columns {list(frame.columns)[:8]}")
-    rows = frame.to_dict("records")
-    for k, row in enumerate(rows):
-        authors = row.get("authors", "")
-        row["authors"] = [a.strip() for a in authors.split(";") if a.strip()] if authors else []
-        if not row.get("record_id"):
-            row["record_id"] = f"{path.stem}:{k + 1}"
-        if not row.get("source_id"):
-            row["source_id"] = path.name
-    return records_from_dicts(rows)
 
 
 def _is_contract_csv(path: Path) -> bool:
@@ -41,12 +21,10 @@ def _is_contract_csv(path: Path) -> bool:
 
 
 def _read(path: Path) -> pd.DataFrame:
-    try:
-        from ..io import read_records  # the import stage
-    except ImportError:
-        read_records = None
-    if read_records is None or _is_contract_csv(path):
-        return _read_csv(path)
+    from ..io import read_records, read_records_csv  # the import stage
+
+    if _is_contract_csv(path):
+        return read_records_csv(path, source_id=path.name)
     return read_records(path)
 
 

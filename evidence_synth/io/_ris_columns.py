@@ -3,8 +3,7 @@
 Gives, record by record, the values of :func:`evidence_synth.io.ris.to_record` (the tests
 compare the two on the corpus), in one pass over the records: on large files the records
 are spread over the heap, and visiting each record's dict once costs far less than one
-pass per field. Every text value returned is stripped and non-empty, or ``None``, except
-``pub_type`` (the raw ``TY`` value).
+pass per field. Every text value returned is stripped and non-empty, or ``None``.
 """
 
 from __future__ import annotations
@@ -32,7 +31,9 @@ def to_columns(raws: list[Raw], *, eppi: bool = False) -> dict[str, list]:
     if not rows:
         return {name: [] for name in FIELDS}
     columns = zip(*rows, strict=True)
-    return {name: list(column) for name, column in zip(FIELDS, columns, strict=True)}
+    out = {name: list(column) for name, column in zip(FIELDS, columns, strict=True)}
+    out["pub_type"] = [None if v is None else v.strip() or None for v in out["pub_type"]]
+    return out
 
 
 def _fields_of(raw: Raw, accession: tuple[str, ...]) -> tuple[Any, ...]:

@@ -28,6 +28,7 @@ from ..columns import records_from_dicts
 from ..errors import DataQualityWarning, EvidenceSynthError, ParseError, UnknownFormatError
 from . import _fields as f
 from . import _text, tabular
+from ._parsed import Parsed
 
 FRAMEWORK_COLUMNS = ("node_id", "parent_id", "label", "kind", "namespace", "order", "description")
 CODE_COLUMNS = ("record_id", "node_id", "additional_text", "known")
@@ -674,8 +675,6 @@ def _dep_table(header: list[str], rows: list[list[str]], lines: list[int], path:
                namespace: str, problems: list[str]) -> EvidenceMap:
     """DEP tabular export: rows sharing ``id`` form one study; ``intervention`` and
     ``outcome`` cells (``" | "``-separated) become row and column nodes keyed by label."""
-    from .ris import Parsed
-
     header = [h.strip().lstrip("\ufeff") for h in header]
     if not tabular.is_dep(header):
         raise UnknownFormatError(

@@ -11,9 +11,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from ..errors import ParseError
+from ..errors import ParseError, UnknownFormatError
 from . import _fields as f
-from .ris import Parsed
+from ._parsed import Parsed
+from ._registry import ImportFormat
+from .sniff import Sample
 
 _WRAPPERS = frozenset({"style"})
 
@@ -92,3 +94,31 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
         "pmid": None,
         "accession": f.one_line(f.first(raw, ("accession-num",))),
     }
+
+
+def sniff(sample: Sample) -> bool:
+    """An XML document with ``<record>`` elements.
+
+    Raises
+    ------
+    UnknownFormatError
+        For XML without ``<record>``.
+    """
+    head = sample.text.lstrip("\ufeff \t\r\n")
+    if not head.startswith(("<?xml", "<xml", "<records")):
+        return False
+    if "<record" in head:
+        return True
+    raise UnknownFormatError(
+        "found XML without <record> elements; expected EndNote XML (<xml><records><record>)",
+        path=sample.path, line=1)
+
+
+FORMATS = (
+    ImportFormat(
+        name="endnote_xml", description="EndNote XML (EndNote, Mendeley, Zotero)",
+        suffixes=".xml", signature="<xml><records><record>", hint="EndNote XML",
+        sniff=sniff, priority=10, parse=lambda source: parse(source.text, path=source.path),
+        to_record=to_record,
+    ),
+)

@@ -11,7 +11,9 @@ from typing import Any
 
 from ..errors import ParseError
 from . import _fields as f
-from .ris import Parsed
+from ._parsed import Parsed
+from ._registry import ImportFormat
+from .sniff import Sample
 
 _TAG = re.compile(r"([A-Z][A-Z0-9]{1,3}) *- ?(.*)")
 _DOI_ID = re.compile(r"^(.*?)\s*\[doi\]\s*$", re.IGNORECASE)
@@ -108,3 +110,21 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
         "pmid": f.one_line(f.first(raw, ("PMID",))),
         "accession": f.one_line(f.first(raw, ("PMID", "OID", "AN"))),
     }
+
+
+_SNIFF_TAG = re.compile(r"^(?:PMID|OWN |STAT|FAU |DCOM|TI  |AU  |AB  |JT  )- ", re.MULTILINE)
+
+
+def sniff(sample: Sample) -> bool:
+    """A line starting with one of the common MEDLINE tags (``PMID- ``, ``FAU - `` ...)."""
+    return _SNIFF_TAG.search(sample.text) is not None
+
+
+FORMATS = (
+    ImportFormat(
+        name="medline", description="MEDLINE/PubMed (nbib)", suffixes=".nbib .txt",
+        signature="PMID- / 4-character tags", hint="MEDLINE ('PMID- ')",
+        sniff=sniff, priority=70, parse=lambda source: parse(source.lines, path=source.path),
+        to_record=to_record,
+    ),
+)

@@ -11,9 +11,11 @@ from typing import Any
 
 from ..errors import ParseError
 from . import _fields as f
-from .ris import Parsed
+from ._parsed import Parsed
+from ._registry import ImportFormat
+from .sniff import Sample
 
-HEADER = re.compile(r"^\s*<\s*(\d+)\s*\.?\s*>\s*$")
+HEADER = re.compile(r"^\s*+<\s*+(\d++)\s*+\.?\s*+>\s*+$")  # possessive: linear on any line
 _TAG = re.compile(r"([A-Z][A-Z0-9]) {1,3}- ?(.*)")
 _SOURCE = re.compile(r"^(?P<journal>.+?)\.\s+(?P<volume>[^\s(:]+)?(?:\((?P<issue>[^)]*)\))?"
                      r"(?::(?P<pages>[^,\s]+))?")
@@ -85,3 +87,18 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
         "pmid": f.one_line(f.first(raw, ("UI", "PM"))),
         "accession": f.one_line(f.first(raw, ("AN",))),
     }
+
+
+def sniff(sample: Sample) -> bool:
+    """A ``<1. >`` record header in the first 50 lines."""
+    return any(HEADER.match(line) for line in sample.lines[:50])
+
+
+FORMATS = (
+    ImportFormat(
+        name="ovid", description="Ovid tagged (Citation, tagged)", suffixes=".txt",
+        signature="<1. > record headers", hint="Ovid ('<1. >')",
+        sniff=sniff, priority=20, parse=lambda source: parse(source.lines, path=source.path),
+        to_record=to_record,
+    ),
+)

@@ -12,9 +12,11 @@ from typing import Any
 
 from ..errors import ParseError
 from . import _fields as f
-from .ris import Parsed
+from ._parsed import Parsed
+from ._registry import ImportFormat
+from .sniff import Sample
 
-HEADER = re.compile(r"^\s*Document (\d+) of (\d+)\s*$")
+HEADER = re.compile(r"^\s*+Document (\d++) of (\d++)\s*+$")
 _FIELD = re.compile(r"^([A-Z][A-Za-z0-9 /().,&'-]{0,60}?):\s?(.*)$")
 _RULE = re.compile(r"^_{5,}\s*$")
 LABELS = frozenset(
@@ -122,3 +124,18 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
         "pmid": f.one_line(_get(raw, "PubMed ID")),
         "accession": f.one_line(_get(raw, "ProQuest document ID", "Accession number")),
     }
+
+
+def sniff(sample: Sample) -> bool:
+    """A ``Document 1 of N`` header in the first 200 lines."""
+    return any(HEADER.match(line) for line in sample.lines[:200])
+
+
+FORMATS = (
+    ImportFormat(
+        name="proquest", description="ProQuest plain text", suffixes=".txt",
+        signature="Document 1 of N", hint="ProQuest ('Document 1 of N')",
+        sniff=sniff, priority=30, parse=lambda source: parse(source.lines, path=source.path),
+        to_record=to_record,
+    ),
+)

@@ -21,28 +21,10 @@ from ..columns import (
     normalise_doi,
     records_from_dicts,
 )
-from ..errors import DataQualityWarning, ParseError, UnknownFormatError
-from . import _ris_columns, _text, endnote_xml, medline, ovid, proquest, ris, tabular, wos
-from .ris import Parsed
+from ..errors import DataQualityWarning, ParseError
+from . import _registry, _text
+from ._parsed import Parsed, Source
 from .sniff import HEAD_BYTES, sniff_bytes
-
-_FORMATS: tuple[tuple[str, str, str, str], ...] = (
-    ("ris", "RIS (any vendor: Embase, Scopus, WoS, EBSCO, PubMed via EndNote/Zotero, ...)",
-     ".ris .txt", "TY  - ... ER  - "),
-    ("eppi_ris", "EPPI-Reviewer RIS (U1 is the EPPI item id -> accession)", ".ris .txt",
-     "RIS with U1 and an 'EPPI' marker"),
-    ("medline", "MEDLINE/PubMed (nbib)", ".nbib .txt", "PMID- / 4-character tags"),
-    ("wos", "Web of Science plain text", ".txt .ciw", "FN/VR, PT ... ER, EF"),
-    ("wos_tab", "Web of Science tab-delimited (UTF-8 or UTF-16LE)", ".txt", "PT<TAB>AU<TAB>..."),
-    ("csv", "CSV (Scopus, Embase, Lens, 3ie DEP, generic)", ".csv", "header with a title column"),
-    ("tsv", "TSV (generic)", ".tsv .txt", "tab-separated header with a title column"),
-    ("xlsx", "Excel workbook, first sheet (same column mapping as CSV)", ".xlsx", "ZIP/OOXML"),
-    ("xls", "Legacy Excel workbook, e.g. Web of Science 'Excel' export (needs xlrd)", ".xls",
-     "OLE2 compound file"),
-    ("endnote_xml", "EndNote XML (EndNote, Mendeley, Zotero)", ".xml", "<xml><records><record>"),
-    ("ovid", "Ovid tagged (Citation, tagged)", ".txt", "<1. > record headers"),
-    ("proquest", "ProQuest plain text", ".txt", "Document 1 of N"),
-)
 
 
 def list_formats() -> pd.DataFrame:
@@ -54,7 +36,9 @@ def list_formats() -> pd.DataFrame:
         Columns ``format`` (the name to pass as ``format=``), ``description``,
         ``suffixes`` (typical, not required) and ``signature`` (what sniffing looks for).
     """
-    return pd.DataFrame(_FORMATS, columns=["format", "description", "suffixes", "signature"])
+    return pd.DataFrame([(f.name, f.description, f.suffixes, f.signature)
+                         for f in _registry.formats()],
+                        columns=["format", "description", "suffixes", "signature"])
 
 
 def sniff_format(path: str | Path) -> str:
@@ -67,10 +51,10 @@ def sniff_format(path: str | Path) -> str:
     ParseError
         When the file is empty, missing or binary.
     """
-    data = _text.read_bytes(path)
+    head = _text.read_head(path, HEAD_BYTES)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        return sniff_bytes(data, path=path, suffix=Path(path).suffix.lower())
+        return sniff_bytes(head, path=path, suffix=Path(path).suffix.lower())
 
 
 def read_records(
@@ -159,107 +143,60 @@ def _read_records(path: str | Path, *, format: str | None, encoding: str | None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataQualityWarning)
             format = sniff_bytes(head, path=path, suffix=path.suffix.lower())
-    names = {row[0] for row in _FORMATS}
-    if format not in names:
-        raise UnknownFormatError(
-            f"unknown format {format!r}; expected one of {sorted(names)}", path=path
-        )
-    streamed = _stream_ris(path, head, encoding) if format in ("ris", "eppi_ris") else None
+    fmt = _registry.get(format, path=path)
+    source = Source(path, encoding=encoding, columns=columns)
+    parsed = _stream(fmt, source, head) if fmt.stream else None
     del head
-    if streamed is not None:
-        parsed, info = streamed
-        to_record = _ris_mapper(format)
-    elif format in ("xlsx", "xls"):
-        parsed, header = tabular.parse(None, path=path, xlsx=format == "xlsx",
-                                       xls=format == "xls")
-        to_record = _table_mapper(header, columns)
-        info: dict[str, Any] = {"encoding": None, "bom": False, "warnings": []}
-    else:
-        data = _text.read_bytes(path)
-        decoded = _text.decode(data, path=path, encoding=encoding)
-        del data  # large files: keep only one copy of the content alive
-        info = {"encoding": decoded.encoding, "bom": decoded.bom,
-                "warnings": list(decoded.warnings)}
-        text, decoded.text = decoded.text, ""
-        parsed, to_record = _parse_text(format, text, path, columns)
-        del text
+    if parsed is None:
+        parsed = fmt.parse(source)
+    to_record = fmt.record_mapper(parsed, source)
+    source.release()
+    info = source.info
     info["warnings"] += parsed.warnings
     if parsed.skipped:
         info["warnings"].append(
             f"{path}: {len(parsed.skipped)} line(s) outside records kept in attrs['skipped'] "
             f"(first at line {parsed.skipped[0][0]}: {parsed.skipped[0][1][:60]!r})"
         )
-    return _frame(parsed, to_record, path=path, fmt=format, info=info,
-                  source_id=source_id, record_id=record_id)
+    return _frame(parsed, to_record, fmt, path=path, info=info, source_id=source_id,
+                  record_id=record_id)
 
 
 def _is_blank(data: bytes) -> bool:
     return not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe")
 
 
-def _stream_ris(path: Path, head: bytes, encoding: str | None
-                ) -> tuple[Parsed, dict[str, Any]] | None:
-    """RIS read chunk by chunk (never the whole content in memory at once), or ``None``
-    when the file needs the whole-text path: a decoding problem, text outside records, a
-    missing ``ER``, anything that is warned about or reported with a line number."""
-    codec = _text.stream_codec(head, path=path, encoding=encoding)
+def _stream(fmt: _registry.ImportFormat, source: Source, head: bytes) -> Parsed | None:
+    """The file read chunk by chunk with ``fmt.stream`` (never the whole content in memory
+    at once), or ``None`` when it needs the whole-text ``parse``: a decoding problem, text
+    outside records, a missing end of record, anything warned about or reported with a line
+    number."""
+    codec = _text.stream_codec(head, path=source.path, encoding=source.encoding)
     if codec is None:
         return None
     name, skip = codec
-    chunks = _text.iter_decoded(path, name, skip, strip_feff=encoding is not None)
+    chunks = _text.iter_decoded(source.path, name, skip, strip_feff=source.encoding is not None)
     try:
-        parsed = ris.parse_chunks(chunks)
+        parsed = fmt.stream(chunks)
     except UnicodeDecodeError:
         return None
     finally:
         chunks.close()
-    if parsed is None:
-        return None
-    return parsed, {"encoding": name, "bom": skip > 0, "warnings": []}
+    if parsed is not None:
+        source.info = {"encoding": name, "bom": skip > 0, "warnings": []}
+    return parsed
 
 
-def _parse_text(format: str, text: str, path: Path,
-                columns: Mapping[str, str] | None) -> tuple[Parsed, Callable]:
-    if format == "endnote_xml":
-        return endnote_xml.parse(text, path=path), endnote_xml.to_record
-    if format in ("csv", "tsv"):
-        parsed, header = tabular.parse(text, path=path,
-                                       delimiter="\t" if format == "tsv" else None)
-        return parsed, _table_mapper(header, columns)
-    if format in ("ris", "eppi_ris"):
-        return ris.parse(text, path=path), _ris_mapper(format)
-    lines = _text.split_lines(text)
-    if format == "medline":
-        return medline.parse(lines, path=path), medline.to_record
-    if format == "wos":
-        return wos.parse(lines, path=path), wos.to_record
-    if format == "wos_tab":
-        return wos.parse_tab(lines, path=path), wos.to_record
-    if format == "ovid":
-        return ovid.parse(lines, path=path), ovid.to_record
-    return proquest.parse(lines, path=path), proquest.to_record
-
-
-def _ris_mapper(format: str) -> Callable:
-    if format == "eppi_ris":
-        return lambda raw: ris.to_record(raw, eppi=True)
-    return ris.to_record
-
-
-def _table_mapper(header: list[str], columns: Mapping[str, str] | None) -> Callable:
-    resolved = tabular.resolve_columns(header, columns)
-    return lambda raw: tabular.to_record(raw, resolved)
-
-
-def _frame(parsed: Parsed, to_record: Callable, *, path: Path, fmt: str, info: dict,
-           source_id: str | None, record_id: Callable | None) -> pd.DataFrame:
+def _frame(parsed: Parsed, to_record: Callable, fmt: _registry.ImportFormat, *, path: Path,
+           info: dict, source_id: str | None, record_id: Callable | None) -> pd.DataFrame:
     sid = source_id if source_id is not None else path.stem
-    df = _ris_frame(parsed, fmt, sid, record_id) if fmt in ("ris", "eppi_ris") else None
+    df = (_columns_fast_frame(parsed, fmt.to_columns, sid, record_id) if fmt.to_columns
+          else None)
     if df is None:
         df = _rows_frame(parsed, to_record, path=path, sid=sid, record_id=record_id)
     df.attrs.update(
         path=str(path),
-        format=fmt,
+        format=fmt.name,
         encoding=info["encoding"],
         bom=info["bom"],
         warnings=info["warnings"],
@@ -269,17 +206,16 @@ def _frame(parsed: Parsed, to_record: Callable, *, path: Path, fmt: str, info: d
     return df
 
 
-def _ris_frame(parsed: Parsed, fmt: str, sid: str, record_id: Callable | None
-               ) -> pd.DataFrame | None:
-    """Column-wise fast path for RIS; ``None`` sends the caller to the per-record path
-    (which names the record when a field cannot be mapped)."""
+def _columns_fast_frame(parsed: Parsed, to_columns: Callable, sid: str,
+                        record_id: Callable | None) -> pd.DataFrame | None:
+    """Column-wise fast path for formats declaring ``to_columns``; ``None`` sends the caller
+    to the per-record path (which names the record when a field cannot be mapped)."""
     raws = parsed.records
     try:
-        columns = _ris_columns.to_columns(raws, eppi=fmt == "eppi_ris")
+        columns = to_columns(raws)
     except Exception:
         return None
     n = len(raws)
-    columns["pub_type"] = [None if v is None else v.strip() or None for v in columns["pub_type"]]
     columns["source_row"] = range(1, n + 1)
     columns["raw"] = raws
     ids = {"record_id": ([record_id(sid, i, raw) for i, raw in enumerate(raws, 1)]

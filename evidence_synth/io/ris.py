@@ -15,11 +15,13 @@ import re
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DataQualityWarning, ParseError
 from . import _fields as f
+from ._parsed import Parsed, Source
+from ._registry import ImportFormat
+from .sniff import Sample
 
 _PREFIX = r"[ \t\ufeff]*[A-Z][A-Z0-9] {1,3}-"
 _CONTROL = frozenset({"TY", "ER"})
@@ -34,17 +36,6 @@ JOURNAL_TAGS = ("JF", "JO", "T2", "J2", "JA")
 AUTHOR_TAGS = ("AU", "A1")
 YEAR_TAGS = ("PY", "Y1", "DA")
 LINK_TAGS = ("L2", "UR", "L3", "LK", "L1", "N1")
-
-
-@dataclass
-class Parsed:
-    """Raw records of a tagged file with their first line numbers."""
-
-    records: list[dict[str, list[str]]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    skipped: list[tuple[int, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    open_at: int | None = None
 
 
 def normalise_newlines(text: str) -> str:
@@ -393,3 +384,49 @@ def _is_pubmed(database: str) -> bool:
     """Whether a ``DB``/``DP`` value names PubMed (one value per export, so cached)."""
     database = database.lower()
     return any(name in database for name in ("nlm", "pubmed", "medline"))
+
+
+_SNIFF_TY = re.compile(r"^[ \t\ufeff]*+TY {1,3}-", re.MULTILINE)
+_SNIFF_U1 = re.compile(r"^U1 {1,3}-", re.MULTILINE)
+_EPPI_MARK = re.compile(r"EPPI", re.IGNORECASE)
+
+
+def sniff(sample: Sample) -> bool:
+    """A ``TY  -`` line anywhere in the sample."""
+    return _SNIFF_TY.search(sample.text) is not None
+
+
+def sniff_eppi(sample: Sample) -> bool:
+    """RIS with ``U1`` tags and "EPPI" in its first 20 kB."""
+    text = sample.text
+    return (sniff(sample) and _SNIFF_U1.search(text) is not None
+            and _EPPI_MARK.search(text, 0, 20_000) is not None)
+
+
+def _columns(raws: list[dict[str, list[str]]], *, eppi: bool = False) -> dict[str, list]:
+    from ._ris_columns import to_columns  # it builds on this module's tags and helpers
+
+    return to_columns(raws, eppi=eppi)
+
+
+def _parse_source(source: Source) -> Parsed:
+    return parse(source.text, path=source.path)
+
+
+FORMATS = (
+    ImportFormat(
+        name="ris",
+        description="RIS (any vendor: Embase, Scopus, WoS, EBSCO, PubMed via EndNote/Zotero, ...)",
+        suffixes=".ris .txt", signature="TY  - ... ER  - ", hint="RIS ('TY  - ')",
+        sniff=sniff, priority=50, parse=_parse_source, stream=parse_chunks,
+        to_record=to_record, to_columns=_columns,
+    ),
+    ImportFormat(
+        name="eppi_ris",
+        description="EPPI-Reviewer RIS (U1 is the EPPI item id -> accession)",
+        suffixes=".ris .txt", signature="RIS with U1 and an 'EPPI' marker", hint="RIS ('TY  - ')",
+        sniff=sniff_eppi, priority=49, parse=_parse_source, stream=parse_chunks,
+        to_record=functools.partial(to_record, eppi=True),
+        to_columns=functools.partial(_columns, eppi=True),
+    ),
+)

@@ -1,37 +1,120 @@
-"""Decide a file's format from its content; the suffix is only a tie-breaker."""
+"""Decide a file's format from its content; the suffix is only a tie-breaker.
+
+The registered formats' ``sniff`` functions (see :mod:`evidence_synth.io._registry`) are
+tried on a :class:`Sample` of the file in ``priority`` order, interleaved with
+:data:`REFUSALS`, content that is recognisably something else (JSON, HTML). Every check
+runs in time linear in the sample.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..errors import ParseError, UnknownFormatError
-from . import _text
-from .ovid import HEADER as _OVID_HEADER
-from .proquest import HEADER as _PROQUEST_HEADER
+from . import _registry, _text
 
-_RIS_TY = re.compile(r"^[ \t\ufeff]*TY {1,3}-", re.MULTILINE)
-_RIS_TAG = re.compile(r"^[A-Z][A-Z0-9] {1,3}- ?", re.MULTILINE)
-_MEDLINE_TAG = re.compile(r"^(?:PMID|OWN |STAT|FAU |DCOM|TI  |AU  |AB  |JT  )- ", re.MULTILINE)
-_WOS_PT = re.compile(r"^(?:\ufeff)?PT [A-Z]\s*$", re.MULTILINE)
-_WOS_FN = re.compile(r"^\ufeff?FN ", re.MULTILINE)
-_EPPI = re.compile(r"EPPI", re.IGNORECASE)
 _SAMPLE = 200_000
 #: Bytes of a file's start that decide :func:`sniff_bytes` exactly as the whole file would.
 HEAD_BYTES = _SAMPLE * 4 + 1
 
 
+class Sample:
+    """The start of a file as the ``sniff`` functions see it.
+
+    ``data`` is the raw bytes (``b""`` when sniffing text); ``text`` the decoded start (at
+    most 200,000 characters), decoded on first use; ``lines`` its first 3,000 lines;
+    ``first_line`` its first non-blank line without a BOM; ``suffix`` the file suffix in
+    lower case (a tie-breaker only, extensions lie).
+    """
+
+    def __init__(self, *, data: bytes = b"", text: str | None = None,
+                 path: str | Path = "<data>", suffix: str = "") -> None:
+        self.data = data
+        self.path = path
+        self.suffix = suffix
+        self._text = text
+
+    @cached_property
+    def text(self) -> str:
+        """Decoded start of the file.
+
+        Raises
+        ------
+        ParseError
+            When the file is empty, blank or binary.
+        """
+        text = self._text
+        if text is None:
+            sample = self.data[: _SAMPLE * 4]
+            decoded = (_text.decode(sample, path=self.path, partial=len(sample) < len(self.data))
+                       if self.data else None)
+            if decoded is None or not decoded.text.strip():
+                raise ParseError("expected a bibliographic export, found an empty file",
+                                 path=self.path, line=1)
+            text = decoded.text[:_SAMPLE]
+        if not text.lstrip("\ufeff \t\r\n"):
+            raise ParseError("expected a bibliographic export, found only blank lines",
+                             path=self.path, line=1)
+        return text
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The first 3,000 lines of ``text``."""
+        return self.text.splitlines()[:3000]
+
+    @property
+    def first_line(self) -> str:
+        """The first non-blank line of ``text``, without a leading BOM."""
+        return self._first[1]
+
+    @property
+    def first_line_number(self) -> int:
+        """1-based number of :attr:`first_line`."""
+        return self._first[0]
+
+    @cached_property
+    def _first(self) -> tuple[int, str]:
+        lines = self.text.splitlines()
+        at = next((i for i, line in enumerate(lines) if line.strip()), None)
+        return (1, "") if at is None else (at + 1, lines[at].lstrip("\ufeff"))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Content that is no bibliographic export although it is recognisable."""
+
+    name: str
+    priority: int
+    sniff: Callable[[Sample], bool]
+    message: Callable[[], str]
+
+
+def _is_json(sample: Sample) -> bool:
+    return sample.first_line.startswith(("{", "["))
+
+
+def _is_html(sample: Sample) -> bool:
+    return sample.first_line.lstrip().lower().startswith(("<!doctype html", "<html"))
+
+
+#: Recognisable non-exports, tried among the formats by ``priority``: after the tagged
+#: formats, before tables (a JSON line can hold commas and a "title").
+REFUSALS: tuple[Refusal, ...] = (
+    Refusal("json", 80, _is_json, lambda: (
+        f"found JSON; expected a bibliographic export ({_registry.expected_phrase()}). "
+        "Evidence-map JSON is read with read_egm()")),
+    Refusal("html", 81, _is_html, lambda: (
+        "found HTML; expected a bibliographic export. EPPI-Mapper maps are read with "
+        "read_egm()")),
+)
+
+
 def sniff_bytes(data: bytes, *, path: str | Path = "<data>", suffix: str = "") -> str:
-    """Format name for raw bytes (see :func:`sniff_text` for text formats)."""
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        return "xls"
-    sample = data[: _SAMPLE * 4]
-    decoded = _text.decode(sample, path=path, partial=len(sample) < len(data)) if data else None
-    if decoded is None or not decoded.text.strip():
-        raise ParseError("expected a bibliographic export, found an empty file", path=path, line=1)
-    return sniff_text(decoded.text[:_SAMPLE], path=path, suffix=suffix)
+    """Format name for raw bytes (see :func:`sniff_text`)."""
+    return _decide(Sample(data=data, path=path, suffix=suffix))
 
 
 def sniff_text(text: str, *, path: str | Path = "<data>", suffix: str = "") -> str:
@@ -40,69 +123,33 @@ def sniff_text(text: str, *, path: str | Path = "<data>", suffix: str = "") -> s
     Returns
     -------
     str
-        One of ``ris``, ``eppi_ris``, ``medline``, ``wos``, ``wos_tab``, ``endnote_xml``,
-        ``ovid``, ``proquest``, ``csv``, ``tsv``.
+        The name of a registered format (see :func:`evidence_synth.io.list_formats`).
 
     Raises
     ------
     UnknownFormatError
         When no format matches; the message names the first non-blank line.
+    ParseError
+        When the text is blank.
     """
-    head = text.lstrip("\ufeff \t\r\n")
-    if not head:
-        raise ParseError("expected a bibliographic export, found only blank lines",
-                         path=path, line=1)
-    if head.startswith("<?xml") or head.startswith("<xml") or head.startswith("<records"):
-        if "<record" in head:
-            return "endnote_xml"
-        raise UnknownFormatError(
-            "found XML without <record> elements; expected EndNote XML (<xml><records><record>)",
-            path=path, line=1)
-    lines = text.splitlines()[:3000]
-    if any(_OVID_HEADER.match(line) for line in lines[:50]):
-        return "ovid"
-    if any(_PROQUEST_HEADER.match(line) for line in lines[:200]):
-        return "proquest"
-    first = next(line for line in lines if line.strip()).lstrip("\ufeff")
-    if first.startswith(("PT\t", "FN\t")) and "\tTI\t" in first:
-        return "wos_tab"
-    if _RIS_TY.search(text):
-        tags = {m.group(0)[:2] for m in _RIS_TAG.finditer(text)}
-        return "eppi_ris" if _is_eppi(text, tags) else "ris"
-    if _WOS_PT.search(text) and (_WOS_FN.search(text) or re.search(r"^ER\s*$", text, re.M)):
-        return "wos"
-    if _MEDLINE_TAG.search(text):
-        return "medline"
-    if first.startswith(("{", "[")):
-        raise UnknownFormatError(
-            "found JSON; expected a bibliographic export (RIS, MEDLINE, WoS, CSV, EndNote XML). "
-            "Evidence-map JSON is read with read_egm()",
-            path=path, line=1)
-    if first.lstrip().lower().startswith(("<!doctype html", "<html")):
-        raise UnknownFormatError(
-            "found HTML; expected a bibliographic export. EPPI-Mapper maps are read with "
-            "read_egm()",
-            path=path, line=1)
-    for candidate in [line for line in lines[:40] if line.strip()][:10]:
-        delimiter = max(("\t", ",", ";"), key=candidate.count)
-        if candidate.count(delimiter) >= 1 and _looks_like_header(candidate, delimiter):
-            return "tsv" if delimiter == "\t" else "csv"
-    line_no = next(i for i, line in enumerate(text.splitlines(), 1) if line.strip())
+    return _decide(Sample(text=text, path=path, suffix=suffix))
+
+
+def checks() -> list[_registry.ImportFormat | Refusal]:
+    """Formats and refusals in the order they are tried (by ``priority``, stable)."""
+    return sorted([*_registry.formats(), *REFUSALS], key=lambda c: c.priority)
+
+
+def _decide(sample: Sample) -> str:
+    for check in checks():
+        if not check.sniff(sample):
+            continue
+        if isinstance(check, Refusal):
+            raise UnknownFormatError(check.message(), path=sample.path, line=1)
+        return check.name
     raise UnknownFormatError(
-        "not a bibliographic format: expected RIS ('TY  - '), MEDLINE ('PMID- '), Web of Science "
-        "('PT J'), EndNote XML, Ovid ('<1. >'), ProQuest ('Document 1 of N') or a table with a "
-        f"title column; found {first[:60]!r}",
-        path=path,
-        line=line_no,
+        f"not a bibliographic format: expected {_registry.expected_phrase()}; found "
+        f"{sample.first_line[:60]!r}",
+        path=sample.path,
+        line=sample.first_line_number,
     )
-
-
-def _looks_like_header(line: str, delimiter: str) -> bool:
-    from .tabular import COLUMN_MAP
-
-    names = {c.strip().strip('"').strip().lower() for c in line.split(delimiter)}
-    return bool(names & set(COLUMN_MAP["title"]))
-
-
-def _is_eppi(text: str, tags: set[str]) -> bool:
-    return "U1" in tags and bool(_EPPI.search(text[:20_000]))

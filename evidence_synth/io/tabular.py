@@ -19,7 +19,9 @@ from urllib.parse import unquote
 
 from ..errors import ParseError
 from . import _fields as f
-from .ris import Parsed
+from ._parsed import Parsed, Source
+from ._registry import ImportFormat
+from .sniff import Sample
 
 #: Contract field -> candidate column names (lower case), in order of preference.
 COLUMN_MAP: dict[str, tuple[str, ...]] = {
@@ -166,8 +168,9 @@ def sniff_delimiter(text: str) -> str:
 
 
 def parse(text: str | None, *, path: Any = None, xlsx: bool = False, xls: bool = False,
-          delimiter: str | None = None) -> tuple[Parsed, list[str]]:
-    """Rows of a table as raw records (column -> [cell]); empty rows are skipped."""
+          delimiter: str | None = None) -> Parsed:
+    """Rows of a table as raw records (column -> [cell]) and its ``header``; empty rows are
+    skipped."""
     out = Parsed()
     header, rows, lines = read_table(text, path=path, delimiter=delimiter, xlsx=xlsx, xls=xls,
                                      skipped=out.skipped)
@@ -184,9 +187,8 @@ def parse(text: str | None, *, path: Any = None, xlsx: bool = False, xls: bool =
             )
         out.records.append({h: [row[i] if i < len(row) else ""] for i, h in enumerate(header)})
         out.lines.append(line)
-    if is_dep(header):
-        out = merge_dep(out)
-    return out, header
+    out.header = header
+    return merge_dep(out) if is_dep(header) else out
 
 
 def is_dep(header: list[str]) -> bool:
@@ -196,7 +198,7 @@ def is_dep(header: list[str]) -> bool:
 
 def merge_dep(parsed: Parsed) -> Parsed:
     """Merge the rows of each DEP study (same ``id``) into one raw record."""
-    out = Parsed(skipped=parsed.skipped, warnings=parsed.warnings)
+    out = Parsed(skipped=parsed.skipped, warnings=parsed.warnings, header=parsed.header)
     by_id: dict[str, dict[str, list[str]]] = {}
     for raw, line in zip(parsed.records, parsed.lines, strict=True):
         key = raw.get("id", [""])[0].strip()
@@ -318,3 +320,49 @@ def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[
                     out["doi"] = doi
                     break
     return out
+
+
+def _header_delimiter(sample: Sample) -> str | None:
+    """Delimiter of the first of the first ten non-blank lines that is a header naming a
+    title column when split on its most frequent delimiter (tab, comma, semicolon)."""
+    for candidate in [line for line in sample.lines[:40] if line.strip()][:10]:
+        delimiter = max(("\t", ",", ";"), key=candidate.count)
+        if candidate.count(delimiter) >= 1 and _is_header(candidate.split(delimiter)):
+            return delimiter
+    return None
+
+
+def _columns_context(parsed: Parsed, source: Source) -> dict[str, Any]:
+    return {"columns": resolve_columns(parsed.header, source.columns)}
+
+
+_TABLE: dict[str, Any] = {"to_record": to_record, "context": _columns_context}
+_TABLE_HINT = "a table with a title column"
+
+FORMATS = (
+    ImportFormat(
+        name="csv", description="CSV (Scopus, Embase, Lens, 3ie DEP, generic)", suffixes=".csv",
+        signature="header with a title column", hint=_TABLE_HINT, priority=90,
+        sniff=lambda sample: _header_delimiter(sample) in (",", ";"),
+        parse=lambda source: parse(source.text, path=source.path), **_TABLE,
+    ),
+    ImportFormat(
+        name="tsv", description="TSV (generic)", suffixes=".tsv .txt",
+        signature="tab-separated header with a title column", hint=_TABLE_HINT, priority=90,
+        sniff=lambda sample: _header_delimiter(sample) == "\t",
+        parse=lambda source: parse(source.text, path=source.path, delimiter="\t"), **_TABLE,
+    ),
+    ImportFormat(
+        name="xlsx", description="Excel workbook, first sheet (same column mapping as CSV)",
+        suffixes=".xlsx", signature="ZIP/OOXML", priority=0,
+        sniff=lambda sample: sample.data.startswith(b"PK\x03\x04"),
+        parse=lambda source: parse(None, path=source.path, xlsx=True), **_TABLE,
+    ),
+    ImportFormat(
+        name="xls",
+        description="Legacy Excel workbook, e.g. Web of Science 'Excel' export (needs xlrd)",
+        suffixes=".xls", signature="OLE2 compound file", priority=0,
+        sniff=lambda sample: sample.data.startswith(b"\xd0\xcf\x11\xe0"),
+        parse=lambda source: parse(None, path=source.path, xls=True), **_TABLE,
+    ),
+)

@@ -13,7 +13,9 @@ from typing import Any
 
 from ..errors import ParseError
 from . import _fields as f
-from .ris import Parsed
+from ._parsed import Parsed
+from ._registry import ImportFormat
+from .sniff import Sample
 
 _TAG = re.compile(r"([A-Z][A-Z0-9])(?: (.*)|$)")
 _LIST_SPLIT = re.compile(r"\n|; ")
@@ -125,3 +127,37 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
         "pmid": f.one_line(f.first(raw, ("PM",))),
         "accession": f.one_line(f.first(raw, ("UT", "AN"))),
     }
+
+
+_SNIFF_PT = re.compile(r"^(?:\ufeff)?PT [A-Z]\s*$", re.MULTILINE)
+_SNIFF_FN = re.compile(r"^\ufeff?FN ", re.MULTILINE)
+_SNIFF_ER = re.compile(r"^ER\s*$", re.MULTILINE)
+
+
+def sniff(sample: Sample) -> bool:
+    """A ``PT J`` line and an ``FN`` header or an ``ER`` line."""
+    text = sample.text
+    return _SNIFF_PT.search(text) is not None and (
+        _SNIFF_FN.search(text) is not None or _SNIFF_ER.search(text) is not None)
+
+
+def sniff_tab(sample: Sample) -> bool:
+    """A first line of tab-separated WoS tags starting ``PT`` (or ``FN``), with ``TI``."""
+    first = sample.first_line
+    return first.startswith(("PT\t", "FN\t")) and "\tTI\t" in first
+
+
+FORMATS = (
+    ImportFormat(
+        name="wos", description="Web of Science plain text", suffixes=".txt .ciw",
+        signature="FN/VR, PT ... ER, EF", hint="Web of Science ('PT J')",
+        sniff=sniff, priority=60, parse=lambda source: parse(source.lines, path=source.path),
+        to_record=to_record,
+    ),
+    ImportFormat(
+        name="wos_tab", description="Web of Science tab-delimited (UTF-8 or UTF-16LE)",
+        suffixes=".txt", signature="PT<TAB>AU<TAB>...", hint="Web of Science ('PT J')",
+        sniff=sniff_tab, priority=40,
+        parse=lambda source: parse_tab(source.lines, path=source.path), to_record=to_record,
+    ),
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from pathlib import Path
@@ -10,9 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..columns import RECORD_COLUMNS
 from ..errors import DataQualityWarning, EvidenceSynthError
-from . import tabular
+from .records_table import to_table
 
 _RIS_TYPE = re.compile(r"^[A-Z]{2,6}$")
 _LOOKS_TAGGED = re.compile(r"^\s*[A-Z][A-Z0-9] {1,3}-")
@@ -40,7 +38,8 @@ def write_records(
         RIS is UTF-8 without BOM, ``TY  - `` ... ``ER  - `` with two-letter tags, CRLF line
         ends by default (``newline="\\n"`` for LF); EndNote, Zotero, Rayyan and Covidence
         read it. CSV/XLSX have one column per contract field, lists joined with ``"; "``
-        and (``include_raw``) the ``raw`` dict as JSON.
+        and (``include_raw``) the ``raw`` dict as JSON; :func:`read_records_csv` reads
+        the CSV back into the same frame.
     newline : str
         RIS line terminator.
     include_raw : bool
@@ -55,7 +54,7 @@ def write_records(
     if format == "ris":
         path.write_text(_to_ris(df, newline), encoding="utf-8", newline="")
     elif format in ("csv", "xlsx"):
-        table = _to_table(df, include_raw)
+        table = to_table(df, include_raw)
         if format == "csv":
             table.to_csv(path, index=False, encoding="utf-8")
         else:
@@ -132,35 +131,6 @@ def _to_ris(df: pd.DataFrame, newline: str) -> str:
         out.append("ER  - ")
         out.append("")
     return newline.join(out) + (newline if out else "")
-
-
-def _to_table(df: pd.DataFrame, include_raw: bool) -> pd.DataFrame:
-    table = pd.DataFrame(index=df.index)
-    for column in RECORD_COLUMNS:
-        if column == "raw":
-            if include_raw and "raw" in df.columns:
-                table["raw"] = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else None
-                                for v in df["raw"]]
-            continue
-        if column not in df.columns:
-            continue
-        if column in ("authors", "keywords"):
-            table[column] = [_join(v) if isinstance(v, list) else None for v in df[column]]
-        else:
-            table[column] = df[column]
-    return table
-
-
-def _join(items: list[str]) -> str | None:
-    """``"; "``-joined, or ``" | "``-joined when :func:`read_records` would split the
-    ``"; "`` form differently (an item holding ``";"``, a one-item list that looks like
-    several PubMed-style names)."""
-    if not items:
-        return None
-    joined = "; ".join(items)
-    if tabular.split_cell(joined) == items:
-        return joined
-    return " | ".join(items) + (" | " if len(items) == 1 else "")
 
 
 def _clip_for_excel(table: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,68 @@
+"""What a format's parser reads (:class:`Source`) and returns (:class:`Parsed`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from . import _text
+
+Raw = dict[str, list[str]]
+
+
+@dataclass
+class Parsed:
+    """Raw records of a file with their first line numbers.
+
+    ``records`` hold every tag (or column, or element path) with its values in file order;
+    ``lines`` the first line of each record (empty when unknown); ``skipped`` the non-blank
+    lines found outside records as ``(line, text)``; ``header`` the column names of a table
+    (empty for tagged formats); ``open_at`` the line of a record still open at the end.
+    """
+
+    records: list[Raw] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    open_at: int | None = None
+    header: list[str] = field(default_factory=list)
+
+
+class Source:
+    """An export file and the options it is read with, decoded on first use.
+
+    A parser reads ``text`` or ``lines`` (decoded as :func:`read_records` documents) or,
+    for binary formats, ``path`` itself; ``info`` then says how the text was obtained.
+    ``columns`` is the caller's contract field -> column name override for tables.
+    """
+
+    def __init__(self, path: str | Path, *, encoding: str | None = None,
+                 columns: Mapping[str, str] | None = None) -> None:
+        self.path = Path(path)
+        self.encoding = encoding
+        self.columns = columns
+        self.info: dict[str, Any] = {"encoding": None, "bom": False, "warnings": []}
+
+    @cached_property
+    def text(self) -> str:
+        """The whole content, decoded (BOM, UTF-8, else a reported fallback)."""
+        data = _text.read_bytes(self.path)
+        decoded = _text.decode(data, path=self.path, encoding=self.encoding)
+        del data  # large files: keep only one copy of the content alive
+        self.info = {"encoding": decoded.encoding, "bom": decoded.bom,
+                     "warnings": list(decoded.warnings)}
+        text, decoded.text = decoded.text, ""
+        return text
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """``text`` split on every line break (LF, CRLF, CR, U+2028, ...)."""
+        return _text.split_lines(self.text)
+
+    def release(self) -> None:
+        """Drop the decoded content (``info`` stays)."""
+        self.__dict__.pop("lines", None)
+        self.__dict__.pop("text", None)
