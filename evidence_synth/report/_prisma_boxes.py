@@ -79,7 +79,7 @@ class Box:
         Drawn inside, and written in the CSV ``tooltips`` of, that box instead of a row of
         its own: as an indented line ("by humans (n = 3)") or, with ``aside``, in a
         parenthesis "(after removing 40 duplicates and ...)". When a CSV is read, the first
-        part of a box is its total minus the other parts.
+        box of a ``sum_of`` is the total minus the others.
     aside : str or None
         The words after the number in that parenthesis.
     equals : str

@@ -137,8 +137,9 @@ def read_prisma2020_csv(path: Path, counts: PrismaCounts) -> PrismaCounts:
         if key in whole_numbers:
             setattr(counts, key, total)
         found = {p.key: _tooltip_int(row, p.aside or p.label) or 0 for p in shown}
-        if shown and not shown[0].aside:  # parts of a total: the first one is the rest
-            found[shown[0].key] = total - sum(v for k, v in found.items() if k != shown[0].key)
+        if box.sum_of:  # a total of its parts: the first one is the rest (keeps n as read)
+            first = box.sum_of[0]
+            found[first] = total - sum(v for k, v in found.items() if k != first)
         for part, n in found.items():
             setattr(counts, part, n)
     for box in BOXES:
