@@ -3,7 +3,9 @@
 Layout follows the PRISMA 2020 template for updated reviews that searched databases,
 registers and other sources: a previous-studies column, the databases/registers branch
 with its exclusion boxes, the other-methods branch, and the new and total included
-studies. Sizes are in inches on an A4-wide page (8.27 in), text at 7 pt.
+studies. The panels, their text and their slots (row, column) come from the box table
+(``_prisma_boxes``); this module holds the grid's geometry and draws. Sizes are in inches
+on an A4-wide page (8.27 in), text at 7 pt.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Nothing here keeps a counter: every box is a set of records (identification) or of
 duplicate groups (everything after deduplication; a group is one report), computed from
 the newest deduplication run and the append-only decision events, and
-:meth:`PrismaCounts.trace` returns the set behind any box.
+:meth:`PrismaCounts.trace` returns the set behind any box. What each box is (label, CSV
+row, diagram panel, arithmetic) is the table in ``_prisma_boxes``; :func:`prisma_counts`
+fills the boxes in one step per stage of the flow.
 """
 
 from __future__ import annotations
