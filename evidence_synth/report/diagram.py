@@ -3,11 +3,14 @@
 Layout follows the PRISMA 2020 template for updated reviews that searched databases,
 registers and other sources: a previous-studies column, the databases/registers branch
 with its exclusion boxes, the other-methods branch, and the new and total included
-studies. Sizes are in inches on an A4-wide page (8.27 in), text at 7 pt.
+studies. The panels, their text and their slots (row, column) come from the box table
+(``_prisma_boxes``); this module holds the grid's geometry and draws. Sizes are in inches
+on an A4-wide page (8.27 in), text at 7 pt.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import textwrap
 from dataclasses import dataclass, field
@@ -18,6 +21,17 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from .._version import __version__
+from ._prisma_boxes import (
+    PANEL,
+    PANELS,
+    ROWS,
+    Panel,
+    after_removing,
+    count,
+    in_panel,
+    parts,
+    stage_rows,
+)
 from ._provenance import footer_text
 from .prisma import PrismaCounts
 
@@ -35,8 +49,16 @@ _COLUMNS = {  # x, width (inches)
     "other": (5.51, 1.27),
     "oexcl": (6.90, 1.27),
 }
-_COLOURS = {"box": "white", "prev": "#e3e3e3", "new": "#ffc000", "other": "#e3e3e3",
-            "stage": "#9dc3e6", "edge": "#404040"}
+#: Columns whose panels are joined top to bottom by arrows.
+_FLOWS = ("main", "other")
+#: Column -> the flow column its panels branch off to the right.
+_EXITS = {"excl": "main", "oexcl": "other"}
+#: Column -> (row, side): its last panel joins the first flow's panel of that row.
+_JOINS = {"other": ("new", "right"), "prev": ("total", "left")}
+#: Columns whose panels keep to the top of their row.
+_TOP_ALIGNED = ("prev",)
+_COLOURS = {"box": "white", "stage": "#9dc3e6", "edge": "#404040",
+            "title": {"prev": "#e3e3e3", "main": "#ffc000", "other": "#e3e3e3"}}
 
 
 @dataclass
@@ -64,59 +86,29 @@ def _n(value: int) -> str:
     return f"(n\u00a0=\u00a0{value:,})"  # no-break spaces: never wrap inside "(n = 12)"
 
 
+def _lines(c: PrismaCounts, panel: Panel) -> str:
+    """A panel's text: its heading, then each count with its items and parts."""
+    indent = "  " if panel.text else ""
+    blocks = []
+    for box in in_panel(panel.name):
+        if box.part_of:
+            continue
+        lines = [f"{indent}{box.label} {_n(count(c, box.key))}"]
+        items = getattr(c, box.key) if box.items else {}
+        if items and box.items == "reasons":
+            lines[0] += ":"
+        lines += [f"{indent}  {item} {_n(n)}" for item, n in items.items()]
+        lines += [f"{indent}  {part.label} {_n(count(c, part.key))}"
+                  for part in parts(box.key) if not part.aside]
+        if any(count(c, part.key) for part in parts(box.key) if part.aside):
+            lines.append(f"({after_removing(c, box.key, thousands=True)})")
+        blocks.append("\n".join(lines))
+    text = ("\n\n" if panel.blank_line else "\n").join(blocks)
+    return f"{panel.text}\n{text}" if panel.text else text
+
+
 def _box_texts(c: PrismaCounts) -> dict[str, str]:
-    dbs = "\n".join(f"    {name} {_n(n)}" for name, n in c.database_results.items())
-    regs = "\n".join(f"    {name} {_n(n)}" for name, n in c.register_results.items())
-    identified = "Records identified from:\n" + f"  Databases {_n(c.database_total)}"
-    identified += f"\n{dbs}" if dbs else ""
-    identified += f"\n  Registers {_n(c.register_total)}" + (f"\n{regs}" if regs else "")
-
-    def reasons(items: dict[str, int]) -> str:
-        return ":" + "".join(f"\n  {label} {_n(n)}" for label, n in items.items()) if items \
-            else ""
-
-    other_sought = f"Reports sought for retrieval {_n(c.other_sought_reports)}"
-    if c.other_duplicates or c.other_records_excluded:
-        other_sought += (f"\n(after removing {c.other_duplicates:,} duplicates and "
-                         f"{c.other_records_excluded:,} records excluded at screening)")
-    return {
-        "prevstud": "Previous studies",
-        "newstud": "Identification of new studies via databases and registers",
-        "othstud": "Identification of new studies via other methods",
-        "identification": "Identification",
-        "screening": "Screening",
-        "included": "Included",
-        "box1": (f"Studies included in previous version of review {_n(c.previous_studies)}\n\n"
-                 f"Reports of studies included in previous version of review "
-                 f"{_n(c.previous_reports)}"),
-        "box2": identified,
-        "box3": ("Records removed before screening:\n"
-                 f"  Duplicate records removed {_n(c.duplicates)}\n"
-                 f"  Records marked as ineligible by automation tools "
-                 f"{_n(c.excluded_automatic)}\n"
-                 f"  Records removed for other reasons {_n(c.excluded_other)}"),
-        "box4": f"Records screened {_n(c.records_screened)}",
-        "box5": (f"Records excluded {_n(c.records_excluded)}\n"
-                 f"  by humans {_n(c.records_excluded_human)}\n"
-                 f"  by automation tools {_n(c.records_excluded_automation)}"),
-        "box6": f"Reports sought for retrieval {_n(c.dbr_sought_reports)}",
-        "box7": f"Reports not retrieved {_n(c.dbr_notretrieved_reports)}",
-        "box8": f"Reports assessed for eligibility {_n(c.dbr_assessed)}",
-        "box9": f"Reports excluded {_n(sum(c.dbr_excluded.values()))}" + reasons(c.dbr_excluded),
-        "box10": (f"New studies included in review {_n(c.new_studies)}\n"
-                  f"Reports of new included studies {_n(c.new_reports)}"),
-        "box11": ("Records identified from:\n"
-                  f"  Websites {_n(c.website_results)}\n"
-                  f"  Organisations {_n(c.organisation_results)}\n"
-                  f"  Citation searching {_n(c.citations_results)}"),
-        "box12": other_sought,
-        "box13": f"Reports not retrieved {_n(c.other_notretrieved_reports)}",
-        "box14": f"Reports assessed for eligibility {_n(c.other_assessed)}",
-        "box15": (f"Reports excluded {_n(sum(c.other_excluded.values()))}"
-                  + reasons(c.other_excluded)),
-        "box16": (f"Total studies included in review {_n(c.total_studies)}\n"
-                  f"Reports of total included studies {_n(c.total_reports)}"),
-    }
+    return {p.name: p.text if p.kind != "counts" else _lines(c, p) for p in PANELS}
 
 
 def _wrap(text: str, width_in: float) -> str:
@@ -137,17 +129,17 @@ def _height(text: str) -> float:
     return (text.count("\n") + 1) * _LINE + 2 * _PAD
 
 
+def _span(panel: Panel) -> tuple[float, float]:
+    """x and width of a panel's columns."""
+    x = _COLUMNS[panel.columns[0]][0]
+    last_x, last_w = _COLUMNS[panel.columns[-1]]
+    return x, last_x + last_w - x
+
+
 def wrapped_box_texts(counts: PrismaCounts) -> dict[str, str]:
     """The text of each box as drawn (wrapped to its column width)."""
-    place = {"box1": "prev", "box2": "main", "box3": "excl", "box4": "main", "box5": "excl",
-             "box6": "main", "box7": "excl", "box8": "main", "box9": "excl", "box10": "main",
-             "box11": "other", "box12": "other", "box13": "oexcl", "box14": "other",
-             "box15": "oexcl", "box16": "main", "prevstud": "prev"}
-    widths = {k: _COLUMNS[v][1] for k, v in place.items()}
-    widths["newstud"] = _COLUMNS["excl"][0] + _COLUMNS["excl"][1] - _COLUMNS["main"][0]
-    widths["othstud"] = _COLUMNS["oexcl"][0] + _COLUMNS["oexcl"][1] - _COLUMNS["other"][0]
-    return {k: (_wrap(v, widths[k]) if k in widths else v)
-            for k, v in _box_texts(counts).items()}
+    return {name: (_wrap(text, _span(PANEL[name])[1]) if PANEL[name].columns else text)
+            for name, text in _box_texts(counts).items()}
 
 
 def prisma_diagram(
@@ -180,49 +172,18 @@ def prisma_diagram(
     base = Path(path)
     base.parent.mkdir(parents=True, exist_ok=True)
     texts = wrapped_box_texts(counts)
-    col = _COLUMNS
-
-    rows = [
-        ("head", ["prevstud", "newstud", "othstud"]),
-        ("ident", ["box1", "box2", "box3", "box11"]),
-        ("screen", ["box4", "box5"]),
-        ("sought", ["box6", "box7", "box12", "box13"]),
-        ("assess", ["box8", "box9", "box14", "box15"]),
-        ("new", ["box10"]),
-        ("total", ["box16"]),
-    ]
-    heights = {name: max(_height(texts[b]) for b in boxes) for name, boxes in rows}
+    row_names = [row for row, _stage in ROWS]
+    drawn = sorted((p for p in PANELS if p.kind != "stage"),
+                   key=lambda p: (row_names.index(p.row), list(_COLUMNS).index(p.columns[0])))
+    heights = {row: max(_height(texts[p.name]) for p in drawn if p.row == row)
+               for row in row_names}
     top = 0.35 + (0.35 if title else 0.0)
     ys: dict[str, float] = {}
     y = top
-    for name, _boxes in rows:
-        ys[name] = y
-        y += heights[name] + _GAP + (0.05 if name == "head" else 0)
+    for row in row_names:
+        ys[row] = y
+        y += heights[row] + _GAP + (0.05 if row == "head" else 0)
     page_height = y + 0.35
-
-    place = {
-        "prevstud": ("head", col["prev"][0], col["prev"][1], _COLOURS["prev"]),
-        "newstud": ("head", col["main"][0], col["excl"][0] + col["excl"][1] - col["main"][0],
-                    _COLOURS["new"]),
-        "othstud": ("head", col["other"][0],
-                    col["oexcl"][0] + col["oexcl"][1] - col["other"][0], _COLOURS["other"]),
-        "box1": ("ident", *col["prev"], _COLOURS["box"]),
-        "box2": ("ident", *col["main"], _COLOURS["box"]),
-        "box3": ("ident", *col["excl"], _COLOURS["box"]),
-        "box11": ("ident", *col["other"], _COLOURS["box"]),
-        "box4": ("screen", *col["main"], _COLOURS["box"]),
-        "box5": ("screen", *col["excl"], _COLOURS["box"]),
-        "box6": ("sought", *col["main"], _COLOURS["box"]),
-        "box7": ("sought", *col["excl"], _COLOURS["box"]),
-        "box12": ("sought", *col["other"], _COLOURS["box"]),
-        "box13": ("sought", *col["oexcl"], _COLOURS["box"]),
-        "box8": ("assess", *col["main"], _COLOURS["box"]),
-        "box9": ("assess", *col["excl"], _COLOURS["box"]),
-        "box14": ("assess", *col["other"], _COLOURS["box"]),
-        "box15": ("assess", *col["oexcl"], _COLOURS["box"]),
-        "box10": ("new", *col["main"], _COLOURS["box"]),
-        "box16": ("total", *col["main"], _COLOURS["box"]),
-    }
 
     with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
         fig = Figure(figsize=(A4_WIDTH, page_height))
@@ -231,17 +192,19 @@ def prisma_diagram(
         ax.set_ylim(page_height, 0)
         ax.axis("off")
         geometry: dict[str, tuple[float, float, float, float]] = {}
-        for box, (row, x, w, colour) in place.items():
-            h = _height(texts[box]) if row != "head" else heights["head"]
-            y0 = ys[row]
-            if row in ("ident", "screen", "sought", "assess", "new", "total") and box != "box1":
-                y0 += (heights[row] - h) / 2
-            geometry[box] = (x, y0, w, h)
-            bold = row == "head"
-            _draw_box(ax, x, y0, w, h, texts[box], colour, bold=bold,
-                      center=row == "head")
+        for panel in drawn:
+            x, w = _span(panel)
+            is_title = panel.kind == "title"
+            h = heights[panel.row] if is_title else _height(texts[panel.name])
+            y0 = ys[panel.row]
+            if not is_title and panel.columns[0] not in _TOP_ALIGNED:
+                y0 += (heights[panel.row] - h) / 2
+            geometry[panel.name] = (x, y0, w, h)
+            colour = _COLOURS["title"][panel.columns[0]] if is_title else _COLOURS["box"]
+            _draw_box(ax, x, y0, w, h, texts[panel.name], colour, bold=is_title,
+                      center=is_title)
         _stage_bars(ax, ys, heights, texts)
-        _arrows(ax, geometry)
+        _arrows(ax, geometry, [p for p in drawn if p.kind == "counts"])
         if title:
             ax.text(A4_WIDTH / 2, 0.3, title, ha="center", va="center", fontsize=10,
                     fontweight="bold")
@@ -272,19 +235,17 @@ def _draw_box(ax, x, y, w, h, text, colour, *, bold=False, center=False) -> None
 
 def _stage_bars(ax, ys, heights, texts) -> None:
     x, w = _COLUMNS["stage"]
-    spans = {
-        "identification": ("ident", "ident"),
-        "screening": ("screen", "assess"),
-        "included": ("new", "total"),
-    }
-    for key, (first, last) in spans.items():
-        y0 = ys[first]
-        y1 = ys[last] + heights[last]
+    for panel in PANELS:
+        if panel.kind != "stage":
+            continue
+        rows = stage_rows(panel.name)
+        y0 = ys[rows[0]]
+        y1 = ys[rows[-1]] + heights[rows[-1]]
         ax.add_patch(FancyBboxPatch((x, y0), w, y1 - y0,
                                     boxstyle="round,pad=0,rounding_size=0.06",
                                     facecolor=_COLOURS["stage"], edgecolor="none"))
-        ax.text(x + w / 2, (y0 + y1) / 2, texts[key], rotation=90, ha="center", va="center",
-                fontsize=_FONT + 1, fontweight="bold")
+        ax.text(x + w / 2, (y0 + y1) / 2, texts[panel.name], rotation=90, ha="center",
+                va="center", fontsize=_FONT + 1, fontweight="bold")
 
 
 def _arrow(ax, points) -> None:
@@ -296,7 +257,8 @@ def _arrow(ax, points) -> None:
                             "shrinkA": 0, "shrinkB": 0, "mutation_scale": 8})
 
 
-def _arrows(ax, g) -> None:
+def _arrows(ax, g, panels: list[Panel]) -> None:
+    """Arrows down each flow column, out to its exit column, and where columns join."""
     def bottom(b):
         x, y, w, h = g[b]
         return (x + w / 2, y + h)
@@ -313,15 +275,20 @@ def _arrows(ax, g) -> None:
         x, y, _w, h = g[b]
         return (x, y + h / 2)
 
-    for a, b in (("box2", "box4"), ("box4", "box6"), ("box6", "box8"), ("box8", "box10"),
-                 ("box10", "box16"), ("box11", "box12"), ("box12", "box14")):
-        _arrow(ax, [bottom(a), top(b)])
-    for a, b in (("box2", "box3"), ("box4", "box5"), ("box6", "box7"), ("box8", "box9"),
-                 ("box12", "box13"), ("box14", "box15")):
-        start = right(a)
-        _arrow(ax, [start, (g[b][0], start[1])])
-    # other methods -> new studies; previous studies -> total
-    x14, y14 = bottom("box14")
-    _arrow(ax, [(x14, y14), (x14, right("box10")[1]), right("box10")])
-    x1, y1 = bottom("box1")
-    _arrow(ax, [(x1, y1), (x1, left("box16")[1]), left("box16")])
+    column = {name: [p for p in panels if p.columns == (name,)] for name in _COLUMNS}
+
+    def at(name: str, row: str) -> str:
+        return next(p.name for p in column[name] if p.row == row)
+
+    for name in _FLOWS:
+        for a, b in itertools.pairwise(column[name]):
+            _arrow(ax, [bottom(a.name), top(b.name)])
+    for name, flow in _EXITS.items():
+        for b in column[name]:
+            start = right(at(flow, b.row))
+            _arrow(ax, [start, (g[b.name][0], start[1])])
+    for name, (row, side) in _JOINS.items():
+        x, y = bottom(column[name][-1].name)
+        target = at(_FLOWS[0], row)
+        end = right(target) if side == "right" else left(target)
+        _arrow(ax, [(x, y), (x, end[1]), end])

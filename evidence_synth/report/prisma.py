@@ -3,16 +3,16 @@
 Nothing here keeps a counter: every box is a set of records (identification) or of
 duplicate groups (everything after deduplication; a group is one report), computed from
 the newest deduplication run and the append-only decision events, and
-:meth:`PrismaCounts.trace` returns the set behind any box.
+:meth:`PrismaCounts.trace` returns the set behind any box. What each box is (label, CSV
+row, diagram panel, arithmetic) is the table in ``_prisma_boxes``; :func:`prisma_counts`
+fills the boxes in one step per stage of the flow.
 """
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 import os
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -21,43 +21,32 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import PrismaInconsistencyError
-from . import _prisma_template as tpl
-from ._prisma_csv import (
-    _csv_tooltips,
-    _csv_values,
-    _na,
-    _parse_int,
-    _parse_list,
-    _tooltip_int,
+from ._prisma_boxes import (
+    BOX,
+    BOXES,
+    SUMMARY,
+    SUMMARY_FIELD,
+    check_name,
+    count,
+    expected,
+    expression,
+    total,
 )
+from ._prisma_csv import prisma2020_frame, read_prisma2020_csv, write_prisma2020_csv
 from ._prisma_log import (
-    DBR_KINDS,
     NO_REASON,
-    SCREENING_STAGES,
-    _branches,
-    _duplicates,
-    _finals,
-    _group_trace,
-    _groups,
-    _ids,
-    _is,
-    _label_rank,
-    _primaries,
-    _reasons,
-    _record_trace,
-    _study_trace,
+    ReviewLog,
+    decided,
+    listing,
+    read_log,
+    record_trace,
+    study_trace,
 )
-from ._provenance import protocol_of, provenance
+from ._provenance import provenance
 
 if TYPE_CHECKING:
     from ..store import Review
 
-#: Source kind -> the PRISMA 2020 "other methods" box it is counted in.
-OTHER_KIND_BOX = {
-    "grey_literature": "website_results",
-    "other": "organisation_results",
-    "citation_search": "citations_results",
-}
 TRACE_COLUMNS = ("record_id", "group_id", "study_id", "source_id", "decision", "reason",
                  "actor", "event_ids")
 
@@ -120,73 +109,40 @@ class PrismaCounts:
     @property
     def identified(self) -> int:
         """Records identified from databases and registers."""
-        return self.database_total + self.register_total
+        return total(self, "identified")
 
     @property
     def other_identified(self) -> int:
         """Records identified via other methods."""
-        return self.website_results + self.organisation_results + self.citations_results
+        return total(self, "other_identified")
 
     @property
     def records_excluded(self) -> int:
         """Records excluded at title/abstract, by humans and by automation tools."""
-        return self.records_excluded_human + self.records_excluded_automation
+        return total(self, "records_excluded")
 
     @property
     def total_studies(self) -> int:
         """Studies in the previous version plus new studies."""
-        return self.previous_studies + self.new_studies
+        return total(self, "total_studies")
 
     @property
     def total_reports(self) -> int:
         """Reports of the previous version's studies plus new reports."""
-        return self.previous_reports + self.new_reports
+        return total(self, "total_reports")
 
     # ---- checks -------------------------------------------------------------------------
     def equations(self) -> list[tuple[str, int, str, str, int]]:
-        """The arithmetic a PRISMA diagram must satisfy.
+        """The arithmetic a PRISMA diagram must satisfy (the ``equals`` of each box).
 
         Returns
         -------
         list of tuple
             ``(box, value, expression, expression_with_values, expected)``.
         """
-        dbr_excl = sum(self.dbr_excluded.values())
-        oth_excl = sum(self.other_excluded.values())
-        return [
-            ("records screened", self.records_screened,
-             "records identified - duplicates - automation - other",
-             f"{self.identified} - {self.duplicates} - {self.excluded_automatic} - "
-             f"{self.excluded_other}",
-             self.identified - self.duplicates - self.excluded_automatic - self.excluded_other),
-            ("reports sought for retrieval", self.dbr_sought_reports,
-             "records screened - records excluded",
-             f"{self.records_screened} - {self.records_excluded}",
-             self.records_screened - self.records_excluded),
-            ("reports assessed for eligibility", self.dbr_assessed,
-             "reports sought - reports not retrieved",
-             f"{self.dbr_sought_reports} - {self.dbr_notretrieved_reports}",
-             self.dbr_sought_reports - self.dbr_notretrieved_reports),
-            ("reports included (databases and registers)", self.dbr_included_reports,
-             "reports assessed - reports excluded with reasons",
-             f"{self.dbr_assessed} - {dbr_excl}", self.dbr_assessed - dbr_excl),
-            ("reports sought for retrieval (other methods)", self.other_sought_reports,
-             "records identified via other methods - duplicates - excluded at screening",
-             f"{self.other_identified} - {self.other_duplicates} - "
-             f"{self.other_records_excluded}",
-             self.other_identified - self.other_duplicates - self.other_records_excluded),
-            ("reports assessed for eligibility (other methods)", self.other_assessed,
-             "reports sought - reports not retrieved (other methods)",
-             f"{self.other_sought_reports} - {self.other_notretrieved_reports}",
-             self.other_sought_reports - self.other_notretrieved_reports),
-            ("reports included (other methods)", self.other_included_reports,
-             "reports assessed - reports excluded with reasons (other methods)",
-             f"{self.other_assessed} - {oth_excl}", self.other_assessed - oth_excl),
-            ("reports of new included studies", self.new_reports,
-             "reports included (databases and registers) + reports included (other methods)",
-             f"{self.dbr_included_reports} + {self.other_included_reports}",
-             self.dbr_included_reports + self.other_included_reports),
-        ]
+        return [(check_name(box), count(self, box.key), expression(box),
+                 expression(box, lambda key: str(count(self, key))), expected(self, box))
+                for box in BOXES if box.equals]
 
     def check(self) -> PrismaCounts:
         """Verify the arithmetic and the decision log; return ``self`` when consistent.
@@ -200,11 +156,11 @@ class PrismaCounts:
             DataFrame with columns ``check, found, expected, message``.
         """
         rows = []
-        for box, value, expr, with_values, expected in self.equations():
-            if value != expected:
+        for box, value, expr, with_values, should_be in self.equations():
+            if value != should_be:
                 rows.append({
-                    "check": box, "found": value, "expected": expected,
-                    "message": f"{box} = {value} but {expr} = {with_values} = {expected}",
+                    "check": box, "found": value, "expected": should_be,
+                    "message": f"{box} = {value} but {expr} = {with_values} = {should_be}",
                 })
         rows += [{"check": "decision log", "found": pd.NA, "expected": pd.NA, "message": p}
                  for p in self.problems]
@@ -235,10 +191,7 @@ class PrismaCounts:
             ``new_studies``, ``previous_studies`` and ``total_studies`` one row per study.
             The number of rows equals the box's count.
         """
-        aliases = {"records_excluded_human": "records_excluded_human",
-                   "database_specific_results": "database_results",
-                   "register_specific_results": "register_results"}
-        key = aliases.get(box, box)
+        key = BOX[box].lists or box if box in BOX else box  # a CSV list row: its box
         if not self._trace:
             raise PrismaInconsistencyError(
                 "these counts were not computed from a review store (read from a file?), "
@@ -258,12 +211,8 @@ class PrismaCounts:
             value = getattr(self, f.name)
             out[f.name] = dict(value) if isinstance(value, dict) else (
                 list(value) if isinstance(value, list) else value)
-        out.update(
-            database_total=self.database_total, register_total=self.register_total,
-            identified=self.identified, other_identified=self.other_identified,
-            records_excluded=self.records_excluded, total_studies=self.total_studies,
-            total_reports=self.total_reports,
-        )
+        out.update(database_total=self.database_total, register_total=self.register_total)
+        out.update({box.key: count(self, box.key) for box in BOXES if box.sum_of})
         out["provenance"] = provenance(self.protocol_sha256)
         return out
 
@@ -284,58 +233,14 @@ class PrismaCounts:
             register or reason label; ``<NA>`` for a whole box), ``n`` (int) and ``label``.
         """
         rows: list[tuple[str, Any, int, str]] = []
-        add = rows.append
-        add(("previous_studies", pd.NA, self.previous_studies,
-             "Studies included in previous version of review"))
-        add(("previous_reports", pd.NA, self.previous_reports,
-             "Reports of studies included in previous version of review"))
-        add(("database_results", pd.NA, self.database_total, "Records identified: databases"))
-        for name, n in self.database_results.items():
-            add(("database_results", name, n, f"Records identified: {name}"))
-        add(("register_results", pd.NA, self.register_total, "Records identified: registers"))
-        for name, n in self.register_results.items():
-            add(("register_results", name, n, f"Records identified: {name}"))
-        add(("website_results", pd.NA, self.website_results, "Records identified: websites"))
-        add(("organisation_results", pd.NA, self.organisation_results,
-             "Records identified: organisations"))
-        add(("citations_results", pd.NA, self.citations_results,
-             "Records identified: citation searching"))
-        add(("duplicates", pd.NA, self.duplicates, "Duplicate records removed"))
-        add(("excluded_automatic", pd.NA, self.excluded_automatic,
-             "Records marked as ineligible by automation tools"))
-        add(("excluded_other", pd.NA, self.excluded_other, "Records removed for other reasons"))
-        add(("records_screened", pd.NA, self.records_screened, "Records screened"))
-        add(("records_excluded", pd.NA, self.records_excluded, "Records excluded"))
-        add(("records_excluded_human", pd.NA, self.records_excluded_human,
-             "Records excluded by humans"))
-        add(("records_excluded_automation", pd.NA, self.records_excluded_automation,
-             "Records excluded by automation tools"))
-        add(("dbr_sought_reports", pd.NA, self.dbr_sought_reports,
-             "Reports sought for retrieval"))
-        add(("dbr_notretrieved_reports", pd.NA, self.dbr_notretrieved_reports,
-             "Reports not retrieved"))
-        add(("dbr_assessed", pd.NA, self.dbr_assessed, "Reports assessed for eligibility"))
-        add(("dbr_excluded", pd.NA, sum(self.dbr_excluded.values()), "Reports excluded"))
-        for reason, n in self.dbr_excluded.items():
-            add(("dbr_excluded", reason, n, f"Reports excluded: {reason}"))
-        add(("other_duplicates", pd.NA, self.other_duplicates,
-             "Duplicate records removed (other methods)"))
-        add(("other_records_excluded", pd.NA, self.other_records_excluded,
-             "Records excluded at screening (other methods)"))
-        add(("other_sought_reports", pd.NA, self.other_sought_reports,
-             "Reports sought for retrieval (other methods)"))
-        add(("other_notretrieved_reports", pd.NA, self.other_notretrieved_reports,
-             "Reports not retrieved (other methods)"))
-        add(("other_assessed", pd.NA, self.other_assessed,
-             "Reports assessed for eligibility (other methods)"))
-        add(("other_excluded", pd.NA, sum(self.other_excluded.values()),
-             "Reports excluded (other methods)"))
-        for reason, n in self.other_excluded.items():
-            add(("other_excluded", reason, n, f"Reports excluded (other methods): {reason}"))
-        add(("new_studies", pd.NA, self.new_studies, "New studies included in review"))
-        add(("new_reports", pd.NA, self.new_reports, "Reports of new included studies"))
-        add(("total_studies", pd.NA, self.total_studies, "Total studies included in review"))
-        add(("total_reports", pd.NA, self.total_reports, "Reports of total included studies"))
+        for box in BOXES:
+            if not box.frame:
+                continue
+            rows.append((box.key, pd.NA, count(self, box.key), box.name))
+            if box.items:
+                prefix = box.name.partition(": ")[0]
+                rows += [(box.key, item, n, f"{prefix}: {item}")
+                         for item, n in getattr(self, box.key).items()]
         frame = pd.DataFrame(rows, columns=["box", "item", "n", "label"])
         frame["box"] = frame["box"].astype("string")
         frame["item"] = frame["item"].astype("string")
@@ -345,23 +250,9 @@ class PrismaCounts:
 
     def summary(self) -> str:
         """A few lines for a terminal or a log."""
-        excl = sum(self.dbr_excluded.values()) + sum(self.other_excluded.values())
-        return (
-            f"PRISMA 2020 (updated review): previous version {self.previous_studies} studies "
-            f"({self.previous_reports} reports)\n"
-            f"  identified {self.identified} (databases/registers) + {self.other_identified} "
-            f"(other methods); duplicates {self.duplicates}; automation "
-            f"{self.excluded_automatic}; other {self.excluded_other}\n"
-            f"  screened {self.records_screened}; excluded {self.records_excluded} "
-            f"({self.records_excluded_human} by humans, {self.records_excluded_automation} by "
-            f"automation)\n"
-            f"  sought {self.dbr_sought_reports + self.other_sought_reports}; not retrieved "
-            f"{self.dbr_notretrieved_reports + self.other_notretrieved_reports}; assessed "
-            f"{self.dbr_assessed + self.other_assessed}; excluded with reasons {excl}\n"
-            f"  new studies {self.new_studies} ({self.new_reports} reports); total studies "
-            f"{self.total_studies} ({self.total_reports} reports)"
-            + (f"\n  problems: {len(self.problems)}" if self.problems else "")
-        )
+        text = SUMMARY_FIELD.sub(
+            lambda m: str(sum(count(self, key) for key in m.group(1).split("+"))), SUMMARY)
+        return text + (f"\n  problems: {len(self.problems)}" if self.problems else "")
 
     def __repr__(self) -> str:
         return (f"PrismaCounts(identified={self.identified}, screened={self.records_screened}, "
@@ -385,17 +276,7 @@ class PrismaCounts:
             Columns ``data, node, box, description, boxtext, tooltips, url, n`` (all text;
             ``"NA"`` where the template has NA), rows in the template's order.
         """
-        values = _csv_values(self)
-        tips = _csv_tooltips(self)
-        rows = []
-        for data, node, box, boxtext, description in tpl.TEMPLATE_ROWS:
-            key = data if data is not None else box
-            rows.append({
-                "data": _na(data), "node": _na(node), "box": box, "description": description,
-                "boxtext": boxtext, "tooltips": tips.get(key, description if node else "NA"),
-                "url": "NA", "n": values.get(key, "0"),
-            })
-        return pd.DataFrame(rows, columns=list(tpl.COLUMNS))
+        return prisma2020_frame(self)
 
     def to_prisma2020_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write the counts as the PRISMA2020 R package / Shiny app template CSV.
@@ -413,11 +294,7 @@ class PrismaCounts:
             The CSV path.
         """
         target = Path(path)
-        frame = self.to_prisma2020_frame()
-        with target.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-            writer.writerow(tpl.COLUMNS)
-            writer.writerows(frame.itertuples(index=False, name=None))
+        write_prisma2020_csv(self.to_prisma2020_frame(), target)
         meta = provenance(self.protocol_sha256)
         meta["describes"] = target.name
         Path(f"{target}.meta.json").write_text(json.dumps(meta, indent=2) + "\n",
@@ -434,56 +311,14 @@ class PrismaCounts:
             When a required column is missing or a count is not a number (names the
             file, line and ``data`` key).
         """
-        source = Path(path)
-        with source.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in ("data", "box", "n") if c not in (reader.fieldnames or [])]
-            if missing:
-                raise PrismaInconsistencyError(
-                    f"{source}: expected PRISMA2020 columns {', '.join(tpl.COLUMNS)}; "
-                    f"missing {', '.join(missing)}"
-                )
-            rows = [(i + 2, r) for i, r in enumerate(reader)]
-        by_key = {r["data"]: (line, r) for line, r in rows if r["data"] not in ("", "NA")}
-        counts = cls()
-        scalar = {f.name for f in fields(cls) if f.type in ("int", int)}
-        for key, (line, row) in by_key.items():
-            text = (row.get("n") or "").strip()
-            if key in tpl.LIST_ROWS:
-                parsed = _parse_list(text, path=source, line=line, key=key)
-                target = {"database_specific_results": "database_results",
-                          "register_specific_results": "register_results"}.get(key, key)
-                setattr(counts, target, parsed)
-            elif key == "records_excluded":
-                total = _parse_int(text, path=source, line=line, key=key)
-                auto = _tooltip_int(row, r"(\d+) by automation tools") or 0
-                counts.records_excluded_automation = auto
-                counts.records_excluded_human = total - auto
-            elif key == "other_sought_reports":
-                counts.other_sought_reports = _parse_int(text, path=source, line=line, key=key)
-                counts.other_duplicates = _tooltip_int(row, r"(\d+) duplicates") or 0
-                counts.other_records_excluded = _tooltip_int(
-                    row, r"(\d+) records excluded at screening") or 0
-            elif key in scalar:
-                setattr(counts, key, _parse_int(text, path=source, line=line, key=key))
-        for key in ("database_results", "register_results"):
-            specific = getattr(counts, key)
-            total_row = by_key.get(key)
-            if not specific and total_row is not None:
-                n = _parse_int((total_row[1].get("n") or "").strip(), path=source,
-                               line=total_row[0], key=key)
-                if n:
-                    setattr(counts, key, {key.split("_")[0].capitalize() + "s": n})
-        dbr_excl = sum(counts.dbr_excluded.values())
-        oth_excl = sum(counts.other_excluded.values())
-        counts.dbr_included_reports = counts.dbr_assessed - dbr_excl
-        counts.other_included_reports = counts.other_assessed - oth_excl
+        counts = read_prisma2020_csv(Path(path), cls())
         if counts.new_reports != counts.dbr_included_reports + counts.other_included_reports:
             # the file's own new_reports wins; attribute the difference to databases
             counts.dbr_included_reports = counts.new_reports - counts.other_included_reports
         return counts
 
 
+# ---- computing the counts from a review -----------------------------------------------------
 # ---- computing the counts from a review -----------------------------------------------------
 def prisma_counts(
     review: Review,
@@ -527,186 +362,183 @@ def prisma_counts(
     PrismaCounts
         Call ``.check()`` to verify the arithmetic.
     """
-    protocol = protocol_of(review)
-    reason_labels, reason_order, default_removed = _reasons(protocol)
-    removed = set(default_removed if removed_reasons is None else removed_reasons)
-    sources = review.sources()
-    owners = review.record_sources()
-    groups = _groups(review.duplicate_groups(run_id=run_id), owners)
-    kind_of_source = dict(zip(sources["source_id"], sources["kind"], strict=True))
-    name_of_source = dict(zip(sources["source_id"], sources["database"], strict=True))
-    groups["kind"] = groups["source_id"].map(kind_of_source)
-    problems: list[str] = []
-    missing_run = groups["singleton"].sum()
-    if missing_run and not groups["singleton"].all():
-        problems.append(
-            f"{missing_run} record(s) are not in deduplication run "
-            f"{groups['run_id'].dropna().iloc[0]} (imported after it?), counted as unique: "
-            + _ids(groups.loc[groups["singleton"], "record_id"])
-        )
-    stored = owners.groupby("source_id").size()
-    for row in sources.itertuples():
-        if int(stored.get(row.source_id, 0)) != int(row.record_count):
-            problems.append(
-                f"source {row.source_id}: record_count = {row.record_count} but "
-                f"{int(stored.get(row.source_id, 0))} records are stored"
-            )
+    log = read_log(review, run_id=run_id)
+    removed = set(log.reasons.removed if removed_reasons is None else removed_reasons)
+    tally = _Tally(PrismaCounts(protocol_sha256=log.protocol_sha256), log)
+    _previous_version(tally)
+    _identification(tally)
+    to_screen = _before_screening(tally, removed, set(automation_actors))
+    passed = _screening(tally, to_screen)
+    included = _eligibility(tally, passed)
+    _included(tally, included)
+    for box in BOXES:
+        if box.sum_of:
+            tally.trace[box.key] = pd.concat([tally.trace[k] for k in box.sum_of],
+                                             ignore_index=True)
+    tally.counts.problems = tally.problems
+    tally.counts._trace = tally.trace
+    return tally.counts
 
-    counts = PrismaCounts(protocol_sha256=getattr(protocol, "sha256", None))
-    trace: dict[str, pd.DataFrame] = {}
 
-    # identification ---------------------------------------------------------------------
-    for kind, target in (("database", "database_results"), ("register", "register_results")):
-        part = groups[groups["kind"] == kind]
-        per_name: dict[str, int] = {}
-        for source_id, n in part.groupby("source_id", sort=False).size().items():
-            name = str(name_of_source[source_id])
-            per_name[name] = per_name.get(name, 0) + int(n)
-        setattr(counts, target, per_name)
-        trace[target] = _record_trace(part)
-    for kind, target in OTHER_KIND_BOX.items():
-        part = groups[groups["kind"] == kind]
-        setattr(counts, target, len(part))
-        trace[target] = _record_trace(part)
+@dataclass
+class _Tally:
+    """What the counting steps write: the counts, the rows behind each box, problems."""
 
-    # branches and duplicates ---------------------------------------------------------------
-    branch = _branches(groups)
-    groups["branch"] = groups["group_id"].map(branch)
-    dbr_rec = groups[groups["kind"].isin(DBR_KINDS)]
-    oth_rec = groups[groups["kind"].isin(tuple(OTHER_KIND_BOX))]
-    dbr_dups = _duplicates(dbr_rec, "dbr")
-    oth_dups = _duplicates(oth_rec, "other")
-    counts.duplicates, counts.other_duplicates = len(dbr_dups), len(oth_dups)
-    trace["duplicates"], trace["other_duplicates"] = _record_trace(dbr_dups), _record_trace(
-        oth_dups)
+    counts: PrismaCounts
+    log: ReviewLog
+    trace: dict[str, pd.DataFrame] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
-    primaries = _primaries(groups)
-    prev = primaries[primaries["branch"] == "previous"]
-    counts.previous_reports = len(prev)
-    counts.previous_studies = prev["study_id"].nunique()
-    trace["previous_reports"] = _group_trace(prev, None)
-    trace["previous_studies"] = _study_trace(prev)
+    def __post_init__(self) -> None:
+        self.problems += self.log.problems
 
-    # decisions ----------------------------------------------------------------------------
-    events = review.decisions()
-    group_of = dict(zip(groups["record_id"], groups["group_id"], strict=True))
-    events = events.assign(group_id=events["record_id"].map(group_of))
-    finals = _finals(events, reason_order)
-    ta, rt, ft = (finals.get(s, {}) for s in SCREENING_STAGES)
-    for stage, table in finals.items():
-        unresolved = sorted(g for g, f in table.items() if f["status"] == "unresolved"
-                            and branch.get(g) != "previous")
-        if unresolved:
-            problems.append(
-                f"{len(unresolved)} unresolved conflict(s) at {stage} (reviewers disagree, "
-                f"no adjudication): groups {_ids(unresolved)}"
-            )
-    automation = set(automation_actors)
+    def put(self, key: str, rows: pd.DataFrame, value: Any = None) -> None:
+        """Set box ``key`` to ``value`` (default: one per row) and keep its rows."""
+        setattr(self.counts, key, len(rows) if value is None else value)
+        self.trace[key] = rows
 
-    dbr = primaries[primaries["branch"] == "dbr"]
-    oth = primaries[primaries["branch"] == "other"]
-    box3_auto, box3_other, screened, excl_h, excl_a, sought = [], [], [], [], [], []
-    for g in dbr["group_id"]:
-        f = ta.get(g)
-        if f is None:
+    def put_reports(self, key: str, group_ids: list[str], stage: str | None) -> None:
+        """Set box ``key`` to these reports, traced with their decision at ``stage``."""
+        self.put(key, self.log.report_trace(group_ids, stage))
+
+    def problem(self, ids: list[str], what: str) -> None:
+        """Report ``"<n> <what>: groups <ids>"`` when ``ids`` is not empty."""
+        if ids:
+            self.problems.append(f"{len(ids)} {what}: groups {listing(ids)}")
+
+
+def _previous_version(tally: _Tally) -> None:
+    """Studies and reports of the previous version of the review."""
+    previous = tally.log.reports_in("previous")
+    tally.put("previous_reports", record_trace(previous))
+    tally.put("previous_studies", study_trace(previous), previous["study_id"].nunique())
+
+
+def _identification(tally: _Tally) -> None:
+    """Records identified, per kind of source (per database and register name)."""
+    log = tally.log
+    for box in BOXES:
+        if not box.source_kind:
             continue
-        if f["status"] == "final" and f["decision"] == "exclude":
-            if f["reason"] in removed:
-                box3_other.append(g)
-                continue
-            if not f["any_human"] and f["actors"] & automation:
-                box3_auto.append(g)
-                continue
-        screened.append(g)
-        if f["status"] != "final":
+        records = log.records_of([box.source_kind])
+        value: Any = len(records)
+        if box.items == "sources":
+            value = {}
+            for source_id, n in records.groupby("source_id", sort=False).size().items():
+                name = str(log.source_name[source_id])
+                value[name] = value.get(name, 0) + int(n)
+        tally.put(box.key, record_trace(records), value)
+
+
+def _before_screening(tally: _Tally, removed: set[str], automation: set[str]) -> list[str]:
+    """Duplicates, and records removed by automation tools or for other reasons.
+
+    Returns the databases-and-registers reports left for screening.
+    """
+    log = tally.log
+    for key, branch in (("duplicates", "dbr"), ("other_duplicates", "other")):
+        tally.put(key, record_trace(log.duplicates(branch)))
+    title_abstract = log.stage("title_abstract")
+    by_automation, for_other_reasons, to_screen = [], [], []
+    for g in log.reports_in("dbr")["group_id"]:
+        final = title_abstract.get(g)
+        if final is None:
             continue
-        if f["decision"] == "exclude":
-            (excl_h if f["deciding_human"] else excl_a).append(g)
+        if final.is_("exclude") and final.reason in removed:
+            for_other_reasons.append(g)
+        elif final.is_("exclude") and not final.any_human and final.actors & automation:
+            by_automation.append(g)
         else:
-            sought.append(g)
-    pending = [g for g in dbr["group_id"] if g not in ta]
-    if pending:
-        problems.append(f"{len(pending)} record(s) from databases/registers not yet screened "
-                        f"at title/abstract: groups {_ids(pending)}")
-    waiting = [g for g in sought if g not in ft and not _is(rt.get(g), "not_retrieved")]
-    if waiting:
-        problems.append(f"{len(waiting)} report(s) sought for retrieval but neither assessed "
-                        f"at full text nor marked not retrieved: groups {_ids(waiting)}")
-    counts.excluded_automatic, counts.excluded_other = len(box3_auto), len(box3_other)
-    counts.records_screened = len(screened)
-    counts.records_excluded_human, counts.records_excluded_automation = len(excl_h), len(excl_a)
-    counts.dbr_sought_reports = len(sought)
-    by_group = primaries.set_index("group_id")
-    for name, ids, table in (
-        ("excluded_automatic", box3_auto, ta), ("excluded_other", box3_other, ta),
-        ("records_screened", screened, ta), ("records_excluded", excl_h + excl_a, ta),
-        ("records_excluded_human", excl_h, ta), ("records_excluded_automation", excl_a, ta),
-        ("dbr_sought_reports", sought, ta),
-    ):
-        trace[name] = _group_trace(by_group.loc[ids].reset_index(), table)
+            to_screen.append(g)
+    tally.put_reports("excluded_automatic", by_automation, "title_abstract")
+    tally.put_reports("excluded_other", for_other_reasons, "title_abstract")
+    return to_screen
 
-    oth_excluded, oth_sought = [], []
-    for g in oth["group_id"]:
-        f = ta.get(g)
-        if f is not None and f["status"] == "final" and f["decision"] == "exclude":
-            oth_excluded.append(g)
-        elif (f is not None and f["status"] == "final") or (f is None and (g in rt or g in ft)):
-            oth_sought.append(g)
-    counts.other_records_excluded, counts.other_sought_reports = len(oth_excluded), len(
-        oth_sought)
-    trace["other_records_excluded"] = _group_trace(by_group.loc[oth_excluded].reset_index(), ta)
-    trace["other_sought_reports"] = _group_trace(by_group.loc[oth_sought].reset_index(), ta)
 
+def _screening(tally: _Tally, to_screen: list[str]) -> list[str]:
+    """Records screened at title/abstract and excluded, by humans or automation tools.
+
+    Returns the reports that passed (to be sought for retrieval).
+    """
+    log = tally.log
+    title_abstract = log.stage("title_abstract")
+    by_humans, by_automation, passed = [], [], []
+    for g in to_screen:
+        final = title_abstract[g]
+        if final.status != "final":
+            continue
+        if final.decision == "exclude":
+            (by_humans if final.deciding_human else by_automation).append(g)
+        else:
+            passed.append(g)
+    tally.problem([g for g in log.reports_in("dbr")["group_id"] if g not in title_abstract],
+                  "record(s) from databases/registers not yet screened at title/abstract")
+    tally.put_reports("records_screened", to_screen, "title_abstract")
+    tally.put_reports("records_excluded_human", by_humans, "title_abstract")
+    tally.put_reports("records_excluded_automation", by_automation, "title_abstract")
+    # other methods have no screening box: exclusions here are an aside of the sought box
+    excluded = [g for g in log.reports_in("other")["group_id"]
+                if decided(title_abstract.get(g), "exclude")]
+    tally.put_reports("other_records_excluded", excluded, "title_abstract")
+    return passed
+
+
+def _eligibility(tally: _Tally, passed: list[str]) -> list[str]:
+    """Reports sought, not retrieved, assessed, excluded with reasons and included.
+
+    Returns the included reports of both branches.
+    """
+    log = tally.log
+    title_abstract, retrieval, full_text = (log.stage(s) for s in
+                                            ("title_abstract", "retrieval", "full_text"))
+    tally.put_reports("dbr_sought_reports", passed, "title_abstract")
+    # other methods: passed title/abstract, or (not screened) retrieved or assessed
+    other_sought = [
+        g for g in log.reports_in("other")["group_id"]
+        if (g in title_abstract and title_abstract[g].status == "final"
+            and title_abstract[g].decision != "exclude")
+        or (g not in title_abstract and (g in retrieval or g in full_text))
+    ]
+    tally.put_reports("other_sought_reports", other_sought, "title_abstract")
+    tally.problem([g for g in passed if g not in full_text
+                   and not decided(retrieval.get(g), "not_retrieved")],
+                  "report(s) sought for retrieval but neither assessed at full text nor "
+                  "marked not retrieved")
     included: list[str] = []
-    for prefix, part in (("dbr", dbr), ("other", oth)):
-        ids = list(part["group_id"])
-        not_retrieved = [g for g in ids if _is(rt.get(g), "not_retrieved")]
-        assessed = [g for g in ids if g in ft]
-        excluded = [g for g in assessed if _is(ft[g], "exclude")]
-        incl = [g for g in assessed if _is(ft[g], "include")]
-        reasons: Counter[str] = Counter()
-        for g in excluded:
-            code = ft[g]["reason"]
-            reasons[reason_labels.get(code, code) if code else NO_REASON] += 1
+    for branch in ("dbr", "other"):
+        reports = list(log.reports_in(branch)["group_id"])
+        assessed = [g for g in reports if g in full_text]
+        excluded = [g for g in assessed if full_text[g].is_("exclude")]
+        reasons = log.reasons.tally(full_text[g].reason for g in excluded)
         if reasons.get(NO_REASON):
-            problems.append(f"{reasons[NO_REASON]} full-text exclusion(s) without a reason: "
-                            + _ids(g for g in excluded if not ft[g]["reason"]))
-        ordered = sorted(reasons.items(), key=lambda kv: (_label_rank(kv[0], reason_labels,
-                                                                      reason_order), kv[0]))
-        setattr(counts, f"{prefix}_notretrieved_reports", len(not_retrieved))
-        setattr(counts, f"{prefix}_assessed", len(assessed))
-        setattr(counts, f"{prefix}_excluded", dict(ordered))
-        setattr(counts, f"{prefix}_included_reports", len(incl))
-        trace[f"{prefix}_notretrieved_reports"] = _group_trace(
-            by_group.loc[not_retrieved].reset_index(), rt)
-        trace[f"{prefix}_assessed"] = _group_trace(by_group.loc[assessed].reset_index(), ft)
-        trace[f"{prefix}_excluded"] = _group_trace(by_group.loc[excluded].reset_index(), ft)
-        trace[f"{prefix}_included_reports"] = _group_trace(by_group.loc[incl].reset_index(), ft)
-        included += incl
+            tally.problems.append(
+                f"{reasons[NO_REASON]} full-text exclusion(s) without a reason: "
+                + listing(g for g in excluded if not full_text[g].reason))
+        tally.put_reports(f"{branch}_notretrieved_reports",
+                          [g for g in reports if decided(retrieval.get(g), "not_retrieved")],
+                          "retrieval")
+        tally.put_reports(f"{branch}_assessed", assessed, "full_text")
+        tally.put(f"{branch}_excluded", log.report_trace(excluded, "full_text"), reasons)
+        accepted = [g for g in assessed if full_text[g].is_("include")]
+        tally.put_reports(f"{branch}_included_reports", accepted, "full_text")
+        included += accepted
+    sought = set(passed)
+    for stage, decisions in (("full text", full_text), ("retrieval", retrieval)):
+        tally.problem(sorted(g for g in decisions if log.branch.get(g) == "dbr"
+                             and g not in sought),
+                      f"record(s) decided at {stage} without being included at title/abstract")
+    return included
 
-    passed = set(sought)
-    stray = sorted(g for g in ft if branch.get(g) == "dbr" and g not in passed)
-    if stray:
-        problems.append(f"{len(stray)} record(s) decided at full text without being included "
-                        f"at title/abstract: groups {_ids(stray)}")
-    stray_rt = sorted(g for g in rt if branch.get(g) == "dbr" and g not in passed)
-    if stray_rt:
-        problems.append(f"{len(stray_rt)} record(s) decided at retrieval without being "
-                        f"included at title/abstract: groups {_ids(stray_rt)}")
-    new = by_group.loc[included].reset_index()
-    previous_ids = set(prev["study_id"])
-    counts.new_reports = len(new)
-    new_studies = new[~new["study_id"].isin(previous_ids)]
-    counts.new_studies = new_studies["study_id"].nunique()
-    trace["new_reports"] = _group_trace(new, ft)
-    trace["new_studies"] = _study_trace(new_studies)
-    trace["total_reports"] = pd.concat([trace["previous_reports"], trace["new_reports"]],
-                                       ignore_index=True)
-    trace["total_studies"] = pd.concat([trace["previous_studies"], trace["new_studies"]],
-                                       ignore_index=True)
-    counts.problems = problems
-    counts._trace = trace
-    return counts
+
+def _included(tally: _Tally, included: list[str]) -> None:
+    """New reports, and new studies (those not already in the previous version)."""
+    log = tally.log
+    new = log.report_trace(included, "full_text")
+    tally.put("new_reports", new)
+    previous = set(log.reports_in("previous")["study_id"])
+    reports = log.reports_by_id(included)
+    new_studies = reports[~reports["study_id"].isin(previous)]
+    tally.put("new_studies", study_trace(new_studies), new_studies["study_id"].nunique())
 
 
 __all__ = ["PrismaCounts", "prisma_counts"]
