@@ -1,5 +1,5 @@
 """The review store: sources, records, decisions and extraction rows in one database."""
 
-from ._records import ACTORS, SOURCE_KINDS, STAGE_DECISIONS, Review, open_review
+from .review import ACTORS, SOURCE_KINDS, STAGE_DECISIONS, Review, open_review
 
 __all__ = ["ACTORS", "SOURCE_KINDS", "STAGE_DECISIONS", "Review", "open_review"]
