@@ -1,0 +1,106 @@
+"""The queue: which records a reviewer still has to screen, best first, or a random sample."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C  # noqa: N812
+from ._cards import Cards
+from .policy import RELEVANT, auto_excluded
+
+
+class QueueMixin:
+    """The ranked queue of :class:`.Screening` (:meth:`queue`, :meth:`next`)."""
+
+    def _eligible(self) -> pd.DataFrame:
+        """The records this reviewer is to screen: the pool less automatic exclusions."""
+        records = self.records()
+        return records[~records[C.RECORD_ID].isin(auto_excluded(self.events()))]
+
+    def _labels(self) -> dict[str, int]:
+        if self.blind:
+            mine = self.my_decisions()
+            return {r: RELEVANT[d] for r, d in zip(mine["record_id"], mine["decision"],
+                                                    strict=True)}
+        resolved = self.resolved()
+        resolved = resolved[resolved["by"] != "rule"]
+        return {r: RELEVANT[d] for r, d in zip(resolved["record_id"], resolved["decision"],
+                                                strict=True)}
+
+    def _rank(self, force: bool = False) -> pd.DataFrame:
+        """The eligible records not yet decided by this reviewer, best first."""
+        eligible = self._eligible()
+        mine = set(self.my_decisions()["record_id"])
+        labels = self._labels()
+        classes = len(set(labels.values()))
+        self._collect_refit()
+        stale = (self._ranking is None or force or classes != self._ranked_classes
+                 or len(labels) - self._ranked_with >= self.retrain_every)
+        if stale:
+            self._ranked_with, self._ranked_classes = len(labels), classes
+            if self._ranking is not None and not force and self._use_background(eligible):
+                self._start_refit(eligible, labels, mine)
+            else:
+                self._ranking, self.ranker = self._compute_ranking(
+                    eligible, labels, mine, self.ranker)
+        ids = set(eligible[C.RECORD_ID].astype(str))
+        queue = self._ranking[~self._ranking["record_id"].isin(mine)
+                              & self._ranking["record_id"].isin(ids)]
+        return queue.reset_index(drop=True)
+
+    def queue(self) -> pd.DataFrame:
+        """The whole ranked queue of records this reviewer has not decided.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``rank, record_id, score, source, title, year, doi, tags, rules`` and
+            empty ``decision, reason, note`` columns (fill them in and import the file
+            with :meth:`import_decisions`).
+        """
+        queue = self._rank()
+        records = self.records().set_index(C.RECORD_ID)
+        hits = self.hits()
+        rows = []
+        for i, item in enumerate(queue.itertuples(index=False), start=1):
+            rec = records.loc[item.record_id]
+            rh = hits[item.record_id] if hits is not None else None
+            rows.append({
+                "rank": i, "record_id": item.record_id, "score": float(item.score),
+                "source": item.source, "title": rec[C.TITLE], "year": rec[C.YEAR],
+                "doi": rec[C.DOI],
+                "tags": "; ".join(rh.tags) if rh else "",
+                "rules": "; ".join(rh.rules) if rh else "",
+                "decision": "", "reason": "", "note": "",
+            })
+        cols = ["rank", "record_id", "score", "source", "title", "year", "doi", "tags",
+                "rules", "decision", "reason", "note"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def next(self, k: int = 1) -> Cards:
+        """The next ``k`` records to screen, as cards.
+
+        When the stopping rule asks for a random sample of the unscreened pool (its
+        ``sampling`` phase), records are drawn at random instead of from the top.
+
+        Returns
+        -------
+        Cards
+            With ``_repr_html_`` (shown in a notebook) and ``.to_frame()``.
+        """
+        queue = self._rank()
+        if len(queue) and self._sampling():
+            pick = self._rng.choice(len(queue), size=min(k, len(queue)), replace=False)
+            queue = queue.iloc[np.sort(pick)].assign(source="random_sample")
+        return Cards([self._card(row, i) for i, row in
+                      enumerate(queue.head(k).itertuples(index=False), start=1)])
+
+    def _sampling(self) -> bool:
+        sampling = getattr(self.stopping, "sampling", None)
+        if sampling is None:
+            return False
+        state = self._state()
+        if self._random_from is None and sampling(state):
+            self._random_from = state.n_screened
+        return self._random_from is not None
