@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
-from ..columns import records_from_dicts
 from ..errors import EvidenceSynthError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    from ..columns import records_from_dicts
+
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -31,6 +37,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _is_contract_csv(path: Path) -> bool:
+    import pandas as pd
+
     if path.suffix.lower() != ".csv":
         return False
     try:
@@ -106,6 +114,8 @@ def command(files: tuple[Path, ...], review_path: str | None, queue_out: Path,
 
 
 def _read_files(files: tuple[Path, ...]) -> pd.DataFrame:
+    import pandas as pd
+
     frames = [_read(p) for p in files]
     records = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     dup = records["record_id"][records["record_id"].duplicated()]
@@ -116,6 +126,8 @@ def _read_files(files: tuple[Path, ...]) -> pd.DataFrame:
 
 
 def _read_decisions(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     manual = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = {"record_id_1", "record_id_2", "decision"} - set(manual.columns)
     if missing:

@@ -26,21 +26,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import columns as cols
 from ..errors import DuplicateImportError, StoreError
 from . import schema
+from .vocabulary import ACTORS, SOURCE_KINDS, STAGE_DECISIONS
 
 if TYPE_CHECKING:
     from ..io import EvidenceMap
     from ..protocol import Protocol
 
-#: Screening stages, in order, and the decisions each accepts.
-STAGE_DECISIONS: dict[str, tuple[str, ...]] = {
-    "title_abstract": ("include", "exclude", "maybe"),
-    "retrieval": ("retrieved", "not_retrieved"),
-    "full_text": ("include", "exclude", "maybe"),
-}
-ACTORS = ("human", "rule", "model")
-SOURCE_KINDS = (
-    "previous_version", "database", "register", "grey_literature", "citation_search", "other",
-)
 _BATCH = 5000
 _JSON_COLUMNS = (cols.AUTHORS, cols.KEYWORDS, cols.RAW)
 
@@ -161,18 +152,46 @@ class Review:
                 _set_meta(conn, "schema_version", str(version))
 
     # -- protocol --------------------------------------------------------------------
-    def set_protocol(self, protocol: Protocol) -> None:
-        """Store a snapshot of the protocol; the newest snapshot is the review's protocol."""
+    def set_protocol(self, protocol: Protocol, *,
+                     files: Mapping[str, tuple[str, str]] | None = None) -> None:
+        """Store a snapshot of the protocol; the newest snapshot is the review's protocol.
+
+        ``files`` maps a role (``protocol``, ``criteria``, ``rules``, ``form``,
+        ``codebook``) to the path relative to the review's root folder and the text of
+        the file, stored with the snapshot (see
+        :meth:`evidence_synth.reviews.ReviewFiles.store`).
+        """
         content = json.dumps(protocol.to_dict(), sort_keys=True, ensure_ascii=False)
         with self._begin() as conn:
-            conn.execute(
+            protocol_id = conn.execute(
                 schema.protocols.insert().values(
                     sha256=protocol.sha256,
                     content=content,
                     source_path=None if protocol.path is None else str(protocol.path),
                     loaded_at=_now(),
                 )
-            )
+            ).inserted_primary_key[0]
+            rows = [{"protocol_id": protocol_id, "role": role, "path": path, "content": text,
+                     "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+                    for role, (path, text) in sorted((files or {}).items())]
+            if rows:
+                conn.execute(schema.review_files.insert(), rows)
+
+    def protocol_files(self) -> pd.DataFrame:
+        """The files stored with the newest protocol snapshot.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``role, path, sha256, content``; no rows when none were stored.
+        """
+        table = schema.review_files
+        newest = sa.select(sa.func.max(schema.protocols.c.protocol_id)).scalar_subquery()
+        query = (sa.select(table.c.role, table.c.path, table.c.sha256, table.c.content)
+                 .where(table.c.protocol_id == newest).order_by(table.c.role))
+        with self._connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=["role", "path", "sha256", "content"])
 
     @property
     def protocol(self) -> Protocol | None:
