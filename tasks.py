@@ -52,7 +52,7 @@ def _venv() -> Path:
     return python
 
 
-def _install_wheel(extras: str) -> Path:
+def _install_wheel(extras: str = "") -> Path:
     python = _venv()
     _run(python, "-m", "pip", "install", "--quiet", "build")
     with tempfile.TemporaryDirectory() as dist:
@@ -60,12 +60,13 @@ def _install_wheel(extras: str) -> Path:
         wheel = next(Path(dist).glob("evidence_synth-*.whl"))
         _run(python, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps",
              wheel)
-        _run(python, "-m", "pip", "install", "--quiet", f"{wheel}[{extras}]")
+        _run(python, "-m", "pip", "install", "--quiet",
+             f"{wheel}[{extras}]" if extras else wheel)
     return python
 
 
 def demo(argv: list[str]) -> None:
-    python = _install_wheel("notebook")
+    python = _install_wheel()
     _run(BIN / "evidence-synth", "demo", *(argv or ["--out", "demo-output"]))
     del python
 

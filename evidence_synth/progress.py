@@ -83,11 +83,21 @@ class Steps:
 
     def step(self, name: str) -> None:
         """Mark the phases before ``name`` done and show ``name`` as running."""
+        self._bar.set_postfix_str(name, refresh=False)
         if name in self.names:
             done = self.names.index(name)
             self._bar.update(done - self._done)
             self._done = done
-        self._bar.set_postfix_str(name, refresh=False)
+
+    def done(self, name: str) -> None:
+        """Mark ``name`` (and the phases before it) done; show the next one as running."""
+        if name in self.names:
+            after = self.names.index(name) + 1
+            if after < len(self.names):
+                self.step(self.names[after])
+            else:
+                self._bar.update(len(self.names) - self._done)
+                self._done = len(self.names)
 
     def close(self) -> None:
         """Finish the bar (all phases done) and stop the ticker."""

@@ -74,7 +74,7 @@ class ReviewFiles:
         self.paths: dict[str, Path] = {"protocol": self.protocol_path}
         self.paths.update({role: self.root / rel for role, rel in named.items()})
         if self.criteria is not None and self.criteria.rules:
-            self.paths["rules"] = self._existing(self.root / self.criteria.rules,
+            self.paths["rules"] = self._existing(self.root, self.criteria.rules,
                                                  self.paths["criteria"], "rules")
         if "form" in self.paths:
             form = _read_mapping(self.paths["form"])
@@ -85,7 +85,7 @@ class ReviewFiles:
                  (form.get("framework") or {}).get("protocol")),
             ):
                 if value:
-                    self.paths[role] = self._existing(folder / value, self.paths["form"], key)
+                    self.paths[role] = self._existing(folder, value, self.paths["form"], key)
         for role, path in self.paths.items():
             if not path.resolve().is_relative_to(self.root):
                 raise ProtocolError(f"{path}: the {role} file is outside the review's root "
@@ -208,9 +208,12 @@ class ReviewFiles:
         """Store the protocol and a copy of every named file in ``review`` (one snapshot)."""
         review.set_protocol(self.protocol, files=self.texts())
 
-    def _existing(self, path: Path, named_in: Path, key: str) -> Path:
+    @staticmethod
+    def _existing(folder: Path, value: str, named_in: Path, key: str) -> Path:
+        path = folder / value
         if not path.is_file():
-            raise ProtocolError(f"{named_in}: {key} names {path.name!r}, not found at {path}")
+            raise ProtocolError(f"{named_in}: {key} names {value!r}, not found at "
+                                f"{os.path.normpath(path)}")
         return path
 
     def __repr__(self) -> str:

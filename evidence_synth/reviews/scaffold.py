@@ -211,8 +211,8 @@ Review folder made by `evidence-synth new-review` from the bundled review
 
 | file | what |
 |---|---|
-| `protocol.yaml` | the protocol: question, eligibility, framework, sources, stages, exclusion reasons |
-| `screening/criteria.yaml` | criteria per stage, exclusion reasons, allowed auto-exclusions; names the rules |
+| `protocol.yaml` | question, eligibility, framework, sources, stages, exclusion reasons |
+| `screening/criteria.yaml` | criteria per stage, reasons, auto-exclusions; names the rules |
 | `screening/rules.yaml` | keyword rules that highlight matches and tag framework nodes |
 | `extraction/form.yaml` | the extraction form (the Excel template is generated from it) |
 | `extraction/unintended-effects-codebook.yaml` | codes for unintended effects |
