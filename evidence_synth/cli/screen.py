@@ -105,11 +105,7 @@ def _rules_and_criteria(store, rules_path: Path | None, criteria_path: Path | No
     if rules_path and criteria_path:
         return rules, criteria
     files = stored_review_files(store, needed="screen uses the review's criteria and rules")
-    if files is None:
-        echo_note("the review has no protocol: screening without "
-                  + " or ".join(n for n, given in (("criteria", criteria_path),
-                                                   ("rules", rules_path)) if not given)
-                  + " (store one with `set-protocol`, or give --criteria/--rules)")
+    if files is None:  # a review without a protocol has no criteria or rules of its own
         return rules, criteria
     if criteria is None and files.criteria is not None:
         criteria = files.criteria
