@@ -115,6 +115,15 @@ def test_files_are_stored_with_the_protocol_and_read_back_anywhere(tmp_path, mon
         assert back.relative("form_protocol") == "protocol.yaml"
 
 
+def test_stored_files_round_trip_on_each_backend(store_url):
+    files = bundled_review()
+    with open_review(store_url) as review:
+        files.store(review)
+        back = ReviewFiles.from_review(review)
+        assert back.texts() == files.texts()
+        assert back.protocol == files.protocol
+
+
 def test_a_protocol_stored_without_its_files_is_an_explicit_error(tmp_path):
     with open_review(tmp_path / "review.db") as review:
         with pytest.raises(StoreError, match="no protocol stored"):
