@@ -4,16 +4,21 @@
     python3 tasks.py demo --out demo-output   # whole pipeline on the bundled example
     python3 tasks.py test                     # build the wheel, install it, ruff, pytest
     python3 tasks.py bench                    # benchmarks (pytest -m benchmark)
+    python3 tasks.py sync-review              # copy the review's files into the package
 
 Each task creates the virtual environment ``.venv`` (or ``$EVIDENCE_SYNTH_VENV``) on first
 use. ``test`` installs the *built wheel* with its ``test`` extra, not the source tree, so a
 file missing from the wheel fails the tests; pytest then runs with ``--import-mode=importlib``
 and the check in ``tests/conftest.py`` that the package comes from the installed wheel.
+``sync-review`` copies the editable review files (``protocols/``, ``screening/``,
+``extraction/``) into the package data the wheel ships (``evidence_synth/reviews/``);
+``tests/test_review_files.py`` fails while the two differ.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +28,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("EVIDENCE_SYNTH_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+REVIEW = "irregular-migration-egm-update"
+#: The migration review's editable files, copied to evidence_synth/reviews/<REVIEW>/.
+REVIEW_FILES = (
+    f"protocols/{REVIEW}.yaml",
+    "screening/criteria.yaml",
+    "screening/rules.yaml",
+    "extraction/form.yaml",
+    "extraction/unintended-effects-codebook.yaml",
+)
 
 
 def _run(*args: object, **kwargs: object) -> None:
@@ -38,7 +52,7 @@ def _venv() -> Path:
     return python
 
 
-def _install_wheel(extras: str) -> Path:
+def _install_wheel(extras: str = "") -> Path:
     python = _venv()
     _run(python, "-m", "pip", "install", "--quiet", "build")
     with tempfile.TemporaryDirectory() as dist:
@@ -46,13 +60,14 @@ def _install_wheel(extras: str) -> Path:
         wheel = next(Path(dist).glob("evidence_synth-*.whl"))
         _run(python, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps",
              wheel)
-        _run(python, "-m", "pip", "install", "--quiet", f"{wheel}[{extras}]")
+        _run(python, "-m", "pip", "install", "--quiet",
+             f"{wheel}[{extras}]" if extras else wheel)
     return python
 
 
 def demo(argv: list[str]) -> None:
-    python = _install_wheel("notebook")
-    _run(BIN / "evidence-synth", "demo", *(argv or ["--out", "demo-output"]), cwd=ROOT)
+    python = _install_wheel()
+    _run(BIN / "evidence-synth", "demo", *(argv or ["--out", "demo-output"]))
     del python
 
 
@@ -75,14 +90,33 @@ def bench(argv: list[str]) -> None:
     del python
 
 
-TASKS = {"demo": demo, "test": test, "bench": bench}
+def sync_review(argv: list[str]) -> None:
+    if argv:
+        sys.exit(f"sync-review takes no arguments, got {argv}")
+    package = ROOT / "evidence_synth" / "reviews" / REVIEW
+    for name in REVIEW_FILES:
+        source, target = ROOT / name, package / name
+        if target.is_file() and target.read_bytes() == source.read_bytes():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        print(f"copied {name} -> {target.relative_to(ROOT)}")
+
+
+TASKS = {"demo": demo, "test": test, "bench": bench, "sync-review": sync_review}
 
 
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
         print(__doc__)
         sys.exit(2)
-    TASKS[sys.argv[1]](sys.argv[2:])
+    try:
+        TASKS[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as exc:
+        command = " ".join(str(a) for a in exc.cmd)
+        print(f"tasks.py {sys.argv[1]}: `{command}` failed with exit status {exc.returncode}",
+              file=sys.stderr)
+        sys.exit(exc.returncode or 1)
 
 
 if __name__ == "__main__":

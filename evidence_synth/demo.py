@@ -20,18 +20,12 @@ import pandas as pd
 
 from .datasets import demo_dir
 from .dedup import find_duplicates, merge_duplicates
-from .errors import EvidenceSynthError
-from .extract import EvidenceTable, load_form
-from .protocol import Protocol, load_protocol
+from .extract import EvidenceTable
+from .protocol import Protocol
 from .report import build_report, prisma_counts
-from .screen import Screening, load_criteria, load_rules
+from .reviews import ReviewFiles, bundled_review
+from .screen import Screening
 from .store import Review, open_review
-
-#: The review folders the demo reads, relative to the working directory.
-PROTOCOL = Path("protocols") / "irregular-migration-egm-update.yaml"
-CRITERIA = Path("screening") / "criteria.yaml"
-RULES = Path("screening") / "rules.yaml"
-FORM = Path("extraction") / "form.yaml"
 
 _SEARCHES = (
     ("scopus-update", "scopus_search.ris", "Scopus", "Elsevier Scopus", "2025-10-06"),
@@ -76,13 +70,7 @@ def run_demo(out_dir: str | Path, *, echo: Callable[[str], object] = print) -> D
     -------
     DemoResult
     """
-    missing = [str(p) for p in (PROTOCOL, CRITERIA, RULES, FORM) if not p.is_file()]
-    if missing:
-        raise EvidenceSynthError(
-            f"{', '.join(missing)}: not found; run the demo from the repository root, where "
-            "protocols/, screening/ and extraction/ hold the review's protocol, criteria "
-            "and forms"
-        )
+    files = bundled_review("irregular-migration-egm-update")
     out = Path(out_dir)
     if out.exists():
         shutil.rmtree(out)
@@ -91,15 +79,15 @@ def run_demo(out_dir: str | Path, *, echo: Callable[[str], object] = print) -> D
     labels = pd.read_csv(demo_dir() / "labels.csv", dtype={"ft_reason": "string",
                                                            "ta_reason": "string"})
     labels = labels.set_index("study_key")
-    protocol = load_protocol(PROTOCOL)
+    protocol = files.protocol
     with open_review(result.review) as review:
-        review.set_protocol(protocol)
+        files.store(review)
         emap = _import_sources(review, protocol, echo)
         result.files += _deduplicate(review, protocol, labels, out, echo)
-        result.files += _screen(review, labels, out, echo)
-        evidence = _extract(review, echo)
+        result.files += _screen(review, files, labels, out, echo)
+        evidence = _extract(review, files, echo)
         report = build_report(review, out / "report", evidence=evidence, previous_map=emap)
-        result.files += list(report.files)
+        result.files += report.written
         for line in prisma_counts(review).summary().splitlines():
             echo(line)
         status = out / "status.csv"
@@ -153,9 +141,9 @@ def _deduplicate(review: Review, protocol: Protocol, labels: pd.DataFrame, out: 
     return files
 
 
-def _screen(review: Review, labels: pd.DataFrame, out: Path,
+def _screen(review: Review, files: ReviewFiles, labels: pd.DataFrame, out: Path,
             echo: Callable[[str], object]) -> list[Path]:
-    criteria, rules = load_criteria(CRITERIA), load_rules(RULES)
+    criteria, rules = files.criteria, files.rules
     sessions = {who: Screening(review, "title_abstract", reviewer=who, rules=rules,
                                criteria=criteria) for who in _REVIEWERS}
     auto = sessions["alice"].apply_auto_exclusions()
@@ -206,12 +194,13 @@ def _screen(review: Review, labels: pd.DataFrame, out: Path,
     return files
 
 
-def _extract(review: Review, echo: Callable[[str], object]) -> EvidenceTable:
+def _extract(review: Review, files: ReviewFiles, echo: Callable[[str], object]
+             ) -> EvidenceTable:
     """Effect sizes of six studies (extraction example) and the coding of the others."""
     data = demo_dir()
     example = EvidenceTable.from_csv(data.parent / "extraction_example.csv",
                                      studies=data.parent / "extraction_example-studies.csv",
-                                     form=load_form(FORM))
+                                     form=files.form)
     coding = pd.read_csv(data / "coding.csv", dtype=str, keep_default_na=False)
     studies = {s["study_id"]: s for s in example.studies}
     rows = example.rows

@@ -13,11 +13,20 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 
 
+def imported_from_source_tree(package: Path, repo: Path = REPO) -> bool:
+    """True when ``package`` (the imported ``evidence_synth`` folder) is the source tree's.
+
+    An installed wheel may sit under the repository (``tasks.py`` keeps its virtual
+    environment in ``<repo>/.venv``), so only ``<repo>/evidence_synth`` itself counts.
+    """
+    return package.resolve() == (repo / "evidence_synth").resolve()
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Under `tasks.py test`, refuse to test the source tree instead of the wheel."""
     if os.environ.get("EVIDENCE_SYNTH_REQUIRE_INSTALLED") == "1":
         package = Path(evidence_synth.__file__).resolve().parent
-        if package.is_relative_to(REPO):
+        if imported_from_source_tree(package):
             raise pytest.UsageError(
                 f"evidence_synth imported from the source tree ({package}), "
                 "expected the installed wheel"

@@ -97,14 +97,21 @@ def test_duplicate_import_is_refused_by_the_cli(runner, tmp_path):
     assert forced.exit_code == 0
 
 
+def _files_on_disk(folder: Path) -> int:
+    return sum(1 for p in folder.rglob("*") if p.is_file())
+
+
 def test_demo_runs_into_output_folder(tmp_path):
     script = Path(sys.executable).with_name("evidence-synth")
-    repo = Path(__file__).resolve().parents[1]
+    elsewhere = tmp_path / "elsewhere"  # not the repository: the review files ship with it
+    elsewhere.mkdir()
     out = tmp_path / "demo-output"
     completed = subprocess.run([str(script), "demo", "--out", str(out)], capture_output=True,
-                               text=True, cwd=repo, check=False,
+                               text=True, cwd=elsewhere, check=False,
                                env=dict(os.environ, MPLBACKEND="Agg"))
     assert completed.returncode == 0, completed.stderr
+    assert f"demo finished: {_files_on_disk(out)} files in {out}" in completed.stdout
+    assert not list(elsewhere.iterdir())
     for name in ("review.db", "dedup_pairs.csv", "agreement_title_abstract.csv",
                  "report/index.html", "report/prisma_flow.png", "report/prisma_flow.svg",
                  "report/prisma2020.csv", "report/gap_map.html", "report/gap_map.png",
@@ -124,6 +131,8 @@ def test_demo_runs_into_output_folder(tmp_path):
     report = CliRunner().invoke(cli, ["report", str(out / "review.db"), "--out",
                                       str(tmp_path / "again")])
     assert report.exit_code == 0, report.output
+    assert f"({_files_on_disk(tmp_path / 'again')} files)" in report.output
+    assert _files_on_disk(tmp_path / "again") == _files_on_disk(out / "report")
     assert (tmp_path / "again" / "gap_map_cells.csv").read_text().splitlines()[1:] == \
         (out / "report" / "gap_map_cells.csv").read_text().splitlines()[1:]
 

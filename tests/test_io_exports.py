@@ -656,6 +656,8 @@ def test_first_and_last_record_fields(name):
 
 
 def test_pins_cover_every_file():
+    if not COUNTS:
+        pytest.skip("../shared/data not present (the file list comes from its README)")
     assert set(PINS) == set(COUNTS)
 
 

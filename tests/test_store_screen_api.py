@@ -109,7 +109,11 @@ REVIEW_API = {
         "extractor: 'str', expected_version: 'int | None' = None) -> 'int'"
     ),
     "schema_version": "property (self) -> 'int'",
-    "set_protocol": "method (self, protocol: 'Protocol') -> 'None'",
+    "protocol_files": "method (self) -> 'pd.DataFrame'",
+    "set_protocol": (
+        "method (self, protocol: 'Protocol', *, "
+        "files: 'Mapping[str, tuple[str, str]] | None' = None) -> 'None'"
+    ),
     "sources": "method (self) -> 'pd.DataFrame'",
     "status": "method (self) -> 'pd.DataFrame'",
 }

@@ -14,7 +14,8 @@ import click
 from .._version import __version__
 from ..errors import EvidenceSynthError
 from . import dedup, extract, report, screen
-from .core import demo, import_, init, status
+from .common import quiet_option
+from .core import demo, import_, init, new_review, set_protocol, status
 from .store import grant_reviewers, migrate_store
 
 
@@ -33,14 +34,18 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="evidence-synth")
+@quiet_option
 def cli() -> None:
     """Systematic evidence synthesis: import, deduplicate, screen, extract and report.
 
-    A review lives in one store file (SQLite) or a PostgreSQL URL; start with `init`.
+    A review lives in one store file (SQLite) or a PostgreSQL URL. Start with
+    `new-review` (a folder with the protocol, criteria, rules and forms) and `init`;
+    `demo` runs the whole pipeline on a bundled example.
     """
 
 
-for _command in (init, import_, status, demo, migrate_store, grant_reviewers):
+for _command in (new_review, init, set_protocol, import_, status, demo, migrate_store,
+                 grant_reviewers):
     cli.add_command(_command)
 for _name, _module in (
     ("dedup", dedup),

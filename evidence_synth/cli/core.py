@@ -1,14 +1,14 @@
-"""Review-level commands: ``init``, ``import``, ``status`` and ``demo``."""
+"""Review-level commands: ``init``, ``set-protocol``, ``new-review``, ``import``, ``status``,
+``demo``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-import pandas as pd
-from tqdm import tqdm
 
-from ..store import SOURCE_KINDS, open_review
+from ..store.vocabulary import SOURCE_KINDS
+from .common import quiet_option
 
 _REVIEW = click.argument("review", type=click.Path(dir_okay=False, path_type=str))
 
@@ -16,19 +16,86 @@ _REVIEW = click.argument("review", type=click.Path(dir_okay=False, path_type=str
 @click.command()
 @_REVIEW
 @click.option("--protocol", "protocol_path", type=click.Path(exists=True, dir_okay=False),
-              help="Protocol YAML to validate and snapshot into the review.")
+              help="Protocol YAML to validate and store in the review, with a copy of the "
+                   "screening criteria, rules, extraction form and codebook it names.")
 def init(review: str, protocol_path: str | None) -> None:
     """Create the review store REVIEW (a file path or database URL)."""
     if "://" not in review and Path(review).exists():
-        raise click.ClickException(f"{review}: already exists; use `status` to inspect it")
-    from ..protocol import load_protocol
+        raise click.ClickException(f"{review}: already exists; use `status` to inspect it, "
+                                   "`set-protocol` to store a new protocol version")
+    from ..store import open_review
 
-    protocol = load_protocol(protocol_path) if protocol_path else None
+    files = _review_files(protocol_path) if protocol_path else None
     with open_review(review) as store:
-        if protocol is not None:
-            store.set_protocol(protocol)
-            click.echo(f"protocol {protocol_path} (sha256 {protocol.sha256[:12]}) stored")
+        if files is not None:
+            files.store(store)
+            _echo_stored(files)
         click.echo(f"created review store {store!r} (schema version {store.schema_version})")
+
+
+@click.command("set-protocol")
+@_REVIEW
+@click.argument("protocol_path", metavar="PROTOCOL",
+                type=click.Path(exists=True, dir_okay=False))
+def set_protocol(review: str, protocol_path: str) -> None:
+    """Store PROTOCOL and the files it names in REVIEW as the review's new version.
+
+    Run it after editing the protocol, the screening criteria or rules, the extraction
+    form or the codebook: `screen`, `extract` and the notebooks use the stored copies.
+    Earlier versions stay in the store.
+    """
+    from ..store import open_review
+
+    files = _review_files(protocol_path)
+    with open_review(review, create=False) as store:
+        before = store.protocol
+        files.store(store)
+    _echo_stored(files)
+    if before is not None and before.sha256 != files.protocol.sha256:
+        click.echo(f"the protocol changed (sha256 {before.sha256[:12]} -> "
+                   f"{files.protocol.sha256[:12]})")
+
+
+@click.command("new-review")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--from", "template", default=None, metavar="NAME",
+              help="Bundled review to start from [default: irregular-migration-egm-update].")
+def new_review(folder: Path, template: str | None) -> None:
+    """Write a new review folder FOLDER: protocol, criteria, rules, form, codebook, notebook.
+
+    Every file is validated before the folder is kept. Then:
+
+    \b
+      evidence-synth init FOLDER/review.db --protocol FOLDER/protocol.yaml
+    """
+    from ..reviews import DEFAULT_TEMPLATE, bundled_reviews
+    from ..reviews import new_review as scaffold
+
+    if template is not None and template not in bundled_reviews():
+        raise click.BadParameter(f"{template!r}; bundled reviews: "
+                                 f"{', '.join(bundled_reviews())}", param_hint="--from")
+    files = scaffold(folder, template=template or DEFAULT_TEMPLATE)
+    for line in files.check():
+        click.echo(line)
+    written = sorted(p for p in folder.rglob("*") if p.is_file())
+    click.echo(f"new review in {folder} ({len(written)} files); next:\n"
+               f"  evidence-synth init {folder / 'review.db'} --protocol "
+               f"{folder / 'protocol.yaml'}")
+
+
+def _review_files(protocol_path: str):
+    from ..reviews import ReviewFiles
+
+    files = ReviewFiles.from_protocol(protocol_path)
+    files.check()
+    return files
+
+
+def _echo_stored(files) -> None:
+    click.echo(f"protocol {files.relative('protocol')} "
+               f"(sha256 {files.protocol.sha256[:12]}) stored")
+    for line in files.check()[1:]:
+        click.echo(f"  with {line}")
 
 
 @click.command("import")
@@ -46,13 +113,19 @@ def init(review: str, protocol_path: str | None) -> None:
 @click.option("--by", "imported_by", help="Who imports the files.")
 @click.option("--allow-duplicate", is_flag=True,
               help="Import a file even if the same content was imported before.")
+@quiet_option
 def import_(review: str, files: tuple[Path, ...], database: str, kind: str,
             platform: str | None, searched_on: str | None, query: str | None,
             fmt: str | None, encoding: str | None, imported_by: str | None,
             allow_duplicate: bool) -> None:
     """Import bibliographic FILES into REVIEW, one source per file, each in one transaction."""
-    with open_review(review, create=False) as store:
-        for path in tqdm(files, desc="importing", unit="file", disable=len(files) < 2):
+    from ..progress import steps
+    from ..store import open_review
+
+    with open_review(review, create=False) as store, \
+            steps("importing", [p.name for p in files]) as progress:
+        for path in files:
+            progress.step(path.name)
             frame = store.import_file(
                 path, database=database, kind=kind, platform=platform,
                 searched_on=searched_on, query=query, format=fmt, encoding=encoding,
@@ -66,8 +139,21 @@ def import_(review: str, files: tuple[Path, ...], database: str, kind: str,
 @click.command()
 @_REVIEW
 def status(review: str) -> None:
-    """Show counts per source and per screening stage for REVIEW."""
+    """Show the protocol and the counts per source and per screening stage of REVIEW."""
+    import pandas as pd
+
+    from ..store import open_review
+
     with open_review(review, create=False) as store:
+        protocol = store.protocol
+        if protocol is None:
+            click.echo("protocol: none stored (`evidence-synth set-protocol`)")
+        else:
+            stored = store.protocol_files()
+            named = ", ".join(f"{r.role} {r.path}" for r in stored.itertuples()
+                              if r.role != "protocol" and not r.role.startswith("form_"))
+            click.echo(f"protocol: {protocol.review_id} (sha256 {protocol.sha256[:12]})"
+                       + (f"; stored with {named}" if named else ""))
         table = store.status()
         if table.empty:
             click.echo("no sources imported yet")
@@ -79,10 +165,16 @@ def status(review: str) -> None:
 
 @click.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the demo review and its outputs into.")
+              help="Folder to write the demo review and its outputs into (replaced).")
+@quiet_option
 def demo(out_dir: Path) -> None:
-    """Run the whole pipeline on the bundled example review, writing into --out."""
+    """Run the whole pipeline on the bundled example review, writing into --out.
+
+    Works from any folder: the example data and the migration review's protocol,
+    criteria, rules, extraction form and codebook ship with the package.
+    """
     from ..demo import run_demo
 
-    result = run_demo(out_dir, echo=click.echo)
-    click.echo(f"demo finished: {len(result.files)} files in {out_dir}")
+    run_demo(out_dir, echo=click.echo)
+    on_disk = sorted(p for p in Path(out_dir).rglob("*") if p.is_file())
+    click.echo(f"demo finished: {len(on_disk)} files in {out_dir}")

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from ..errors import EvidenceSynthError
+from .common import quiet_option
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..progress import Steps
+
+#: The phases the progress bar shows (find_duplicates reports its own five).
+_STEPS = ("read", "normalise", "blocking", "compare and score", "completion", "grouping",
+          "save", "write queue")
 
 
 def _is_contract_csv(path: Path) -> bool:
+    import pandas as pd
+
     if path.suffix.lower() != ".csv":
         return False
     try:
@@ -45,6 +57,7 @@ def _read(path: Path) -> pd.DataFrame:
 @click.option("--versions", type=click.Choice(["link", "merge", "separate"]), default=None,
               help="How preprint and journal versions are treated (default: the protocol's "
                    "choice, else link).")
+@quiet_option
 def command(files: tuple[Path, ...], review_path: str | None, queue_out: Path,
             groups_out: Path | None, decisions: Path | None, reviewer: str | None,
             versions: str | None) -> None:
@@ -56,33 +69,41 @@ def command(files: tuple[Path, ...], review_path: str | None, queue_out: Path,
     distinct and pass it back with --decisions) and, optionally, the groups.
     """
     from ..dedup import find_duplicates
+    from ..progress import steps
 
     if bool(files) == bool(review_path):
         raise click.UsageError("give either FILES or --review REVIEW")
     manual = _read_decisions(decisions) if decisions else None
-    try:
-        if review_path:
-            result, records = _dedup_review(review_path, manual, reviewer, versions)
-        else:
-            records = _read_files(files)
-            result = find_duplicates(records, versions=versions or "link",
-                                     manual_decisions=manual)
-    except EvidenceSynthError as exc:
-        raise click.ClickException(str(exc)) from exc
-    queue = result.review_queue()
-    titles = records.set_index("record_id")["title"]
-    out = queue[["record_id_1", "record_id_2", "score", "reason"]].copy()
-    out.insert(2, "title_1", titles.reindex(out["record_id_1"]).to_numpy())
-    out.insert(3, "title_2", titles.reindex(out["record_id_2"]).to_numpy())
-    out["decision"] = ""
-    out.to_csv(queue_out, index=False)
-    if groups_out:
-        result.groups.to_csv(groups_out, index=False)
+    with steps("dedup", _STEPS) as progress:
+        try:
+            if review_path:
+                result, records = _dedup_review(review_path, manual, reviewer, versions,
+                                                progress)
+            else:
+                progress.step("read")
+                records = _read_files(files)
+                progress.step("normalise")
+                result = find_duplicates(records, versions=versions or "link",
+                                         manual_decisions=manual, progress=progress.done)
+        except EvidenceSynthError as exc:
+            raise click.ClickException(str(exc)) from exc
+        progress.step("write queue")
+        queue = result.review_queue()
+        titles = records.set_index("record_id")["title"]
+        out = queue[["record_id_1", "record_id_2", "score", "reason"]].copy()
+        out.insert(2, "title_1", titles.reindex(out["record_id_1"]).to_numpy())
+        out.insert(3, "title_2", titles.reindex(out["record_id_2"]).to_numpy())
+        out["decision"] = ""
+        out.to_csv(queue_out, index=False)
+        if groups_out:
+            result.groups.to_csv(groups_out, index=False)
     click.echo(result.summary())
     click.echo(f"review queue written to {queue_out}")
 
 
 def _read_files(files: tuple[Path, ...]) -> pd.DataFrame:
+    import pandas as pd
+
     frames = [_read(p) for p in files]
     records = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     dup = records["record_id"][records["record_id"].duplicated()]
@@ -93,6 +114,8 @@ def _read_files(files: tuple[Path, ...]) -> pd.DataFrame:
 
 
 def _read_decisions(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     manual = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = {"record_id_1", "record_id_2", "decision"} - set(manual.columns)
     if missing:
@@ -107,10 +130,11 @@ def _read_decisions(path: Path) -> pd.DataFrame:
 
 
 def _dedup_review(path: str, manual: pd.DataFrame | None, reviewer: str | None,
-                  versions: str | None):
+                  versions: str | None, progress: Steps):
     from ..dedup import find_duplicates
     from ..store import open_review
 
+    progress.step("read")
     with open_review(path, create=False) as review:
         if manual is not None:
             if not reviewer:
@@ -123,8 +147,11 @@ def _dedup_review(path: str, manual: pd.DataFrame | None, reviewer: str | None,
             versions = protocol.to_dict().get("dedup", {}).get("versions")
         versions = versions or "link"
         records = review.records()
+        progress.step("normalise")
         result = find_duplicates(records, versions=versions,
-                                 manual_decisions=review.pair_decisions())
+                                 manual_decisions=review.pair_decisions(),
+                                 progress=progress.done)
+        progress.step("save")
         run_id = review.save_duplicate_groups(result.groups, params={"versions": versions})
     click.echo(f"dedup run {run_id} saved in {path}")
     return result, records

@@ -3,23 +3,45 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import EvidenceSynthError
-from ..extract.form import ExtractionForm, default_form, load_form
+from .common import echo_note, stored_review_files
+
+if TYPE_CHECKING:
+    from ..extract.form import ExtractionForm
 
 _DEFAULT_FORM = Path("extraction") / "form.yaml"
 _FORM = click.option(
     "--form", "form_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help=f"Extraction form YAML [default: {_DEFAULT_FORM} if it exists, else every schema "
-         "field with no framework lists].")
+    help="Extraction form YAML [default: the form stored with the review's protocol; "
+         f"without a review, {_DEFAULT_FORM} if it exists, else the generic form: every "
+         "schema field, no framework lists].")
 
 
-def _form(path: Path | None) -> ExtractionForm:
-    if path is None and _DEFAULT_FORM.is_file():
-        path = _DEFAULT_FORM
-    return default_form() if path is None else load_form(path)
+def _form(path: Path | None, review: str | None = None) -> ExtractionForm:
+    """The form given, else the review's stored form, else ./extraction/form.yaml, else the
+    generic form; a note on standard error says which default was used."""
+    from ..extract.form import default_form, load_form
+
+    if path is not None:
+        return load_form(path)
+    if review is not None:
+        from ..store import open_review
+
+        with open_review(review, create=False) as store:
+            files = stored_review_files(store, needed="extract uses the review's form")
+            if files is not None and files.form is not None:
+                echo_note(f"form: {files.relative('form')} stored with the review's protocol")
+                return files.form
+    if _DEFAULT_FORM.is_file():
+        echo_note(f"form: {_DEFAULT_FORM} in the working folder")
+        return load_form(_DEFAULT_FORM)
+    echo_note("form: the generic form (every schema field, no framework lists); give "
+              "--form or --review for the review's own")
+    return default_form()
 
 
 def _fail(exc: EvidenceSynthError) -> click.ClickException:
@@ -40,14 +62,15 @@ def command() -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The .xlsx file to write.")
 @_FORM
-def template(out: Path, form_path: Path | None) -> None:
+@click.option("--review", help="Review store whose stored form to use (file path or URL).")
+def template(out: Path, form_path: Path | None, review: str | None) -> None:
     """Write the Excel extraction template generated from the form."""
     from ..extract.template import write_template
 
     if out.suffix.lower() != ".xlsx":
         raise click.ClickException(f"--out {out}: expected a .xlsx file name")
     try:
-        form = _form(form_path)
+        form = _form(form_path, review)
         write_template(out, form=form)
     except EvidenceSynthError as exc:
         raise _fail(exc) from None
@@ -72,7 +95,7 @@ def import_(workbook: Path, review: str, extractor: str, form_path: Path | None,
     from ..store import open_review
 
     try:
-        table = read_extraction_workbook(workbook, form=_form(form_path))
+        table = read_extraction_workbook(workbook, form=_form(form_path, review))
         click.echo(f"{workbook}: {len(table.studies)} studies, {len(table)} estimates valid, "
                    f"{sum('yi' in r for r in table.rows)} effect sizes computed")
         if dry_run:
@@ -136,7 +159,7 @@ def export(review: str, out: Path, extractor: str | None, form_path: Path | None
         elif suffix == ".json":
             written = (table.to_json(out) and out,)
         else:
-            written = (table.to_xlsx(out, form=_form(form_path)),)
+            written = (table.to_xlsx(out, form=_form(form_path, review)),)
     except EvidenceSynthError as exc:
         raise _fail(exc) from None
     click.echo(f"{len(table)} estimates -> " + ", ".join(str(p) for p in written))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..store import open_review
+from .common import quiet_option
 
 
 @click.command()
@@ -15,6 +15,7 @@ from ..store import open_review
               help="Folder for the report (created; files of the same names are replaced).")
 @click.option("--strict", is_flag=True,
               help="Fail when the PRISMA counts do not add up instead of listing the problems.")
+@quiet_option
 def command(review: str, out_dir: Path, strict: bool) -> None:
     """Write the report of REVIEW into --out, from the review store alone.
 
@@ -25,6 +26,7 @@ def command(review: str, out_dir: Path, strict: bool) -> None:
     """
     from ..extract import EvidenceTable
     from ..report import build_report
+    from ..store import open_review
 
     with open_review(review, create=False) as store:
         evidence = EvidenceTable.from_review(store) if store.count("extraction_rows") else None
@@ -33,4 +35,4 @@ def command(review: str, out_dir: Path, strict: bool) -> None:
                               strict=strict)
     for problem in result.problems:
         click.echo(f"warning: {problem}")
-    click.echo(f"report written: {result.index} ({len(result.files)} files)")
+    click.echo(f"report written: {result.index} ({len(result.written)} files)")

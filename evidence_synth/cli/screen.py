@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from ..errors import EvidenceSynthError
-from ..store import STAGE_DECISIONS, open_review
+from ..store.vocabulary import STAGE_DECISIONS
+from .common import echo_note, quiet_option, stored_review_files
 
 
 @click.command("screen")
@@ -24,22 +25,26 @@ from ..store import STAGE_DECISIONS, open_review
 @click.option("--reviewer", help="Who decided (import), or whose blind queue to export; "
                                  "without it the queue holds records nobody has decided.")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Rules YAML (e.g. screening/rules.yaml): tags in the queue and a "
-                   "rule-based cold start.")
+              help="Rules YAML: tags in the queue and a rule-based cold start [default: the "
+                   "rules stored with the review's protocol].")
 @click.option("--criteria", "criteria_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Criteria YAML (e.g. screening/criteria.yaml): reason codes are checked "
-                   "on import and its text seeds the ranking.")
+              help="Criteria YAML: reason codes are checked on import and its text seeds "
+                   "the ranking [default: the criteria stored with the review's protocol].")
 @click.option("--apply-auto-exclusions", is_flag=True,
-              help="First write the exclusions the criteria allow a tool to make "
-                   "(needs --rules and --criteria).")
+              help="First write the exclusions the criteria allow a tool to make.")
+@quiet_option
 def command(review: str, stage: str, queue_path: Path | None, decisions_path: Path | None,
             reviewer: str | None, rules_path: Path | None, criteria_path: Path | None,
             apply_auto_exclusions: bool) -> None:
     """Export the ranked screening queue of REVIEW and/or import decisions into it.
 
+    The review's own criteria and rules (stored by `init --protocol` or `set-protocol`)
+    are used unless --criteria or --rules name other files.
+
     \b
     Examples:
-      evidence-synth screen review.db --export-queue queue.csv --rules screening/rules.yaml
+      evidence-synth screen review.db --apply-auto-exclusions
+      evidence-synth screen review.db --export-queue queue.csv
       evidence-synth screen review.db --import-decisions ana.csv --reviewer ana
     """
     if queue_path is None and decisions_path is None and not apply_auto_exclusions:
@@ -47,17 +52,27 @@ def command(review: str, stage: str, queue_path: Path | None, decisions_path: Pa
                                "or --apply-auto-exclusions")
     if decisions_path is not None and not decisions_path.exists():
         raise click.ClickException(f"{decisions_path}: file not found (--import-decisions)")
+    from ..progress import steps
     from ..screen.session import Screening
+    from ..store import open_review
 
+    names = ["load records", "auto-exclusions", "import decisions", "rank", "write queue"]
     try:
-        with open_review(review, create=False) as store:
+        with open_review(review, create=False) as store, \
+                steps("screen", names) as progress:
+            rules, criteria = _rules_and_criteria(store, rules_path, criteria_path)
+            if apply_auto_exclusions and criteria is None:
+                raise click.UsageError("--apply-auto-exclusions needs the review's criteria: "
+                                       "store a protocol that names them, or give --criteria")
+            progress.step("load records")
             session = Screening(store, stage, reviewer=reviewer or "(queue)",
-                                blind=reviewer is not None, rules=rules_path,
-                                criteria=criteria_path)
+                                blind=reviewer is not None, rules=rules, criteria=criteria)
             if apply_auto_exclusions:
+                progress.step("auto-exclusions")
                 done = session.apply_auto_exclusions()
                 click.echo(f"{len(done)} records excluded by rules at {stage}")
             if decisions_path is not None:
+                progress.step("import decisions")
                 if reviewer is None:
                     _require_reviewer_column(decisions_path)
                 written = session.import_decisions(decisions_path, reviewer=reviewer)
@@ -65,17 +80,40 @@ def command(review: str, stage: str, queue_path: Path | None, decisions_path: Pa
                            f"at {stage}")
                 session.refresh()
             if queue_path is not None:
+                progress.step("rank")
                 queue = session.queue()
                 if reviewer is None:
                     decided = set(session.resolved()["record_id"])
                     decided |= set(session.latest()["record_id"])
                     queue = queue[~queue["record_id"].isin(decided)].reset_index(drop=True)
                     queue["rank"] = range(1, len(queue) + 1)
+                progress.step("write queue")
                 queue.to_csv(queue_path, index=False)
                 how = queue["source"].iloc[0] if len(queue) else "-"
                 click.echo(f"{len(queue)} records written to {queue_path} (ranked by {how})")
     except EvidenceSynthError as exc:
         raise click.ClickException(_one_line(exc)) from None
+
+
+def _rules_and_criteria(store, rules_path: Path | None, criteria_path: Path | None):
+    """The files given, else the review's stored ones (a note says which were used)."""
+    from ..screen.criteria import load_criteria
+    from ..screen.rules import load_rules
+
+    rules = load_rules(rules_path) if rules_path else None
+    criteria = load_criteria(criteria_path) if criteria_path else None
+    if rules_path and criteria_path:
+        return rules, criteria
+    files = stored_review_files(store, needed="screen uses the review's criteria and rules")
+    if files is None:  # a review without a protocol has no criteria or rules of its own
+        return rules, criteria
+    if criteria is None and files.criteria is not None:
+        criteria = files.criteria
+        echo_note(f"criteria: {files.relative('criteria')} stored with the review's protocol")
+    if rules is None and files.rules is not None:
+        rules = files.rules
+        echo_note(f"rules: {files.relative('rules')} stored with the review's protocol")
+    return rules, criteria
 
 
 def _require_reviewer_column(path: Path) -> None:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..store import open_review
-from ..store.access import grant_reviewers as _grant
-from ..store.copy import copy_review
-
 
 @click.command("migrate-store")
 @click.argument("source")
@@ -18,6 +14,9 @@ def migrate_store(source: str, destination: str) -> None:
     Either side may be a SQLite file or a PostgreSQL URL. Row counts and a content hash
     of every table are compared on both sides afterwards; any difference is an error.
     """
+    from ..store import open_review
+    from ..store.copy import copy_review
+
     with open_review(source, create=False) as src, open_review(destination) as dst:
         report = copy_review(src, dst)
     click.echo(report.summary())
@@ -39,6 +38,9 @@ def grant_reviewers(url: str, reviewers: tuple[str, ...], adjudicators: tuple[st
     Run as a superuser on the review database URL. Set passwords afterwards with
     ALTER ROLE name PASSWORD '...' (or use the site's authentication).
     """
+    from ..store import open_review
+    from ..store.access import grant_reviewers as _grant
+
     with open_review(url, create=False) as review:
         report = _grant(review, reviewers=reviewers, adjudicators=adjudicators,
                         admins=admins, readers=readers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from itertools import combinations
 from typing import Literal
 
@@ -32,6 +33,7 @@ def find_duplicates(
     low: float = 0.1,
     model: PairModel | str | None = None,
     n_jobs: int | None = None,
+    progress: Callable[[str], object] | None = None,
 ) -> DedupResult:
     """Find duplicate records and group them without chaining unrelated records.
 
@@ -57,6 +59,9 @@ def find_duplicates(
         Pair classifier or path to its JSON; default the model shipped with the package.
     n_jobs : int, optional
         Threads for string comparisons (default: up to 2).
+    progress : callable, optional
+        Called with the name of each phase as it finishes (``normalise``, ``blocking``,
+        ``compare and score``, ``completion``, ``grouping``), e.g. to advance a bar.
 
     Returns
     -------
@@ -89,6 +94,8 @@ def find_duplicates(
     def lap(name: str) -> None:
         clock.append(time.perf_counter())
         timings[name] = round(clock[-1] - clock[-2], 3)
+        if progress is not None:
+            progress(name)
 
     norm = normalise_records(records.reset_index(drop=True))
     lap("normalise")

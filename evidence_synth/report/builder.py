@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import EvidenceSynthError
+from ..progress import Steps, steps
 from ._provenance import footer_text, protocol_of, provenance
 from .diagram import prisma_diagram
 from .gapmap import GapMap, _evidence_frame, evidence_from_map, gap_map
@@ -22,6 +23,9 @@ from .prisma import PrismaCounts, prisma_counts
 
 if TYPE_CHECKING:
     from ..store import Review
+
+_REPORT_STEPS = ("PRISMA counts", "PRISMA diagram", "gap map", "evidence table",
+                 "forest plots", "index")
 
 
 @dataclass
@@ -57,6 +61,19 @@ class ReportResult:
         """The HTML summary."""
         return self.files["index"]
 
+    @property
+    def written(self) -> list[Path]:
+        """Every file written: the outputs in ``files``, the ``.meta.json`` sidecars of
+        the CSVs and the SVG twin of each forest plot."""
+        paths: list[Path] = []
+        for key, path in self.files.items():
+            paths.append(path)
+            twins = [Path(f"{path}.meta.json")]
+            if key.startswith("forest:"):
+                twins.append(path.with_suffix(".svg"))
+            paths += [twin for twin in twins if twin.is_file()]
+        return sorted(set(paths))
+
     def to_frame(self) -> pd.DataFrame:
         """The files written.
 
@@ -72,7 +89,7 @@ class ReportResult:
 
     def summary(self) -> str:
         """One line per file, then the problems."""
-        lines = [f"report in {self.out_dir} ({len(self.files)} files)"]
+        lines = [f"report in {self.out_dir} ({len(self.written)} files)"]
         lines += [f"  {k}: {p.relative_to(self.out_dir)}" for k, p in self.files.items()]
         lines += [f"  problem: {p}" for p in self.problems]
         lines += [f"  note: {n}" for n in self.notes]
@@ -131,7 +148,15 @@ def build_report(
     -------
     ReportResult
     """
-    out = Path(out_dir)
+    with steps("report", _REPORT_STEPS) as progress:
+        return _build(review, Path(out_dir), evidence=evidence, framework=framework,
+                      previous_map=previous_map, strict=strict, title=title, dpi=dpi,
+                      progress=progress, count_options=count_options)
+
+
+def _build(review: Any, out: Path, *, evidence: Any, framework: Any, previous_map: Any,
+           strict: bool, title: str | None, dpi: int, progress: Steps,
+           count_options: dict[str, Any]) -> ReportResult:
     out.mkdir(parents=True, exist_ok=True)
     protocol = protocol_of(review)
     sha = getattr(protocol, "sha256", None)
@@ -139,6 +164,7 @@ def build_report(
     result = ReportResult(out_dir=out, protocol_sha256=sha)
     files = result.files
 
+    progress.step("PRISMA counts")
     counts = prisma_counts(review, **count_options)
     result.counts = counts
     try:
@@ -152,10 +178,12 @@ def build_report(
     files["prisma_json"] = out / "prisma_counts.json"
     counts.to_json(files["prisma_json"])
     files["prisma_table"] = _write_csv(counts.to_frame(), out / "prisma_counts.csv", sha)
+    progress.step("PRISMA diagram")
     diagram = prisma_diagram(counts, out / "prisma_flow", title="PRISMA 2020 flow diagram",
                              dpi=dpi)
     files["prisma_svg"], files["prisma_png"] = diagram.svg, diagram.png
 
+    progress.step("gap map")
     frame = framework if framework is not None else protocol
     parts: list[Any] = []
     if evidence is not None:
@@ -181,16 +209,19 @@ def build_report(
                                    "no framework (no protocol in the review, none given)"))
 
     if evidence is not None:
+        progress.step("evidence table")
         files.update(_evidence_outputs(evidence, out, sha))
         labels = {}
         if result.gap_map is not None:
             cols = result.gap_map.columns
             labels = dict(zip(cols["node_id"], cols["label"], strict=True))
+        progress.step("forest plots")
         files.update(_forest_plots(evidence, out / "forest", sha, result.notes, labels,
                                    dpi=dpi))
     else:
         result.notes.append("evidence table and forest plots skipped: no evidence given")
 
+    progress.step("index")
     files["index"] = _write_index(result, title)
     return result
 

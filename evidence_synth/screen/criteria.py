@@ -77,6 +77,9 @@ class Criteria:
         The review id.
     stages : dict
         ``stage -> StageCriteria``.
+    protocol, rules : str or None
+        Paths of the protocol and of the keyword rules, relative to the review's root
+        folder, as the file names them.
     path : pathlib.Path or None
         The file it was loaded from.
     """
@@ -85,6 +88,7 @@ class Criteria:
     stages: Mapping[str, StageCriteria]
     protocol: str | None = None
     path: Path | None = field(default=None, compare=False)
+    rules: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, path: Path | None = None) -> Criteria:
@@ -116,7 +120,8 @@ class Criteria:
                 ),
                 guidance=spec.get("guidance"),
             )
-        return cls(review=data["review"], stages=stages, protocol=data.get("protocol"), path=path)
+        return cls(review=data["review"], stages=stages, protocol=data.get("protocol"), path=path,
+                   rules=data.get("rules"))
 
     def stage(self, stage: str) -> StageCriteria:
         """The criteria of one stage (raises :class:`ProtocolError` if absent)."""

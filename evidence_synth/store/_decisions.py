@@ -13,14 +13,7 @@ from sqlalchemy.engine import Connection
 from ..errors import StoreError
 from . import schema
 from ._database import Database, now
-
-#: Screening stages, in order, and the decisions each accepts.
-STAGE_DECISIONS: dict[str, tuple[str, ...]] = {
-    "title_abstract": ("include", "exclude", "maybe"),
-    "retrieval": ("retrieved", "not_retrieved"),
-    "full_text": ("include", "exclude", "maybe"),
-}
-ACTORS = ("human", "rule", "model")
+from .vocabulary import ACTORS, STAGE_DECISIONS
 
 
 class DecisionsMixin(Database):

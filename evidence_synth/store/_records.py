@@ -19,10 +19,8 @@ from .. import columns as cols
 from ..errors import DuplicateImportError, StoreError
 from . import schema
 from ._database import BATCH, Database, now
+from .vocabulary import SOURCE_KINDS
 
-SOURCE_KINDS = (
-    "previous_version", "database", "register", "grey_literature", "citation_search", "other",
-)
 _JSON_COLUMNS = (cols.AUTHORS, cols.KEYWORDS, cols.RAW)
 
 

@@ -24,12 +24,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import StoreError
 from . import schema
 from ._database import make_engine, safe_url
-from ._decisions import ACTORS, STAGE_DECISIONS, DecisionsMixin
+from ._decisions import DecisionsMixin
 from ._duplicates import DuplicatesMixin
 from ._extraction import ExtractionMixin
 from ._maps import MapsMixin
 from ._protocol import ProtocolMixin
-from ._records import SOURCE_KINDS
+from .vocabulary import ACTORS, SOURCE_KINDS, STAGE_DECISIONS
 
 
 def open_review(path_or_url: str | os.PathLike[str], *, create: bool = True) -> Review:

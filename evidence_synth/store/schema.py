@@ -12,7 +12,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -31,6 +31,20 @@ protocols = sa.Table(
     sa.Column("content", sa.Text, nullable=False),
     sa.Column("source_path", sa.Text),
     sa.Column("loaded_at", sa.String(40), nullable=False),
+)
+
+#: The review files stored with each protocol snapshot (its own YAML, screening criteria
+#: and rules, extraction form, codebook): role, path relative to the review's root folder
+#: and text; added in schema version 2.
+review_files = sa.Table(
+    "review_files",
+    metadata,
+    sa.Column("protocol_id", sa.Integer, sa.ForeignKey("protocols.protocol_id"),
+              primary_key=True),
+    sa.Column("role", sa.String(40), primary_key=True),
+    sa.Column("path", sa.String(500), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
 )
 
 sources = sa.Table(
@@ -204,5 +218,9 @@ def _migrate_0_to_1(conn: Connection) -> None:
         conn.execute(sa.text(statement))
 
 
+def _migrate_1_to_2(conn: Connection) -> None:
+    review_files.create(conn, checkfirst=True)
+
+
 #: ``MIGRATIONS[v]`` upgrades a store at schema version ``v`` to ``v + 1``.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
