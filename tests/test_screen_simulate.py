@@ -169,3 +169,36 @@ def test_2000_record_simulation_cpu_time():
     # target: <= 3 s per 2,000-record simulation (CPU time; wall time on a busy machine
     # is longer). ASReview LAB's default took 40-110 s wall on the same set here.
     assert res.cpu_seconds / len(df) * 2000 <= 3.0
+
+
+def test_default_stopping_rule_applies_unless_false():
+    from evidence_synth.screen.stopping import default_stopping_rule
+
+    df, y = corpus(n=400, seed=3)
+    default = simulate(df, y, random_state=0)
+    assert default.settings["stopping"] == repr(default_stopping_rule())
+    assert default.stopped_at is not None and default.stop_decision.stop
+    assert default.metrics()["recall_at_stop"] >= 0.95
+    none = simulate(df, y, random_state=0, stopping=False)
+    assert none.stopped_at is None and none.stop_decision is None
+    assert none.order == default.order  # the rule never changes the ranked order
+    with pytest.raises(EvidenceSynthError, match="stopping rule"):
+        simulate(df, y, stopping=True)
+
+
+def test_explicit_prior_ids():
+    df, y = corpus()
+    relevant = df.record_id[y == 1].tolist()
+    irrelevant = df.record_id[y == 0].tolist()
+    priors = [irrelevant[5], relevant[2], irrelevant[9]]
+    res = simulate(df, y, prior_ids=priors, stopping=False, random_state=1)
+    assert res.order[:3] == priors and res.n_prior == 3
+    # the same priors give the same order whatever the seed of the prior draw would be
+    again = simulate(df, y, prior_ids=priors, stopping=False, random_state=1)
+    assert again.order == res.order
+    with pytest.raises(EvidenceSynthError, match="not found"):
+        simulate(df, y, prior_ids=["nope"])
+    with pytest.raises(EvidenceSynthError, match="distinct"):
+        simulate(df, y, prior_ids=[relevant[0], relevant[0]])
+    with pytest.raises(EvidenceSynthError, match="not a prior"):
+        simulate(df.iloc[:30], y[:30], prior_ids=df.record_id[:30][y[:30] == 1].tolist())
