@@ -201,7 +201,7 @@ def test_wilson_interval():
     assert all(math.isnan(v) for v in wilson(0, 0))  # nothing to estimate
     lo, hi = wilson(8, 10)
     assert (round(lo, 4), round(hi, 4)) == (0.4902, 0.9433)
-    assert wilson(10, 10)[1] == 1.0 and np.isclose(wilson(0, 10)[0], 0.0)
+    assert np.isclose(wilson(10, 10)[1], 1.0) and np.isclose(wilson(0, 10)[0], 0.0)
 
 
 # measured with the rules of the revision (A: 9/10 and 9/10, 122/123 and 122/123;
