@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from scipy.special import gammaln
 from scipy.stats import hypergeom
 
 from evidence_synth.errors import EvidenceSynthError
@@ -312,6 +313,30 @@ def _k_h0(r_al: np.ndarray, r_seen: int, target: float) -> np.ndarray:
     return np.floor(r_seen / target - r_al + 1 + 1e-9).astype(int)
 
 
+def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+
+def _hypergeom_cdf(k: np.ndarray, urn: np.ndarray, marked: np.ndarray,
+                   drawn: np.ndarray) -> np.ndarray:
+    """``hypergeom.cdf(k, urn, marked, drawn)``, vectorised, for small ``k``.
+
+    Sums the probabilities of 0..k marked records in the draw from log-binomials; scipy's
+    ``hypergeom.cdf`` costs about 0.8 ms a call, which a rule checked after every record
+    pays thousands of times.
+    """
+    k, urn, marked, drawn = (np.asarray(a, dtype=float)[:, None]
+                             for a in (k, urn, marked, drawn))
+    i = np.arange(int(k.max(initial=0)) + 1, dtype=float)[None, :]
+    valid = (i <= k) & (i <= marked) & (i <= drawn) & (drawn - i <= urn - marked)
+    with np.errstate(invalid="ignore"):
+        log_pmf = (_log_choose(marked, np.minimum(i, marked))
+                   + _log_choose(urn - marked, np.clip(drawn - i, 0, None))
+                   - _log_choose(urn, drawn))
+    total = np.where(valid, np.exp(log_pmf), 0.0).sum(axis=1)
+    return np.clip(total, 0.0, 1.0)
+
+
 def _urn_p_values(
     labels: np.ndarray, n_records: int, starts: np.ndarray, target: float
 ) -> np.ndarray:
@@ -324,7 +349,7 @@ def _urn_p_values(
     urn = n_records - starts
     drawn = len(labels) - starts
     k_tar = np.minimum(_k_h0(r_al, r_seen, target), urn)
-    p = hypergeom.cdf(k, urn, k_tar, drawn)
+    p = _hypergeom_cdf(k, urn, k_tar, drawn)
     # a possible urn that cannot hold K_tar relevant records rejects H0 outright
     p = np.where(k_tar > urn - (drawn - k), 0.0, p)
     return np.where(drawn > 0, p, 1.0)
