@@ -21,7 +21,6 @@ stopping table reports them apart from the other sets.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import subprocess
 import sys
