@@ -136,6 +136,8 @@ def test_rule_from_the_review_protocol_and_mappings():
         default_stopping_rule())
     with pytest.raises(EvidenceSynthError, match="Protocol or a mapping"):
         stopping_rule_from_protocol(42)
+    with pytest.raises(EvidenceSynthError, match="'method'"):
+        stopping_rule_from_protocol({"screening": {"stopping_rule": {"target_recall": 0.9}}})
 
 
 def test_combined_report_names_the_deciding_estimate():

@@ -633,6 +633,9 @@ def stopping_rule_from_protocol(protocol: object = None) -> StoppingRule | None:
     spec = data.get("screening", {}).get("stopping_rule") if "method" not in data else data
     if spec is None:
         return default_stopping_rule()
+    if not isinstance(spec, Mapping) or "method" not in spec:
+        raise EvidenceSynthError(
+            f"expected screening.stopping_rule to be a mapping with a 'method', found {spec!r}")
     return stopping_rule(spec["method"],
                          target_recall=spec.get("target_recall", 0.95),
                          confidence=spec.get("confidence", 0.95))
