@@ -226,8 +226,13 @@ def test_highlight_html_escapes_and_marks(tiny):
 def test_overlapping_spans_merge(review_rules):
     out = highlight_html("EU-Turkey statement on readmission agreements for migrants",
                          review_rules)
-    assert out.count("<mark") == 2
-    assert 'title="pd_readmission, pd_readmission_context"' in out
+    # "readmission agreements" is matched by several rules (phrase, keyword and the
+    # "agreement" side of proximity rules): one mark naming them all
+    assert out.count("<mark") == 3
+    assert out.count("readmission agreements</mark>") == 1
+    title = out.split("readmission agreements</mark>")[0].rsplit('title="', 1)[1]
+    assert {"pd_readmission", "pd_readmission_context", "pd_agreement_on_return"} <= set(
+        title.split('"')[0].split(", "))
 
 
 # -- tagger quality on the labelled sample ---------------------------------------------------
@@ -288,3 +293,148 @@ def test_benchmark_100k_records(review_rules):
     elapsed = time.perf_counter() - start
     print(f"apply_rules: {len(big)} records in {elapsed:.1f} s")
     assert elapsed < 60
+
+
+# -- negative context, wildcard order, terms inside longer terms ------------------------------
+
+
+def _rules(*rules: dict, **term_sets: list[str]) -> RuleSet:
+    return RuleSet.from_dict({"schema_version": 1, "term_sets": term_sets,
+                              "rules": list(rules)})
+
+
+def test_unless_leaves_out_records_with_the_negative_context():
+    rules = _rules({"id": "readm", "type": "keyword", "terms": ["readmission*"],
+                    "unless": "clinical", "tags": ["ext:partnership_diplomacy"]},
+                   clinical=["hospital*", "patient*"])
+    frame = apply_rules(_records({"title": "Readmission of persons to Albania"},
+                                 {"title": "Readmission after discharge",
+                                  "abstract": "Hospital data."}), rules).to_frame()
+    assert frame["rules"].tolist() == [["readm"], []]
+    inline = _rules({"id": "readm", "type": "keyword", "terms": ["readmission*"],
+                     "unless": ["hospital*"]})
+    assert apply_rules(_records({"title": "Hospital readmission"}), inline)["r0"].rules == ()
+
+
+def test_not_near_discards_only_matches_beside_the_context():
+    rules = _rules({"id": "frontex", "type": "keyword", "terms": ["Frontex"],
+                    "not_near": {"terms": ["reintegration"], "within": 3}})
+    near = _hits(rules, title="Frontex reintegration services for returnees")
+    far = _hits(rules, title="Reintegration grants for returnees; separately, a study of "
+                             "Frontex joint operations in the Aegean")
+    assert near.rules == ()
+    assert far.rules == ("frontex",) and [s.text for s in far.spans] == ["Frontex"]
+    # a proximity pair is dropped when either side sits beside the context
+    pair = _rules({"id": "stc", "type": "proximity", "within": 3,
+                   "near": [["safe third country"], ["agreement*"]],
+                   "not_near": {"terms": ["peace"], "within": 1}})
+    assert _hits(pair, title="Safe third country agreement").rules == ("stc",)
+    assert _hits(pair, title="Safe third country and the peace agreement").rules == ()
+
+
+def test_negative_context_names_must_exist():
+    with pytest.raises(ProtocolError, match="term_sets name"):
+        _rules({"id": "a", "type": "keyword", "terms": ["x"], "unless": "nope"})
+    with pytest.raises(ProtocolError, match="term_sets name"):
+        _rules({"id": "a", "type": "keyword", "terms": ["x"],
+                "not_near": {"terms": "nope", "within": 2}})
+
+
+def test_a_word_ending_wildcard_does_not_hide_a_longer_phrase():
+    rules = _rules({"id": "short", "type": "keyword", "terms": ["asyl*"]},
+                   {"id": "long", "type": "phrase", "terms": ["asylum partnership*"]})
+    assert set(_hits(rules, title="The Asylum Partnership Arrangement").rules) == {
+        "short", "long"}
+
+
+def test_terms_inside_a_longer_term_count_as_context():
+    rules = _rules({"id": "fight", "type": "phrase",
+                    "terms": ["fight against illegal immigration"]},
+                   {"id": "letters", "type": "phrase", "terms": ["exchange of letters"],
+                    "requires": ["immigra*"]})
+    hits = _hits(rules, title="Exchange of letters on the fight against illegal immigration")
+    assert set(hits.rules) == {"fight", "letters"}
+
+
+# -- the review's vocabulary: hand-written titles of each class (not real records) ------------
+
+_PARTNERSHIP = [
+    "Agreement between the European Union and the Republic of Belarus on the readmission "
+    "of persons residing without authorisation",
+    "Agreement between the European Community and the Russian Federation on readmission",
+    "Agreement on Returns and Readmissions between the Government of the Kingdom of Sweden "
+    "and the Government of Iraq",
+    "Migration and Mobility Agreement between the Government of the Federal Republic of "
+    "Germany and the Government of the Republic of India",
+    "Memorandum of Understanding between the Government of Italy and the Government of "
+    "Libya to deter illegal migration and human trafficking",
+    "Asylum Partnership Arrangement between the United Kingdom and the Republic of Rwanda",
+    "Joint Declaration establishing a Mobility Partnership between the Kingdom of Morocco, "
+    "the European Union and its Member States",
+    "Implementing Protocol between the Government of Austria and the Government of Serbia "
+    "to the Agreement on readmission",
+    "Accord entre l'Union européenne et la République de Turquie concernant la réadmission "
+    "des personnes en séjour irrégulier",
+    "Acuerdo entre la Unión Europea y la República de Armenia sobre readmisión de "
+    "residentes ilegales",
+    "Abkommen zwischen der Europäischen Union und Georgien über die Rückübernahme von "
+    "Personen mit unbefugtem Aufenthalt",
+    "Agreement between the European Union and Ukraine on the facilitation of the issuance "
+    "of visas",
+    "Standard Operating Procedures for the identification and return of persons without "
+    "an authorisation to stay",
+    "Safe Third Country Agreement between Canada and the United States and asylum claims",
+    "Exchange of letters between Spain and Mauritania on cooperation in the fight against "
+    "illegal immigration",
+]
+_NOT_PARTNERSHIP = [
+    "Thirty-day hospital readmission after heart failure discharge among immigrants",
+    "Assisted voluntary return and reintegration programme for returnees to Iraq",
+    "The safe third country rule in Hungarian asylum law and rejected applications",
+    "An academy for migration training: capacity building for African migration officials",
+    "Living arrangements of return migrants in rural Mexico",
+    "Urban mobility partnership for electric buses",
+    "Agreement between self-reported and measured weight among refugee adolescents",
+    "Study protocol for a randomised trial of psychotherapy for refugees",
+    "Peace agreements and the return of refugees in Bosnia and Herzegovina",
+]
+_BORDER = [
+    "Integrated border management programme in Niger: equipment and training for border "
+    "police",
+    "IOM's Migration Information and Data Analysis System (MIDAS) at land borders",
+    "Interceptions at sea by the Libyan coast guard and migrant departures",
+    "EU Border Assistance Mission to Moldova and Ukraine",
+    "Offshore processing of asylum seekers on Nauru",
+    "Frontex joint operations in the Aegean and irregular crossings",
+    "Gestion intégrée des frontières au Sahel et migrants",
+    "Vigilancia fronteriza y llegadas irregulares a Canarias",
+]
+_NOT_BORDER = [
+    "Assisted voluntary return programme supported by the Frontex Joint Reintegration "
+    "Services for migrants",
+    "Tuberculosis screening and disease surveillance of refugees at the border",
+    "Coast guard training for oil spill response",
+    "Food security in border regions among refugees",
+]
+
+
+@pytest.mark.parametrize(("titles", "tag", "expected"), [
+    (_PARTNERSHIP, "ext:partnership_diplomacy", True),
+    (_NOT_PARTNERSHIP, "ext:partnership_diplomacy", False),
+    (_BORDER, "ext:border_management", True),
+    (_NOT_BORDER, "ext:border_management", False),
+])
+def test_review_vocabulary_by_class(review_rules, titles, tag, expected):
+    records = _records(*({"title": t} for t in titles))
+    matrix = apply_rules(records, review_rules).tag_matrix()
+    wrong = [t for t, hit in zip(titles, matrix[tag], strict=True) if bool(hit) != expected]
+    assert wrong == []
+
+
+def test_no_term_spans_two_records():
+    rules = _rules({"id": "short", "type": "keyword", "terms": ["readmission*"]},
+                   {"id": "long", "type": "phrase", "terms": ["readmission agreement*"]})
+    hits = apply_rules(_records({"title": "Cooperation on readmission"},
+                                {"title": "Agreement on returns"}), rules)
+    assert hits["r0"].rules == ("short",)
+    assert hits["r1"].rules == ()

@@ -12,7 +12,7 @@ from evidence_synth import open_review
 from evidence_synth.cli.screen import command as screen_command
 from evidence_synth.columns import records_from_dicts
 from evidence_synth.errors import ParseError, ProtocolError, StoreError
-from evidence_synth.screen import HypergeometricStop, NIrrelevantInARow, Screening
+from evidence_synth.screen import NIrrelevantInARow, Screening, default_stopping_rule
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "screen"
 RULES = FIX / "tiny_rules.yaml"
@@ -289,7 +289,7 @@ def test_progress_and_stop_check(review, capsys):
 
 def test_default_stopping_reports_estimated_recall(review, capsys):
     session = _session(review)
-    assert isinstance(session.stopping, HypergeometricStop)
+    assert repr(session.stopping) == repr(default_stopping_rule())
     for rid, *_ in ROWS:
         session.decide(f"db:{rid}", "include" if rid in "abcg" else "exclude")
     decision = session.stop_check()

@@ -179,3 +179,17 @@ def test_invalid_parameters():
         HypergeometricStop(confidence=1)
     with pytest.raises(EvidenceSynthError, match="n >= 1"):
         NIrrelevantInARow(0)
+
+
+def test_fast_hypergeometric_cdf_equals_scipy():
+    from scipy.stats import hypergeom
+
+    from evidence_synth.screen.stopping import _hypergeom_cdf
+
+    rng = np.random.default_rng(1)
+    urn = rng.integers(1, 3000, 3000)
+    marked = (rng.random(3000) * (urn + 1)).astype(int)
+    drawn = (rng.random(3000) * (urn + 1)).astype(int)
+    k = np.minimum(rng.integers(0, 80, 3000), drawn)
+    np.testing.assert_allclose(_hypergeom_cdf(k, urn, marked, drawn),
+                               hypergeom.cdf(k, urn, marked, drawn), atol=1e-9)

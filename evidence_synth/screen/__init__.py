@@ -4,8 +4,10 @@
   :func:`apply_rules` (tags, highlight spans, allowed auto-exclusions), :func:`highlight_html`.
 - Ranking: :class:`ScreeningRanker` (scikit-learn estimator; cold start from the criteria
   text and rule hits, explanations).
-- Stopping: :class:`HypergeometricStop` (default, Callaghan & Müller-Hansen 2020),
-  :class:`KneeStop`, :class:`NIrrelevantInARow`, :class:`AnyOf`, :class:`AllOf`.
+- Stopping: :class:`PoissonProcessStop` (Sneyd & Stevenson 2019, 2021),
+  :class:`HypergeometricStop` (Callaghan & Müller-Hansen 2020), the default of either
+  (:func:`default_stopping_rule`), :class:`KneeStop`, :class:`NIrrelevantInARow`,
+  :class:`AnyOf`, :class:`AllOf`; :func:`stopping_rule_from_protocol`.
 - Simulation and metrics: :func:`simulate` -> :class:`SimulationResult`,
   :func:`screening_metrics`.
 - Agreement: :func:`agreement`, :func:`agreement_table`, :func:`screening_agreement`
@@ -40,7 +42,10 @@ from .stopping import (
     StoppingRule,
     default_stopping_rule,
     replay_stopping,
+    stopping_rule,
+    stopping_rule_from_protocol,
 )
+from .stopping_poisson import PoissonProcessStop
 from .widget import ScreeningWidget
 
 __all__ = [
@@ -52,6 +57,7 @@ __all__ = [
     "HypergeometricStop",
     "KneeStop",
     "NIrrelevantInARow",
+    "PoissonProcessStop",
     "Progress",
     "RecordHits",
     "Rule",
@@ -79,5 +85,7 @@ __all__ = [
     "screening_agreement",
     "screening_metrics",
     "simulate",
+    "stopping_rule",
+    "stopping_rule_from_protocol",
     "wss",
 ]

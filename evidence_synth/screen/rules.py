@@ -121,6 +121,9 @@ class Rule:
     requires: str | tuple[str, ...] | None = None
     weight: float = 1.0
     languages: tuple[str, ...] = ()
+    unless: str | tuple[str, ...] | None = None
+    not_near: str | tuple[str, ...] | None = None
+    not_within: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,9 +150,12 @@ class RuleSet:
 
     @classmethod
     def _build(cls, data: Mapping[str, Any], *, path: Path | None) -> RuleSet:
+        def terms(value: Any) -> str | tuple[str, ...] | None:
+            return tuple(value) if isinstance(value, list) else value
+
         rules = []
         for spec in data["rules"]:
-            requires = spec.get("requires")
+            not_near = spec.get("not_near") or {}
             rules.append(Rule(
                 id=spec["id"], type=spec["type"], label=spec.get("label"),
                 terms=tuple(spec.get("terms", ())),
@@ -157,9 +163,12 @@ class RuleSet:
                 within=spec.get("within"), pattern=spec.get("pattern"),
                 fields=tuple(spec.get("fields", _DEFAULT_FIELDS)),
                 tags=tuple(spec.get("tags", ())), highlight=spec.get("highlight", True),
-                requires=tuple(requires) if isinstance(requires, list) else requires,
+                requires=terms(spec.get("requires")),
                 weight=float(spec.get("weight", 1.0)),
                 languages=tuple(spec.get("languages", ())),
+                unless=terms(spec.get("unless")),
+                not_near=terms(not_near.get("terms")),
+                not_within=int(not_near.get("within", 0)),
             ))
         return cls(rules=tuple(rules),
                    term_sets={k: tuple(v) for k, v in data.get("term_sets", {}).items()},
@@ -246,10 +255,14 @@ def _rules_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
         if rule.get("id") in seen:
             problems.append((("rules", i, "id"), f"duplicate rule id {rule.get('id')!r}"))
         seen.add(rule.get("id"))
-        requires = rule.get("requires")
-        if isinstance(requires, str) and requires not in names:
-            problems.append((("rules", i, "requires"),
-                             f"expected a term_sets name {names}, found {requires!r}"))
+        not_near = rule.get("not_near")
+        for path, value in ((("requires",), rule.get("requires")),
+                            (("unless",), rule.get("unless")),
+                            (("not_near", "terms"),
+                             not_near.get("terms") if isinstance(not_near, Mapping) else None)):
+            if isinstance(value, str) and value not in names:
+                problems.append((("rules", i, *path),
+                                 f"expected a term_sets name {names}, found {value!r}"))
         if rule.get("type") == "keyword" and isinstance(rule.get("terms"), list):
             for j, term in enumerate(rule["terms"]):
                 if isinstance(term, str) and re.search(r"[\s\-]", term.strip()):
@@ -293,7 +306,11 @@ def _trie_regex(terms: Iterable[str]) -> re.Pattern[str] | None:
         node[""] = {}
 
     def render(node: dict[str, Any]) -> str:
-        alts = [atom + render(child) for atom, child in sorted(node.items()) if atom]
+        # A word-ending wildcard goes last, so that "asyl*" does not end the match before
+        # "asylum partnership" is tried: the regex takes the first alternative that fits.
+        alts = [atom + render(child)
+                for atom, child in sorted(node.items(), key=lambda kv: (kv[0] == r"\w*", kv[0]))
+                if atom]
         if not alts:
             return ""
         body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
@@ -353,7 +370,8 @@ class _Compiled:
     """All terms of all rules in one lexicon, scanned once per field.
 
     Labels are ``("t", rule_id)`` for keyword/phrase terms, ``("n", rule_id, side)`` for
-    proximity terms and ``("c", name)`` for the terms of a ``requires`` set.
+    proximity terms, ``("c", name)`` for the terms of a ``requires`` or ``unless`` set
+    and ``("x", rule_id)`` for the terms of a rule's ``not_near`` context.
     """
 
     def __init__(self, rules: RuleSet) -> None:
@@ -371,19 +389,32 @@ class _Compiled:
                         self.lexicon.add(term, ("n", rule.id, side))
             else:
                 self.regexes[rule.id] = re.compile(rule.pattern or "", re.IGNORECASE | re.M)
-            if rule.requires is not None:
-                for term in self.requirement(rule, terms=True):
-                    self.lexicon.add(term, ("c", self.requirement(rule)))
+            for kind in ("requires", "unless"):
+                if getattr(rule, kind) is not None:
+                    for term in self.context_terms(rule, kind):
+                        self.lexicon.add(term, ("c", self.context_key(rule, kind)))
+            if rule.not_near is not None:
+                for term in self._terms(rule.not_near):
+                    self.lexicon.add(term, ("x", rule.id))
         self.scan_fields = [
             f for f in FIELDS
-            if any(f in r.fields for r in rules.rules if r.type != "regex")
-            or (f in _CONTEXT_FIELDS and any(r.requires is not None for r in rules.rules))
+            if any(f in r.fields for r in rules.rules
+                   if r.type != "regex" or r.not_near is not None)
+            or (f in _CONTEXT_FIELDS and any(r.requires is not None or r.unless is not None
+                                             for r in rules.rules))
         ]
 
-    def requirement(self, rule: Rule, *, terms: bool = False) -> Any:
-        if isinstance(rule.requires, str):
-            return self.rules.term_sets[rule.requires] if terms else rule.requires
-        return rule.requires if terms else f"_{rule.id}"
+    def _terms(self, value: str | tuple[str, ...]) -> tuple[str, ...]:
+        return self.rules.term_sets[value] if isinstance(value, str) else value
+
+    def context_terms(self, rule: Rule, kind: str) -> tuple[str, ...]:
+        """The terms of a rule's ``requires`` or ``unless`` context."""
+        return self._terms(getattr(rule, kind))
+
+    def context_key(self, rule: Rule, kind: str) -> str:
+        """The name a record's context set holds when it mentions those terms."""
+        value = getattr(rule, kind)
+        return value if isinstance(value, str) else f"_{rule.id}:{kind}"
 
 
 # -- matching -----------------------------------------------------------------------------
@@ -423,24 +454,41 @@ def _field_texts(records: pd.DataFrame, name: str) -> list[str]:
     return ["" if pd.isna(v) else str(v) for v in records[name]]
 
 
-def _scan(regex: re.Pattern[str] | None, folded: list[str]) -> list[tuple[int, int, int, str]]:
-    """All matches as (record index, start, end, text) over records joined by newlines.
+def _matches(regex: re.Pattern[str], corpus: str, group: int,
+             overlapping: bool) -> Iterator[re.Match[str]]:
+    if not overlapping:
+        yield from regex.finditer(corpus)
+        return
+    match = regex.search(corpus)
+    while match is not None:
+        yield match
+        match = regex.search(corpus, max(match.start(group), match.start() + 1))
+
+
+def _scan(regex: re.Pattern[str] | None, folded: list[str], *,
+          overlapping: bool = False) -> list[tuple[int, int, int, str]]:
+    """All matches as (record index, start, end, text) over records joined in one string.
 
     The corpus starts with a newline too, so a lexicon regex (which consumes the
     character before a term, see :func:`_trie_regex`) finds terms at a record's start.
-    Matches of group 1 are used when the regex has one.
+    Matches of group 1 are used when the regex has one. With ``overlapping``, the search
+    goes on from the start of each match rather than its end, so terms that begin inside
+    a longer term are found too ("illegal immigration" inside "cooperation in the fight
+    against illegal immigration").
     """
     if regex is None or not folded:
         return []
     group = 1 if regex.groups else 0
-    ends = np.cumsum([len(t) + 1 for t in folded]).tolist()
+    # Records are joined by NUL + newline: no term can span two records (a space in a
+    # term matches a newline, not a NUL), and the newline is a boundary for the next one.
+    ends = (np.cumsum([len(t) + 2 for t in folded]) - 1).tolist()
     out = []
     r, offset, end_of_record = 0, 1, ends[0]
-    for match in regex.finditer("\n" + "\n".join(folded)):
+    for match in _matches(regex, "\n" + "\x00\n".join(folded), group, overlapping):
         start, end = match.span(group)
         if start > end_of_record:
             r = bisect.bisect_left(ends, start, lo=r)
-            offset, end_of_record = (ends[r - 1] if r else 0) + 1, ends[r]
+            offset, end_of_record = (ends[r - 1] + 2 if r else 1), ends[r]
         if end > end_of_record or end == start:
             continue
         out.append((r, start - offset, end - offset, match.group(group)))
@@ -489,14 +537,17 @@ def apply_rules(
     context: list[set[str]] = [set() for _ in range(n)]
     term_hits: list[tuple[int, str, int, int, str]] = []
     near: dict[tuple[int, str, str], list[list[tuple[int, int]]]] = {}
+    avoid: dict[tuple[int, str, str], list[tuple[int, int]]] = defaultdict(list)
 
     for name in compiled.scan_fields:
-        for r, start, end, text in _scan(compiled.lexicon.regex, folded[name]):
+        for r, start, end, text in _scan(compiled.lexicon.regex, folded[name], overlapping=True):
             for label in compiled.lexicon.labels(text):
                 kind = label[0]
                 if kind == "c":
                     if name in _CONTEXT_FIELDS:
                         context[r].add(label[1])
+                elif kind == "x":
+                    avoid[(r, name, label[1])].append((start, end))
                 elif name in compiled.by_id[label[1]].fields:
                     if kind == "t":
                         term_hits.append((r, name, start, end, label[1]))
@@ -505,7 +556,23 @@ def apply_rules(
                             (start, end))
 
     def allowed(rule: Rule, r: int) -> bool:
-        return rule.requires is None or compiled.requirement(rule) in context[r]
+        return ((rule.requires is None or compiled.context_key(rule, "requires") in context[r])
+                and (rule.unless is None
+                     or compiled.context_key(rule, "unless") not in context[r]))
+
+    def avoided(rule: Rule, r: int, name: str, start: int, end: int) -> bool:
+        spans = avoid.get((r, name, rule.id))
+        if not spans:
+            return False
+        text = folded[name][r]
+        a0, a1 = _word_index(text, start, end)
+        for span in spans:
+            if span[0] < end and start < span[1]:
+                return True  # the context term overlaps the match itself
+            b0, b1 = _word_index(text, *span)
+            if max(b0 - a1, a0 - b1) - 1 <= rule.not_within:
+                return True
+        return False
 
     def hit(rule: Rule, r: int, name: str, start: int, end: int) -> None:
         fired[r].add(rule.id)
@@ -514,7 +581,7 @@ def apply_rules(
 
     for r, name, start, end, rule_id in term_hits:
         rule = compiled.by_id[rule_id]
-        if allowed(rule, r):
+        if allowed(rule, r) and not avoided(rule, r, name, start, end):
             hit(rule, r, name, start, end)
 
     for (r, name, rule_id), (left, right) in near.items():
@@ -526,7 +593,8 @@ def apply_rules(
         for a in left:
             for b in right:
                 (a0, a1), (b0, b1) = words[a], words[b]
-                if a != b and max(b0 - a1, a0 - b1) - 1 <= (rule.within or 0):
+                if a != b and max(b0 - a1, a0 - b1) - 1 <= (rule.within or 0) and not (
+                        avoided(rule, r, name, *a) or avoided(rule, r, name, *b)):
                     hit(rule, r, name, *a)
                     hit(rule, r, name, *b)
 
@@ -534,7 +602,7 @@ def apply_rules(
         rule = compiled.by_id[rule_id]
         for name in rule.fields:
             for r, start, end, _text in _scan(regex, folded[name]):
-                if allowed(rule, r):
+                if allowed(rule, r) and not avoided(rule, r, name, start, end):
                     hit(rule, r, name, start, end)
 
     auto = _auto_exclusions(records, fired, criteria, stage, rules)

@@ -19,7 +19,12 @@ import pandas as pd
 from evidence_synth.errors import EvidenceSynthError
 from evidence_synth.screen.metrics import screening_metrics
 from evidence_synth.screen.ranking import ScreeningRanker, record_text
-from evidence_synth.screen.stopping import ScreeningState, StopDecision, StoppingRule
+from evidence_synth.screen.stopping import (
+    ScreeningState,
+    StopDecision,
+    StoppingRule,
+    default_stopping_rule,
+)
 
 __all__ = ["SimulationResult", "simulate"]
 
@@ -145,6 +150,20 @@ class SimulationResult:
         )
 
 
+def _prior_rows(records: pd.DataFrame, prior_ids: Sequence[Any]) -> list[int]:
+    ids = pd.Index(records["record_id"])
+    if not ids.is_unique:
+        raise EvidenceSynthError("expected unique record ids when prior_ids are given")
+    wanted = list(prior_ids)
+    rows = ids.get_indexer(wanted)
+    missing = [w for w, r in zip(wanted, rows, strict=True) if r < 0]
+    if missing:
+        raise EvidenceSynthError(f"expected prior_ids among the records, not found: {missing}")
+    if len(set(wanted)) != len(wanted):
+        raise EvidenceSynthError(f"expected distinct prior_ids, found {wanted}")
+    return [int(r) for r in rows]
+
+
 def _batch(n_labelled: int, batch_size: int | None) -> int:
     if batch_size is not None:
         return int(batch_size)
@@ -156,10 +175,11 @@ def simulate(
     labels: Sequence[int] | np.ndarray | pd.Series,
     *,
     ranker: Any = None,
-    stopping: StoppingRule | None = None,
+    stopping: StoppingRule | bool | None = None,
     random_state: int = 0,
     n_prior_included: int = 1,
     n_prior_excluded: int = 1,
+    prior_ids: Sequence[Any] | None = None,
     batch_size: int | None = None,
     seed_scores: Sequence[float] | np.ndarray | None = None,
 ) -> SimulationResult:
@@ -175,15 +195,21 @@ def simulate(
         Default ``ScreeningRanker(random_state=random_state)``. Any scikit-learn
         classifier over a list of texts with ``decision_function`` or ``predict_proba``
         also works (slower: it re-reads the text at every fit).
-    stopping : StoppingRule, optional
+    stopping : StoppingRule, None or False
         Checked after every record; screening order continues after the stop so that the
-        ranking metrics cover all records.
+        ranking metrics cover all records. None (default) applies
+        :func:`~evidence_synth.screen.stopping.default_stopping_rule` (for a protocol's
+        rule pass ``stopping_rule_from_protocol(protocol)``); False applies none.
     random_state : int
         Seed for the prior records, the ranker and the random-sampling phase.
     n_prior_included, n_prior_excluded : int
         Prior (seed) records drawn at random from the relevant / irrelevant records. With
         0 and 0 the first records come from the ranker's cold start (``query`` and
         ``seed_scores``).
+    prior_ids : sequence of record ids, optional
+        Explicit prior records, screened first in this order (instead of drawing
+        ``n_prior_included`` and ``n_prior_excluded``), e.g. the priors of an ASReview
+        simulation to compare the two on the same start.
     batch_size : int, optional
         Records screened between retrainings; default ``max(1, n_screened // 20)``.
     seed_scores : array-like, optional
@@ -206,22 +232,34 @@ def simulate(
         raise EvidenceSynthError("expected labels 0/1 without missing values")
     y = y.astype(int)
     n_rel = int(y.sum())
-    if n_prior_included > n_rel or n_prior_excluded > n - n_rel:
+    if stopping is True:
+        raise EvidenceSynthError("expected a stopping rule, None (the default) or False")
+    if stopping is None:
+        stopping = default_stopping_rule()
+    elif stopping is False:
+        stopping = None
+    rng = np.random.default_rng(random_state)
+    if prior_ids is not None:
+        priors = _prior_rows(records, prior_ids)
+        if n_rel - int(y[priors].sum()) < 1:
+            raise EvidenceSynthError(
+                "expected at least one relevant record that is not a prior")
+    elif n_prior_included > n_rel or n_prior_excluded > n - n_rel:
         raise EvidenceSynthError(
             f"expected at most {n_rel} relevant and {n - n_rel} irrelevant priors, found "
             f"n_prior_included={n_prior_included}, n_prior_excluded={n_prior_excluded}"
         )
-    if n_rel - n_prior_included < 1:
+    elif n_rel - n_prior_included < 1:
         raise EvidenceSynthError("expected at least one relevant record that is not a prior")
+    else:
+        priors = list(rng.choice(np.flatnonzero(y == 1), n_prior_included, replace=False))
+        priors += list(rng.choice(np.flatnonzero(y == 0), n_prior_excluded, replace=False))
     if seed_scores is not None:
         seed_scores = np.asarray(seed_scores, dtype=float)
         if seed_scores.shape != (n,):
             raise EvidenceSynthError(
                 f"expected one seed score per record ({n}), found shape {seed_scores.shape}"
             )
-    rng = np.random.default_rng(random_state)
-    priors = list(rng.choice(np.flatnonzero(y == 1), n_prior_included, replace=False))
-    priors += list(rng.choice(np.flatnonzero(y == 0), n_prior_excluded, replace=False))
     if ranker is None:
         ranker = ScreeningRanker(random_state=random_state)
     scorer = _Scorer(ranker, record_text(records), seed_scores, rng)
