@@ -42,9 +42,9 @@ from evidence_synth.screen.stopping import (  # noqa: E402
     HypergeometricStop,
     KneeStop,
     NIrrelevantInARow,
-    default_stopping_rule,
     replay_stopping,
 )
+from evidence_synth.screen.stopping_methods import default_stopping_rule  # noqa: E402
 from evidence_synth.screen.stopping_poisson import PoissonProcessStop  # noqa: E402
 
 DATA = sets.SCREENING

@@ -172,7 +172,7 @@ def test_2000_record_simulation_cpu_time():
 
 
 def test_default_stopping_rule_applies_unless_false():
-    from evidence_synth.screen.stopping import default_stopping_rule
+    from evidence_synth.screen.stopping_methods import default_stopping_rule
 
     df, y = corpus(n=400, seed=3)
     default = simulate(df, y, random_state=0)

@@ -12,9 +12,9 @@ from evidence_synth.screen.stopping import (
     NIrrelevantInARow,
     ScreeningState,
     StoppingRule,
-    default_stopping_rule,
     replay_stopping,
 )
+from evidence_synth.screen.stopping_methods import default_stopping_rule
 
 
 def state(labels, n_records=None, n_prior=0, random_from=None):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _fields as f
-from .ris import JOURNAL_TAGS, LINK_TAGS, TITLE_TAGS, YEAR_TAGS, pick, pmid
+from ._ris_tags import JOURNAL_TAGS, LINK_TAGS, TITLE_TAGS, YEAR_TAGS, pick, pmid
 
 Raw = dict[str, list[str]]
 
@@ -73,7 +73,7 @@ def _fields_of(raw: Raw, accession: tuple[str, ...]) -> tuple[Any, ...]:
 
 
 def _first(get: Callable, tags: tuple[str, ...]) -> str | None:
-    """:func:`~evidence_synth.io.ris.pick`, answering the common case without a loop."""
+    """:func:`~evidence_synth.io._ris_tags.pick`, answering the common case without a loop."""
     values = get(tags[0])
     if values and values[0]:
         return values[0]

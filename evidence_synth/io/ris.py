@@ -21,6 +21,16 @@ from ..errors import DataQualityWarning, ParseError
 from . import _fields as f
 from ._parsed import Parsed, Source
 from ._registry import ImportFormat
+from ._ris_columns import to_columns
+from ._ris_tags import (
+    AUTHOR_TAGS,
+    JOURNAL_TAGS,
+    LINK_TAGS,
+    TITLE_TAGS,
+    YEAR_TAGS,
+    pick,
+    pmid,
+)
 from .sniff import Sample
 
 _PREFIX = r"[ \t\ufeff]*[A-Z][A-Z0-9] {1,3}-"
@@ -30,13 +40,6 @@ _FIELD = re.compile(  # possessive quantifiers: nothing here ever needs to backt
     rf"((?:\n(?!{_PREFIX})[^\n]*+)*+)",
     re.MULTILINE,
 )
-
-TITLE_TAGS = ("TI", "T1", "CT", "BT")
-JOURNAL_TAGS = ("JF", "JO", "T2", "J2", "JA")
-AUTHOR_TAGS = ("AU", "A1")
-YEAR_TAGS = ("PY", "Y1", "DA")
-LINK_TAGS = ("L2", "UR", "L3", "LK", "L1", "N1")
-
 
 def normalise_newlines(text: str) -> str:
     """CRLF, bare CR, U+2028 and U+2029 -> LF."""
@@ -291,17 +294,6 @@ def _slow(text: str, start: int, out: Parsed, path: Any) -> None:
         out.open_at = starts[-1]
 
 
-def pick(get: Any, tags: tuple[str, ...]) -> str | None:
-    """First non-empty value of ``tags`` (in that order) in the record whose ``get`` this is."""
-    for tag in tags:
-        values = get(tag)
-        if values:
-            for value in values:
-                if value:
-                    return value
-    return None
-
-
 def _all(get: Any, tags: tuple[str, ...]) -> list[str]:
     out: list[str] = []
     for tag in tags:
@@ -352,40 +344,6 @@ def to_record(raw: dict[str, list[str]], *, eppi: bool = False) -> dict[str, Any
     }
 
 
-_PMID_MARK = re.compile(r"^\s*(?:(\d{1,9})\s*\[PMID\]|PUBMED:?\s+(\d{1,9})\s*$)", re.IGNORECASE)
-_DIGITS = re.compile(r"^\s*(\d{1,9})\s*$")
-
-
-_PMID_TAGS = ("U1", "U2", "U3", "U4", "U5", "C2", "C3", "M1", "AN")
-
-
-def pmid(raw: dict[str, list[str]]) -> str | None:
-    """PubMed id: ``123 [PMID]`` or ``PUBMED 123`` marks, or a PubMed record's ``AN``."""
-    get = raw.get
-    for tag in _PMID_TAGS:
-        values = get(tag)
-        if values:
-            for value in values:
-                m = _PMID_MARK.match(value)
-                if m:
-                    return m.group(1) or m.group(2)
-    if not (get("DB") or get("DP")):
-        return None
-    if _is_pubmed(" ".join(raw.get("DB", []) + raw.get("DP", []))):
-        for value in raw.get("AN", ()):
-            m = _DIGITS.match(value)
-            if m:
-                return m.group(1)
-    return None
-
-
-@functools.lru_cache(maxsize=256)
-def _is_pubmed(database: str) -> bool:
-    """Whether a ``DB``/``DP`` value names PubMed (one value per export, so cached)."""
-    database = database.lower()
-    return any(name in database for name in ("nlm", "pubmed", "medline"))
-
-
 _SNIFF_TY = re.compile(r"^[ \t\ufeff]*+TY {1,3}-", re.MULTILINE)
 _SNIFF_U1 = re.compile(r"^U1 {1,3}-", re.MULTILINE)
 _EPPI_MARK = re.compile(r"EPPI", re.IGNORECASE)
@@ -404,8 +362,6 @@ def sniff_eppi(sample: Sample) -> bool:
 
 
 def _columns(raws: list[dict[str, list[str]]], *, eppi: bool = False) -> dict[str, list]:
-    from ._ris_columns import to_columns  # it builds on this module's tags and helpers
-
     return to_columns(raws, eppi=eppi)
 
 

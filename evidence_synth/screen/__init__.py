@@ -40,11 +40,9 @@ from .stopping import (
     ScreeningState,
     StopDecision,
     StoppingRule,
-    default_stopping_rule,
     replay_stopping,
-    stopping_rule,
-    stopping_rule_from_protocol,
 )
+from .stopping_methods import default_stopping_rule, stopping_rule, stopping_rule_from_protocol
 from .stopping_poisson import PoissonProcessStop
 from .widget import ScreeningWidget
 

@@ -42,7 +42,7 @@ from .criteria import Criteria, load_criteria
 from .policy import RELEVANT as RELEVANT
 from .ranking import ScreeningRanker
 from .rules import RuleHits, RuleSet, apply_rules, load_rules
-from .stopping import default_stopping_rule
+from .stopping_methods import default_stopping_rule
 
 if TYPE_CHECKING:
     from ..store import Review
@@ -70,7 +70,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         Reason codes offered and checked, criteria text for the cold start, and the
         auto-exclusions the criteria allow.
     stopping : stopping rule, optional
-        Default :func:`~evidence_synth.screen.stopping.default_stopping_rule`
+        Default :func:`~evidence_synth.screen.stopping_methods.default_stopping_rule`
         (hypergeometric test, 95% recall at 95% confidence).
     blind : bool, default True
         The reviewer's ranking and cards use only their own decisions.

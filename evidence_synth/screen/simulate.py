@@ -23,8 +23,8 @@ from evidence_synth.screen.stopping import (
     ScreeningState,
     StopDecision,
     StoppingRule,
-    default_stopping_rule,
 )
+from evidence_synth.screen.stopping_methods import default_stopping_rule
 
 __all__ = ["SimulationResult", "simulate"]
 
@@ -198,7 +198,7 @@ def simulate(
     stopping : StoppingRule, None or False
         Checked after every record; screening order continues after the stop so that the
         ranking metrics cover all records. None (default) applies
-        :func:`~evidence_synth.screen.stopping.default_stopping_rule` (for a protocol's
+        :func:`~evidence_synth.screen.stopping_methods.default_stopping_rule` (for a protocol's
         rule pass ``stopping_rule_from_protocol(protocol)``); False applies none.
     random_state : int
         Seed for the prior records, the ranker and the random-sampling phase.

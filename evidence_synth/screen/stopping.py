@@ -10,14 +10,15 @@ Rules: :class:`HypergeometricStop` (Callaghan & Müller-Hansen 2020),
 :class:`~evidence_synth.screen.stopping_poisson.PoissonProcessStop` (Sneyd & Stevenson
 2019, 2021), :class:`KneeStop` (Cormack & Grossman 2016), :class:`NIrrelevantInARow`
 (heuristic), and the combinators :class:`AnyOf` and :class:`AllOf` (also
-``rule_a | rule_b`` and ``rule_a & rule_b``). The default (:func:`default_stopping_rule`)
-stops when the Poisson-process rule or the hypergeometric test says so;
-:func:`stopping_rule_from_protocol` builds the rule a protocol names.
+``rule_a | rule_b`` and ``rule_a & rule_b``). The default
+(:func:`~evidence_synth.screen.stopping_methods.default_stopping_rule`) stops when the
+Poisson-process rule or the hypergeometric test says so;
+:mod:`~evidence_synth.screen.stopping_methods` builds the rule a protocol names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -28,8 +29,6 @@ from scipy.stats import hypergeom
 from evidence_synth.errors import EvidenceSynthError
 
 __all__ = [
-    "DEFAULT_STOPPING_METHOD",
-    "STOPPING_METHODS",
     "AllOf",
     "AnyOf",
     "HypergeometricStop",
@@ -38,10 +37,7 @@ __all__ = [
     "ScreeningState",
     "StopDecision",
     "StoppingRule",
-    "default_stopping_rule",
     "replay_stopping",
-    "stopping_rule",
-    "stopping_rule_from_protocol",
 ]
 
 
@@ -556,100 +552,6 @@ class AllOf(_Combinator):
     def check(self, state: ScreeningState) -> StopDecision:
         parts = [r.check(state) for r in self.rules]
         return self._combine(state, parts, all(d.stop for d in parts))
-
-
-#: Methods of the protocol's ``screening.stopping_rule`` and the rules they build.
-STOPPING_METHODS = (
-    "sneyd_stevenson_or_callaghan_muller_hansen",
-    "sneyd_stevenson",
-    "callaghan_muller_hansen",
-    "knee",
-    "none",
-)
-DEFAULT_STOPPING_METHOD = "sneyd_stevenson_or_callaghan_muller_hansen"
-
-
-def stopping_rule(
-    method: str = DEFAULT_STOPPING_METHOD,
-    *,
-    target_recall: float = 0.95,
-    confidence: float = 0.95,
-) -> StoppingRule | None:
-    """The stopping rule a protocol method names (None for ``"none"``).
-
-    ``"sneyd_stevenson_or_callaghan_muller_hansen"`` (the default) stops when either the
-    Poisson-process rule (power rate, :class:`PoissonProcessStop`) or the hypergeometric
-    test (:class:`HypergeometricStop`) says the target is reached: the Poisson rule
-    needs 20 relevant records and 30 % of the pool screened, the hypergeometric test
-    decides below that. ``"sneyd_stevenson"`` and ``"callaghan_muller_hansen"`` are each
-    rule alone, ``"knee"`` is :class:`KneeStop` (no recall target), ``"none"`` screens
-    everything.
-
-    Raises
-    ------
-    EvidenceSynthError
-        For an unknown method.
-    """
-    from .stopping_poisson import PoissonProcessStop
-
-    if method == "none":
-        return None
-    if method == "knee":
-        return KneeStop()
-    hypergeometric = HypergeometricStop(target_recall, confidence)
-    poisson = PoissonProcessStop(target_recall, confidence, rate="power")
-    rules: dict[str, StoppingRule] = {
-        "callaghan_muller_hansen": hypergeometric,
-        "sneyd_stevenson": poisson,
-        "sneyd_stevenson_or_callaghan_muller_hansen": AnyOf(poisson, hypergeometric),
-    }
-    if method not in rules:
-        raise EvidenceSynthError(
-            f"expected a stopping method in {list(STOPPING_METHODS)}, found {method!r}")
-    return rules[method]
-
-
-def stopping_rule_from_protocol(protocol: object = None) -> StoppingRule | None:
-    """The stopping rule of a protocol's ``screening.stopping_rule`` (None: screen all).
-
-    Parameters
-    ----------
-    protocol : Protocol, mapping or None
-        A :class:`~evidence_synth.protocol.Protocol`, a protocol mapping, or the
-        ``stopping_rule`` mapping itself (``method``, ``target_recall``, ``confidence``).
-        Without a protocol or a ``stopping_rule`` entry: :func:`default_stopping_rule`.
-
-    Returns
-    -------
-    StoppingRule or None
-        None when the method is ``"none"``.
-    """
-    data = protocol.to_dict() if hasattr(protocol, "to_dict") else protocol
-    if data is None:
-        return default_stopping_rule()
-    if not isinstance(data, Mapping):
-        raise EvidenceSynthError(
-            f"expected a Protocol or a mapping, found {type(protocol).__name__}")
-    spec = data.get("screening", {}).get("stopping_rule") if "method" not in data else data
-    if spec is None:
-        return default_stopping_rule()
-    if not isinstance(spec, Mapping) or "method" not in spec:
-        raise EvidenceSynthError(
-            f"expected screening.stopping_rule to be a mapping with a 'method', found {spec!r}")
-    return stopping_rule(spec["method"],
-                         target_recall=spec.get("target_recall", 0.95),
-                         confidence=spec.get("confidence", 0.95))
-
-
-def default_stopping_rule() -> StoppingRule:
-    """The default rule, chosen on four Cohen sets (see docs/screening-models.md).
-
-    ``PoissonProcessStop(0.95, 0.95, rate="power") | HypergeometricStop(0.95, 0.95)``:
-    :func:`stopping_rule` with ``"sneyd_stevenson_or_callaghan_muller_hansen"``.
-    """
-    rule = stopping_rule(DEFAULT_STOPPING_METHOD)
-    assert rule is not None
-    return rule
 
 
 def replay_stopping(
