@@ -199,7 +199,7 @@ def test_supplement_numbering_with_the_same_doi_is_merged():
     assert pair["decision"] == "match"
     rec = _records(_rec("a", volume="179", pages="52-76"), _rec("b", volume="107", pages="8-9"))
     pair = _pair(find_duplicates(rec), "a", "b")
-    assert pair["rules"] == "different volume; different pages"
+    assert pair["rules"] == "page ranges disagree; different volume; different pages"
     assert pair["decision"] == "distinct"
 
 
