@@ -55,7 +55,8 @@ _INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,3}$")
 _JOURNAL_STOP = {"of", "and", "the", "for", "in", "on", "de", "la", "der", "und", "et", "des",
                  "du", "a"}
 
-_ERRATUM = re.compile(r"\b(?:errat(?:um|a)|corrigend(?:um|a)|correction(?:s)? (?:to|for|of)|"
+_ERRATUM = re.compile(r"^corrections?\b|\b(?:errat(?:um|a)|corrigend(?:um|a)|"
+                      r"correction(?:s)? (?:to|for|of)|"
                       r"publisher'?s? note|notice of correction|author correction|"
                       r"vol \d+ pg \d+)\b")
 _COMMENT = re.compile(r"\b(?:comment(?:ary)? on|reply to|response to|in reply|in response|"
@@ -267,8 +268,9 @@ def surname(name: str) -> str:
     """Folded surname key of one author name ("Surname, Given" or "Surname Given/Initials")."""
     if "," in name:
         head = name.split(",", 1)[0]
-        words = norm_text(head).split()
-        return words[-1] if words else ""
+        words = norm_text(head.replace("-", "")).split()
+        kept = [w for w in words if w not in _PARTICLES]
+        return "".join(kept or words[-1:])
     raw_words = name.replace(".", ". ").split()
     words = [w for w in raw_words if not _INITIALS.match(w) and w.lower() not in _PARTICLES]
     words = words or raw_words

@@ -60,7 +60,8 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     (titles that differ only in their numbers: "Part 1" vs "Part 2", "phase II" vs "phase
     III", "second" vs "third edition", two years; a footnote digit that PDF extraction
     left at the end of one title does not count); ``title missing`` (one record has no
-    title). Online-first and issue years differ, supplements and databases number volumes
+    title); ``recurring title in another issue or year`` (two items of a column in
+    different issues or years are different items). Online-first and issue years differ, supplements and databases number volumes
     and pages their own way, and PDF extraction adds footnote digits to titles, so these
     are not applied when the DOIs agree. Two more count only beside a different DOI, as
     corroboration (alone they are too often mis-recorded): ``different issue`` and ``no
@@ -92,6 +93,9 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
          (features["numbers_equal"].to_numpy() == 0) & only_numbers_differ & ~footnote_only
          & ~same_doi),
         ("title missing", ((title[i] == "") | (title[j] == "")) & ~same_doi),
+        ("recurring title in another issue or year",
+         (recurring[i] | recurring[j]) & ~same_doi
+         & ((features["issue_equal"].to_numpy() == 0) | (features["year_diff"].to_numpy() > 0))),
         ("different issue", doi_differs & (features["issue_equal"].to_numpy() == 0)),
         ("no author in common", doi_differs & (features["author_overlap"].to_numpy() == 0)),
     ]
@@ -183,7 +187,8 @@ def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.
     distinct whatever its score. A pair without a broken rule whose title, first author,
     journal and volume agree is a match whatever its score. Versions (``kind``) and
     notices follow ``mode`` and ``notices``: ``link`` (distinct, same study), ``merge``
-    (match) or ``separate`` (distinct); a decisive rule keeps them apart and unlinked.
+    (match) or ``separate`` (distinct); a different named entity or number in the title
+    keeps them apart and unlinked.
     """
     n = len(score)
     decision = np.full(n, REVIEW, dtype=object)
@@ -200,6 +205,7 @@ def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.
     rule_series = pd.Series(reasons, dtype=object)
     several = rule_series.str.contains(";", regex=False).to_numpy(bool)
     decisive = rule_series.str.contains("|".join(DECISIVE), regex=True).to_numpy(bool)
+    unlinkable = rule_series.str.contains("|".join(DECISIVE[:2]), regex=True).to_numpy(bool)
     conflict = has_rule & ~several & ~decisive & (score >= high)
     decision[has_rule] = DISTINCT
     decision[conflict] = REVIEW
@@ -207,7 +213,7 @@ def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.
     reason[conflict] = "high score but " + reasons[conflict]
     same_study = np.zeros(n, dtype=bool)
     for hit, label, how in [(kind != "", kind, mode), (notice, NOTICE_KIND, notices)]:
-        hit = hit & ~decisive
+        hit = hit & ~unlinkable
         if not hit.any():
             continue
         text = label[hit] if isinstance(label, np.ndarray) else label
