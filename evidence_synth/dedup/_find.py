@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Callable
 from itertools import combinations
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -169,6 +169,21 @@ def find_duplicates(
               "candidates dropped as unlike": n_unlike,
               "timings": timings}
     return DedupResult(groups=groups, pairs=out, params=params)
+
+
+def deduplicate_review(review: Review, **options: Any) -> DedupResult:
+    """Deduplicate a review store's records and save the groups as a run.
+
+    The pair decisions stored in the review apply by themselves, and ``versions`` and
+    ``notices`` default to the protocol's ``dedup`` section; ``options`` are those of
+    :func:`find_duplicates`. The run's id is in ``result.params["run_id"]``.
+    """
+    result = find_duplicates(review, **options)
+    saved = {k: result.params[k] for k in ("versions", "notices", "high", "low", "model")}
+    saved["manual decisions applied"] = int(result.pairs["manual"].sum())
+    result.params["manual decisions applied"] = saved["manual decisions applied"]
+    result.params["run_id"] = review.save_duplicate_groups(result.groups, params=saved)
+    return result
 
 
 def _from_review(review: Review, versions: str | None, notices: str | None,

@@ -269,8 +269,8 @@ def surname(name: str) -> str:
     if "," in name:
         head = name.split(",", 1)[0]
         words = norm_text(head.replace("-", "")).split()
-        kept = [w for w in words if w not in _PARTICLES]
-        return "".join(kept or words[-1:])
+        kept = [w for w in words if w not in _PARTICLES] or words
+        return kept[0] if kept else ""
     raw_words = name.replace(".", ". ").split()
     words = [w for w in raw_words if not _INITIALS.match(w) and w.lower() not in _PARTICLES]
     words = words or raw_words

@@ -61,8 +61,9 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     III", "second" vs "third edition", two years; a footnote digit that PDF extraction
     left at the end of one title does not count); ``title missing`` (one record has no
     title); ``recurring title in another issue or year`` (two items of a column in
-    different issues or years are different items). Online-first and issue years differ, supplements and databases number volumes
-    and pages their own way, and PDF extraction adds footnote digits to titles, so these
+    different issues or years are different items). Online-first and issue years differ,
+    supplements and databases number volumes and pages their own way, and PDF extraction
+    adds footnote digits to titles, so these
     are not applied when the DOIs agree. Two more count only beside a different DOI, as
     corroboration (alone they are too often mis-recorded): ``different issue`` and ``no
     author in common``.
