@@ -26,6 +26,21 @@ def _equal_or_nan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def doi_agreement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 when two DOI keys are equal or one is the other cut short, 0 when they differ,
+    NaN when one is missing.
+
+    Exports truncate long DOIs ("10.1080/140174307016" for "10.1080/14017430701603"); a
+    cut-off DOI of at least 14 letters and digits still names the same work.
+    """
+    out = _equal_or_nan(a, b)
+    for k in np.flatnonzero(out == 0):
+        x, y = (a[k], b[k]) if len(a[k]) <= len(b[k]) else (b[k], a[k])
+        if len(x) >= 14 and y.startswith(x):
+            out[k] = 1.0
+    return out
+
+
 def _ratio(a: list[str], b: list[str], scorer, workers: int) -> np.ndarray:
     return cpdist(a, b, scorer=scorer, workers=workers, dtype=np.float32).astype(float) / 100.0
 
@@ -45,7 +60,7 @@ def plausible(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1,
         ta, tb = title[i], title[j]
         similar = _ratio(ta.tolist(), tb.tolist(), fuzz.token_set_ratio, workers) >= min_title
         keep[k:k + len(i)] = (similar | (ta == "") | (tb == "")
-                              | (_equal_or_nan(doi[i], doi[j]) == 1))
+                              | (doi_agreement(doi[i], doi[j]) == 1))
     return keep
 
 
@@ -110,7 +125,7 @@ def compare(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1) -> pd.Da
         values = norm[col].to_numpy(dtype=object)
         out[name] = _equal_or_nan(values[i], values[j])
     doi = norm["doi_key"].to_numpy(dtype=object)
-    out["doi_equal"] = _equal_or_nan(doi[i], doi[j])
+    out["doi_equal"] = doi_agreement(doi[i], doi[j])
 
     abstract = norm["abstract"].to_numpy(dtype=object)
     aa, ab = abstract[i].tolist(), abstract[j].tolist()

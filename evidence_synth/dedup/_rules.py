@@ -59,7 +59,9 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     pages`` (first page); ``years differ by more than 1``; ``different numbers in title``
     (titles that differ only in their numbers: "Part 1" vs "Part 2", "phase II" vs "phase
     III", "second" vs "third edition", two years; a footnote digit that PDF extraction
-    left at the end of one title does not count); ``title missing`` (one record has no
+    left at the end of one title does not count); ``number missing from one title`` (the
+    same, but one title only lacks a number the other has: "adenosine A1 receptors" vs
+    "adenosine A receptors", a subscript lost on export); ``title missing`` (one record has no
     title); ``recurring title in another issue or year`` (two items of a column in
     different issues or years are different items). Online-first and issue years differ,
     supplements and databases number volumes and pages their own way, and PDF extraction
@@ -74,6 +76,10 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     numbers = norm["numbers"].to_numpy(dtype=object)
     foot = norm["numbers_footnote"].to_numpy(dtype=object)
     footnote_only = (numbers[i] == foot[j]) | (foot[i] == numbers[j])
+    numbers_differ = ((features["numbers_equal"].to_numpy() == 0) & only_numbers_differ
+                      & ~footnote_only)
+    replaced = np.fromiter((_replaced(a, b) for a, b in zip(numbers[i], numbers[j],
+                                                            strict=True)), bool, len(pairs))
     title = norm["title"].to_numpy(dtype=object)
     recurring = norm["recurring"].to_numpy(dtype=bool)
     doi_equal = features["doi_equal"].to_numpy()
@@ -90,9 +96,8 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
         ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi),
         ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi),
         ("years differ by more than 1", (features["year_diff"].to_numpy() > 1) & ~same_doi),
-        ("different numbers in title",
-         (features["numbers_equal"].to_numpy() == 0) & only_numbers_differ & ~footnote_only
-         & ~same_doi),
+        ("different numbers in title", numbers_differ & replaced & ~same_doi),
+        ("number missing from one title", numbers_differ & ~replaced & ~same_doi),
         ("title missing", ((title[i] == "") | (title[j] == "")) & ~same_doi),
         ("recurring title in another issue or year",
          (recurring[i] | recurring[j]) & ~same_doi
@@ -104,6 +109,12 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     for name, hit in checks:
         reasons[hit] = np.where(reasons[hit] == "", name, reasons[hit] + "; " + name)
     return reasons
+
+
+def _replaced(a: str, b: str) -> bool:
+    """Each number signature has a number the other lacks ("1" vs "2", not "1" vs "")."""
+    x, y = a.split(), b.split()
+    return any(x.count(v) > y.count(v) for v in x) and any(y.count(v) > x.count(v) for v in y)
 
 
 def version_kind(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) -> np.ndarray:
