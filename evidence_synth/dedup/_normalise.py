@@ -75,6 +75,8 @@ _NOTICE_PREFIX = re.compile(
     r"reply|response|author s reply|authors reply|letter|publisher s note|author correction|"
     r"editorial comment|in reply|in response)(?: notice)?(?: (?:to|on|for|of|regarding|re))?"
     r"(?: the article| article)?\s+)+")
+_NOTICE_STARTS = {"erra", "corr", "retr", "noti", "expr", "with", "comm", "repl", "resp",
+                  "auth", "lett", "publ", "edit", "in r"}  # first letters of the prefixes
 #: Titles that journals reuse for different items: section headings, notices and reports.
 #: Matched against the whole normalised title once numbers and "volume/issue" are removed.
 _RECURRING = re.compile(
@@ -161,7 +163,7 @@ def footnote_signature(title: str) -> str:
     that does not announce a number ("... Ciborra 1", not "Part 1") is taken for a
     footnote mark; the signature is unchanged when there is none.
     """
-    m = _FOOTNOTE.search(title)
+    m = _FOOTNOTE.search(title) if title[-1:].isdigit() else None
     if not m:
         return number_signature(title)
     head = title[:m.start()].rstrip()
@@ -343,11 +345,15 @@ def _flags(title: str, journal: str, pub_type: str, doi: str, volume: str) -> di
 
 def notice_core(title: str) -> str:
     """A normalised title without a leading notice phrase ("erratum to", "reply to", ...)."""
+    if title[:4] not in _NOTICE_STARTS:
+        return title
     return _NOTICE_PREFIX.sub("", title)
 
 
 def is_recurring_title(title: str) -> bool:
     """True for titles journals give to many different items ("Editorial", "Reply")."""
+    if len(title) > 90:
+        return False
     bare = _SPACES.sub(" ", _ISSUE_WORDS.sub(" ", _INT.sub(" ", title))).strip()
     return bool(_RECURRING.match(bare)) if bare else False
 
@@ -412,6 +418,7 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
 
     for k in range(len(records)):
         title = norm_title(titles[k])
+        numbers = number_signature(title)
         names = split_authors(authors[k])
         keys = tuple(s for s in (surname(n) for n in names[:15]) if s)
         tokens = frozenset().union(*(name_tokens(n) for n in names[:15])) if names else frozenset()
@@ -425,8 +432,8 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         row = {
             "title": title,
             "title_key": title.replace(" ", ""),
-            "numbers": number_signature(title),
-            "numbers_footnote": footnote_signature(title),
+            "numbers": numbers,
+            "numbers_footnote": footnote_signature(title) if title[-1:].isdigit() else numbers,
             "entities": _entities(title),
             "notice_core": notice_core(title),
             "recurring": is_recurring_title(title),

@@ -39,9 +39,15 @@ def page_ranges_disagree(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
 def named_entities_differ(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
     """Each title names a place, people or language the other does not."""
     ents = norm["entities"].to_numpy(dtype=object)
-    return np.fromiter((entities_differ(a, b) for a, b in zip(ents[pairs[:, 0]],
-                                                              ents[pairs[:, 1]], strict=True)),
-                       bool, len(pairs))
+    codes, uniques = pd.factorize(pd.Series(ents, dtype=object).map(
+        lambda e: "|".join(sorted(e))))
+    i, j = pairs[:, 0], pairs[:, 1]
+    named = np.array([bool(u) for u in uniques])[codes] if len(uniques) else \
+        np.zeros(len(ents), dtype=bool)
+    out = np.zeros(len(pairs), dtype=bool)
+    for k in np.flatnonzero(named[i] & named[j] & (codes[i] != codes[j])):
+        out[k] = entities_differ(ents[i[k]], ents[j[k]])
+    return out
 
 
 def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) -> np.ndarray:
@@ -78,8 +84,9 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     footnote_only = (numbers[i] == foot[j]) | (foot[i] == numbers[j])
     numbers_differ = ((features["numbers_equal"].to_numpy() == 0) & only_numbers_differ
                       & ~footnote_only)
-    replaced = np.fromiter((_replaced(a, b) for a, b in zip(numbers[i], numbers[j],
-                                                            strict=True)), bool, len(pairs))
+    replaced = np.zeros(len(pairs), dtype=bool)
+    for k in np.flatnonzero(numbers_differ):
+        replaced[k] = _replaced(numbers[i[k]], numbers[j[k]])
     title = norm["title"].to_numpy(dtype=object)
     recurring = norm["recurring"].to_numpy(dtype=bool)
     doi_equal = features["doi_equal"].to_numpy()
