@@ -248,13 +248,13 @@ def test_pdf_reference_of_another_article_in_the_same_volume_is_not_merged():
 
 # ------------------------------------------------------------------ 4. notices
 def _erratum_case() -> pd.DataFrame:
-    return _frame(_article("art", doi="10.1000/art"),
+    return _frame(_article("art", doi="10.1000/4006"),
                   _article("err", title="Erratum to: Information systems outsourcing: "
                            "enduring themes and future directions", year=2005, issue="2",
-                           pages="6-16", doi="10.1000/err"),
+                           pages="6-16", doi="10.1000/5106"),
                   _article("ret", title="Retraction note: Information systems outsourcing: "
                            "enduring themes and future directions", year=2006, issue="3",
-                           pages="200", doi="10.1000/ret"))
+                           pages="200", doi="10.1000/6200"))
 
 
 def test_notices_are_linked_to_their_article_by_default():
@@ -299,7 +299,7 @@ def test_meeting_supplement_of_the_same_journal_is_not_a_conference_version():
 def test_stored_pair_decisions_apply_without_being_passed(tmp_path):
     from evidence_synth import open_review
 
-    rec = _frame(_article("a", doi="10.1000/a"), _article("b"), _article("c", pages=None,
+    rec = _frame(_article("a", doi="10.1000/4016"), _article("b"), _article("c", pages=None,
                                                                           issue=None))
     with open_review(tmp_path / "review.db") as review:
         review.add_records(rec.drop(columns=["source_id"]),
@@ -408,3 +408,28 @@ def test_a_number_lost_from_one_title_is_a_question_not_a_different_work():
     pair = _pair(find_duplicates(rec), "a1", "a2")
     assert pair["rules"] == "different numbers in title"
     assert pair["decision"] == "distinct"
+
+
+def test_a_book_review_is_not_merged_with_the_book_or_another_review():
+    book = {"title": "Requirements engineering: a good practice guide", "year": 2000,
+            "journal": "European Journal of Information Systems", "volume": "9", "issue": "2",
+            "pages": None}
+    rec = _frame(_article("review1", **book, authors=["Galal, Galal H"]),
+                 _article("book", **book, authors=["Sommerville, I.", "Sawyer, P."]),
+                 _article("review2", **book, authors=["Paul, Ray"]))
+    res = find_duplicates(rec)
+    assert _groups(res).loc[["review1", "book", "review2"]].nunique() == 3
+    assert "no author in common" in _pair(res, "review1", "book")["rules"]
+
+
+def test_a_title_of_one_or_two_short_words_needs_corroboration():
+    assert is_recurring_title(norm_title("EJIS$$121P"))
+    rec = _frame(_article("x1", title="EJIS$$121P", authors=[], issue="2", pages=None),
+                 _article("x2", title="EJIS$$121P", authors=[], issue=None, pages=None))
+    assert _groups(find_duplicates(rec))["x1"] != _groups(find_duplicates(rec))["x2"]
+
+
+def test_a_doi_cut_off_after_the_journal_stem_counts_as_missing():
+    assert norm_doi("10.1057/palgrave") == ""
+    assert norm_doi("https://doi.org/10.1057/palgrave.ejis") == ""
+    assert norm_doi("10.1057/palgrave.ejis.3000417") == "10.1057/palgrave.ejis.3000417"

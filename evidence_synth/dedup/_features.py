@@ -31,12 +31,13 @@ def doi_agreement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     NaN when one is missing.
 
     Exports truncate long DOIs ("10.1080/140174307016" for "10.1080/14017430701603"); a
-    cut-off DOI of at least 14 letters and digits still names the same work.
+    cut-off DOI of at least 14 letters and digits, 10 of them digits, still names the same
+    work ("10.1057/palgrave.ejis" names a journal, not an article).
     """
     out = _equal_or_nan(a, b)
     for k in np.flatnonzero(out == 0):
         x, y = (a[k], b[k]) if len(a[k]) <= len(b[k]) else (b[k], a[k])
-        if len(x) >= 14 and y.startswith(x):
+        if len(x) >= 14 and y.startswith(x) and sum(c.isdigit() for c in x) >= 10:
             out[k] = 1.0
     return out
 

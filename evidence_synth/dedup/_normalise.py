@@ -183,7 +183,8 @@ def strip_numbers(title: str) -> str:
 
 
 def norm_doi(value: Any) -> str:
-    """DOI in lower case without resolver prefixes or trailing punctuation ("" if none)."""
+    """DOI in lower case without resolver prefixes or trailing punctuation ("" if none, or
+    if nothing after the slash is a digit: a DOI cut off after its journal stem)."""
     s = fold(value).strip()
     if not s:
         return ""
@@ -194,7 +195,9 @@ def norm_doi(value: Any) -> str:
     m = _DOI_CORE.search(s)
     if not m:
         return ""
-    return m.group(0).rstrip(".,;)")
+    doi = m.group(0).rstrip(".,;)")
+    # "10.1057/palgrave": a DOI cut off after its journal stem names no article
+    return doi if any(c.isdigit() for c in doi.split("/", 1)[1]) else ""
 
 
 def doi_key(doi: str) -> str:
@@ -351,11 +354,14 @@ def notice_core(title: str) -> str:
 
 
 def is_recurring_title(title: str) -> bool:
-    """True for titles journals give to many different items ("Editorial", "Reply")."""
+    """True for titles journals give to many different items ("Editorial", "Reply"), and
+    for titles of one or two short words, which do not name a work on their own."""
     if len(title) > 90:
         return False
     bare = _SPACES.sub(" ", _ISSUE_WORDS.sub(" ", _INT.sub(" ", title))).strip()
-    return bool(_RECURRING.match(bare)) if bare else False
+    if len(bare) <= 12 and bare.count(" ") <= 1:
+        return bool(title)  # one or two short words ("EJIS 121P") do not name a work
+    return bool(_RECURRING.match(bare))
 
 
 def _page_digits(page: str) -> str:

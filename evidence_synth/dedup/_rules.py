@@ -72,9 +72,10 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     different issues or years are different items). Online-first and issue years differ,
     supplements and databases number volumes and pages their own way, and PDF extraction
     adds footnote digits to titles, so these
-    are not applied when the DOIs agree. Two more count only beside a different DOI, as
-    corroboration (alone they are too often mis-recorded): ``different issue`` and ``no
-    author in common``.
+    are not applied when the DOIs agree. ``no author in common`` (both author lists
+    known; a book review and the book it reviews, two commentaries on one paper) holds a
+    pair back unless the DOIs agree. ``different issue`` counts only beside a different
+    DOI, as corroboration (alone it is too often mis-recorded).
     """
     i, j = pairs[:, 0], pairs[:, 1]
     nonum = norm["title_nonum"].to_numpy(dtype=object)
@@ -110,7 +111,7 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
          (recurring[i] | recurring[j]) & ~same_doi
          & ((features["issue_equal"].to_numpy() == 0) | (features["year_diff"].to_numpy() > 0))),
         ("different issue", doi_differs & (features["issue_equal"].to_numpy() == 0)),
-        ("no author in common", doi_differs & (features["author_overlap"].to_numpy() == 0)),
+        ("no author in common", ~same_doi & (features["author_overlap"].to_numpy() == 0)),
     ]
     reasons = np.full(len(pairs), "", dtype=object)
     for name, hit in checks:
