@@ -16,6 +16,7 @@ from ._gazetteer import title_entities
 
 _MOJIBAKE = re.compile(r"[\xc2-\xf4][\x80-\xbf]{1,3}")
 _TAGS = re.compile(r"<[^>]{1,40}>")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _LATEX_ACCENT = re.compile(r"\\[\"'`^~=.uvHcdbk]\s*\{?([A-Za-z])\}?")
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+\*?")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -43,7 +44,6 @@ _PAGES = re.compile(r"^\s*([A-Za-z]?\d+)\s*(?:[-‐–—]+|\s+to\s+)\s*([A-Za-z
 _FIRST_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*")
 _INT = re.compile(r"\d+")
 _PART_PREFIX = re.compile(r"^\s*(?:part|pt)\.?\s*[A-Za-z]?\.?\s*", re.IGNORECASE)
-_NON_ALNUM = re.compile(r"[^0-9a-z]")
 _DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*)", re.IGNORECASE)
 _DOI_CORE = re.compile(r"10\.\d{4,9}/\S+")
 _RUN_TOGETHER = re.compile(r"(?<=\.)(?=[A-Z][^\s.])")
@@ -129,7 +129,7 @@ def fold(text: Any) -> str:
         s = _LATEX_CMD.sub(" ", _LATEX_ACCENT.sub(r"\1", s))
     if not s.isascii():
         s = fix_mojibake(s).translate(_SPECIAL)
-        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+        s = _COMBINING.sub("", unicodedata.normalize("NFKD", s))
     return s.lower()
 
 
@@ -434,7 +434,7 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         first, last = parse_pages(pages[k]) if isinstance(pages[k], str) else ("", "")
         year_f = _year(years[k])
         raw_abstract = abstracts[k]
-        abstract = norm_text(raw_abstract[:500] if isinstance(raw_abstract, str) else raw_abstract)
+        abstract = norm_text(raw_abstract[:450] if isinstance(raw_abstract, str) else raw_abstract)
         row = {
             "title": title,
             "title_key": title.replace(" ", ""),
