@@ -6,10 +6,13 @@
 Sources (read from ``../shared/data``, never copied): every record of the export corpus
 (``exports/``, 2,281 records read with ``evidence_synth.io.read_records``) and the treaty
 titles of the GAPs inventory (``migration/gaps_international_cooperation__gap-project.json``,
-237 instruments). Records with the same normalised title or DOI are collapsed to one work,
-so the base has no duplicates of its own. The works are split into two halves by a hash of
-their normalised title (stable, not seeded): the tuning set uses one half, the report set
-the other, so no source record is in both.
+237 instruments). Records with the same normalised title or DOI are collapsed to one work;
+titles that differ by a misprint are not, so the base may keep a duplicate of its own (the
+report half has one: two exports of a 1965 entomology note, "wood-pecker, Picoides" and
+"woodpecker, Pieoides", which the engine rightly merges and the truth counts as wrong).
+The works are split into two halves by a hash of their normalised title (stable, not
+seeded): the tuning set uses one half, the report set the other, so no source record is
+in both.
 
 From the base works of its half, with ``numpy.random.default_rng(seed)``, the set holds
 every base work once plus these cases (``case`` column; ``true_group`` is the work,
