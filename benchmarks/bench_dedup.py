@@ -14,7 +14,12 @@ subprocess from its own virtual environment (``--peer-python``). ``--scale N`` t
 ``find_duplicates`` on N synthetic records built from the real ones (see
 ``synthetic_records``: spliced distinct works plus 35% duplicates with database variants),
 in a child process, reporting wall time, peak memory (max RSS) and pairwise precision,
-recall and F1 against the known truth of the synthetic set.
+recall and F1 against the known truth of the synthetic set. ``--hard`` evaluates the
+synthetic hard-case sets of ``benchmarks/hard_cases.py`` (``hard-tuning``: half 0, seed 1,
+used while choosing the rules; ``hard-report``: half 1, seed 2, held out) with the shipped
+model, under both conventions for errata and comments (``notices="link"``: counted with
+their article's study; ``"separate"``), with bib-dedupe on the same records, and prints
+what became of each case's true pairs and hard negatives (merged, queued, held back).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from evidence_synth.dedup import find_duplicates  # noqa: E402
 from evidence_synth.dedup._labelled import DEFAULT_DIR, SETS, labelled_records, load_module  # noqa: E402
@@ -95,6 +101,74 @@ def _peer(L, name: str, records: pd.DataFrame, python: str, data_dir: str,
                 "wrongly_removed": rs["wrongly_removed"], "seconds": data["seconds"],
                 "queue": data.get("maybe_pairs"), "wall_incl_load": wall})
     return row
+
+
+# ----------------------------------------------------------------------------- hard cases
+HARD_SETS = {"hard-tuning": (0, 1), "hard-report": (1, 2)}
+
+
+def _hard(L, name: str, python: str | None, timeout: int) -> tuple[list[dict], pd.DataFrame]:
+    """Our rows (default options, and notices kept separate) and bib-dedupe's on one
+    synthetic hard-case set, plus the per-case pair outcomes of our default run."""
+    from hard_cases import hard_cases, pair_outcomes
+
+    half, seed = HARD_SETS[name]
+    rec = hard_cases(half=half, seed=seed)
+    truth = rec["true_group"].to_numpy()
+    records = rec.drop(columns=["case", "true_group", "true_study"])
+    own_study = np.where(rec["case"].to_numpy() == "notice", truth, rec["true_study"])
+    rows, outcomes = [], None
+    for notices in ("link", "separate"):
+        t = time.perf_counter()
+        res = find_duplicates(records, notices=notices)
+        seconds = time.perf_counter() - t
+        pred = res.groups["group_id"].to_numpy()
+        p, r, f = L.pairwise_scores(truth, pred)
+        study = res.groups["study_id"].to_numpy()
+        rows.append({"set": name, "tool": f"evidence_synth (notices={notices})",
+                     "records": len(rec), "precision": p, "recall": r, "f1": f,
+                     "removed": L.record_scores(truth, pred)["removed"],
+                     "wrongly_removed": L.record_scores(truth, pred)["wrongly_removed"],
+                     "seconds": seconds, "queue": len(res.review_queue()),
+                     "queue_share": len(res.review_queue()) / len(rec),
+                     "study_f1_linked": L.pairwise_scores(rec["true_study"], study)[2],
+                     "study_f1_separate": L.pairwise_scores(own_study, study)[2]})
+        if notices == "link":
+            outcomes = pair_outcomes(rec, res).assign(set=name)
+    if python:
+        with tempfile.TemporaryDirectory() as tmp:
+            csv = Path(tmp) / f"{name}.csv"
+            _bibdedupe_csv(records).to_csv(csv, index=False)
+            out = Path(tmp) / "out.json"
+            cmd = [python, str(ROOT / "benchmarks" / "_run_bibdedupe.py"), "-", str(csv),
+                   str(out), "2"]
+            row = {"set": name, "tool": "bib-dedupe", "records": len(rec)}
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+                data = json.loads(out.read_text())
+                pred = pd.Series(data["group"], index=data["record_id"]).reindex(
+                    records["record_id"]).to_numpy()
+                p, r, f = L.pairwise_scores(truth, pred)
+                rs = L.record_scores(truth, pred)
+                row.update({"precision": p, "recall": r, "f1": f, "removed": rs["removed"],
+                            "wrongly_removed": rs["wrongly_removed"],
+                            "seconds": data["seconds"]})
+            except (subprocess.TimeoutExpired, OSError, ValueError) as exc:
+                row["error"] = (proc.stderr.strip().splitlines() or [str(exc)])[-1][:160] \
+                    if "proc" in locals() else str(exc)[:160]
+            rows.append(row)
+    return rows, outcomes
+
+
+def _bibdedupe_csv(rec: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "ID": rec["record_id"], "ENTRYTYPE": "article",
+        "author": rec["authors"].map(lambda a: " and ".join(a)),
+        "title": rec["title"].fillna(""), "year": rec["year"].astype("string").fillna(""),
+        "journal": rec["journal"].fillna(""), "volume": rec["volume"].fillna(""),
+        "number": rec["issue"].fillna(""), "pages": rec["pages"].fillna(""),
+        "doi": rec["doi"].fillna(""), "abstract": rec["abstract"].fillna(""),
+    })
 
 
 # ----------------------------------------------------------------------------- scale
@@ -200,14 +274,7 @@ def _scale(n: int, data_dir: str, python: str | None, timeout: int, *,
         with tempfile.TemporaryDirectory() as tmp:
             rec = synthetic_records(n, data_dir)
             csv = Path(tmp) / "synthetic.csv"
-            pd.DataFrame({
-                "ID": rec["record_id"], "ENTRYTYPE": "article",
-                "author": rec["authors"].map(lambda a: " and ".join(a)),
-                "title": rec["title"].fillna(""), "year": rec["year"].astype("string").fillna(""),
-                "journal": rec["journal"].fillna(""), "volume": rec["volume"].fillna(""),
-                "number": rec["issue"].fillna(""), "pages": rec["pages"].fillna(""),
-                "doi": rec["doi"].fillna(""), "abstract": rec["abstract"].fillna(""),
-            }).to_csv(csv, index=False)
+            _bibdedupe_csv(rec).to_csv(csv, index=False)
             out = Path(tmp) / "out.json"
             cmd = ["/usr/bin/time", "-f", "%M", python,
                    str(ROOT / "benchmarks" / "_run_bibdedupe.py"), data_dir, str(csv), str(out)]
@@ -236,6 +303,7 @@ def _report(rows: list[dict], scale_rows: list[dict]) -> None:
 def _report_sets(rows: list[dict]) -> None:
     table = pd.DataFrame(rows)
     fmt = {"precision": "{:.4f}", "recall": "{:.4f}", "f1": "{:.4f}", "seconds": "{:.1f}",
+           "study_f1_linked": "{:.4f}", "study_f1_separate": "{:.4f}",
            "queue_share": "{:.2%}", "f1_after_review": "{:.4f}",
            "precision_after_review": "{:.4f}", "wall_incl_load": "{:.1f}"}
     shown = table.copy()
@@ -254,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(DEFAULT_DIR))
     ap.add_argument("--sets", default=",".join(SETS))
-    ap.add_argument("--peer-python", default="/work/venv-bibdedupe/bin/python")
+    ap.add_argument("--peer-python", default="/work/venvs/bibdedupe/bin/python")
     ap.add_argument("--no-peer", action="store_true", help="do not run bib-dedupe")
     ap.add_argument("--peer-only", action="store_true", help="run only bib-dedupe")
     ap.add_argument("--peer-timeout", type=int, default=1200)
@@ -262,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="also time bib-dedupe on the synthetic scale set")
     ap.add_argument("--peer-sets", default="", help="run bib-dedupe only on these sets")
     ap.add_argument("--scale", default="100000", help="comma-separated sizes; 0 = none")
+    ap.add_argument("--hard", default=",".join(HARD_SETS),
+                    help="synthetic hard-case sets to evaluate (benchmarks/hard_cases.py); "
+                         "'' = none")
     ap.add_argument("--write-model", action="store_true",
                     help="fit the model on all sets and write it as the shipped model first")
     ap.add_argument("--model-dir", default="",
@@ -284,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     records = {n: labelled_records(n, args.data) for n in names}
     rows: list[dict] = []
     scale_rows: list[dict] = []
+    case_rows: list[pd.DataFrame] = []
     sizes = [int(s) for s in args.scale.split(",") if int(s)]
     if args.peer_only:
         for name in names:
@@ -328,12 +400,23 @@ def main(argv: list[str] | None = None) -> int:
             if peer and (not args.peer_sets or name in args.peer_sets.split(",")):
                 rows.append(_peer(L, name, records[name], peer, args.data, args.peer_timeout))
             print(pd.DataFrame(rows[-3:]).to_string(index=False), flush=True)
+        for name in [h for h in args.hard.split(",") if h]:
+            hard_rows, outcomes = _hard(L, name, peer, args.peer_timeout)
+            rows += hard_rows
+            case_rows.append(outcomes)
+            print(pd.DataFrame(hard_rows).to_string(index=False), flush=True)
         for size in sizes:
             scale_rows += _scale(size, args.data, peer if args.peer_scale else None,
                                  args.peer_timeout)
+    if case_rows:
+        cases = pd.concat(case_rows, ignore_index=True)
+        print("\n## Hard cases: what became of each case's pairs (default options)\n")
+        print(cases.to_string(index=False))
     if args.out:
-        Path(args.out).write_text(json.dumps({"sets": rows, "scale": scale_rows}, indent=1,
-                                             default=float))
+        Path(args.out).write_text(json.dumps(
+            {"sets": rows, "scale": scale_rows,
+             "cases": pd.concat(case_rows).to_dict("records") if case_rows else []},
+            indent=1, default=float))
     _report(rows, scale_rows)
     return 0
 

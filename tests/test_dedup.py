@@ -199,7 +199,7 @@ def test_supplement_numbering_with_the_same_doi_is_merged():
     assert pair["decision"] == "match"
     rec = _records(_rec("a", volume="179", pages="52-76"), _rec("b", volume="107", pages="8-9"))
     pair = _pair(find_duplicates(rec), "a", "b")
-    assert pair["rules"] == "different volume; different pages"
+    assert pair["rules"] == "page ranges disagree; different volume; different pages"
     assert pair["decision"] == "distinct"
 
 
@@ -209,7 +209,8 @@ def test_two_broken_rules_make_a_pair_distinct_not_a_question():
                    _rec("e2", title="Editorial", issue="2", pages="1-2", doi="10.1000/ed.2"))
     res = find_duplicates(rec)
     pair = _pair(res, "e1", "e2")
-    assert pair["rules"] == "different DOI; different issue"
+    assert pair["rules"] == ("different DOI; recurring title in another issue or year; "
+                             "different issue")
     assert pair["decision"] == "distinct"
     assert len(res.review_queue()) == 0
     # two commentaries on one paper: same title, different DOIs and no shared author
@@ -254,7 +255,7 @@ def test_part_1_and_part_2_are_not_merged():
 
 def test_chained_near_duplicates_are_not_merged_through_one_neighbour():
     # b (no DOI) matches a and c; a and c have different DOIs: b joins one, never both
-    rec = _records(_rec("a", doi="10.1000/one"), _rec("b"), _rec("c", doi="10.1000/two"))
+    rec = _records(_rec("a", doi="10.1000/7001"), _rec("b"), _rec("c", doi="10.1000/7002"))
     res = find_duplicates(rec)
     ga, gb, gc = (_group_of(res, r) for r in "abc")
     assert ga != gc
@@ -291,7 +292,7 @@ def test_preprint_linked_not_merged_by_default():
 
 # --------------------------------------------------------------------- manual decisions
 def test_manual_decision_survives_a_rerun():
-    rec = _records(_rec("a", doi="10.1000/abc"), _rec("b"), _rec("c", doi="10.1000/xyz"))
+    rec = _records(_rec("a", doi="10.1000/1011"), _rec("b"), _rec("c", doi="10.1000/1012"))
     first = find_duplicates(rec)
     assert _group_of(first, "a") == _group_of(first, "b")
     stored = pd.DataFrame({"record_id_1": ["b", "a"], "record_id_2": ["a", "c"],
@@ -322,7 +323,7 @@ def test_bad_manual_decision_is_reported():
 
 # --------------------------------------------------------------------- result, merge, html
 def test_deterministic_and_input_not_mutated():
-    rec = _records(_rec("a", doi="10.1000/abc"), _rec("b"), _rec("c", doi="10.1000/xyz"))
+    rec = _records(_rec("a", doi="10.1000/1011"), _rec("b"), _rec("c", doi="10.1000/1012"))
     before = rec.copy(deep=True)
     r1, r2 = find_duplicates(rec), find_duplicates(rec)
     pd.testing.assert_frame_equal(r1.groups, r2.groups)
@@ -333,7 +334,7 @@ def test_deterministic_and_input_not_mutated():
 def test_scoring_in_slices_gives_the_same_result(monkeypatch):
     from evidence_synth.dedup import _find
 
-    rec = _records(_rec("a", doi="10.1000/abc"), _rec("b"), _rec("c", doi="10.1000/xyz"),
+    rec = _records(_rec("a", doi="10.1000/1011"), _rec("b"), _rec("c", doi="10.1000/1012"),
                    _rec("d", year=2009))
     whole = find_duplicates(rec)
     monkeypatch.setattr(_find, "_SLICE", 2)
@@ -358,7 +359,7 @@ def test_result_tables_and_summary():
 
 
 def test_merge_keeps_every_member_and_best_values():
-    rec = _records(_rec("a", abstract=pd.NA, doi="10.1000/abc"),
+    rec = _records(_rec("a", abstract=pd.NA, doi="10.1000/1011"),
                    _rec("b", abstract=ABSTRACT + " Conclusion: it works.", source_id="scopus"),
                    _rec("c", authors=["Hausenloy D. J."], doi=pd.NA))
     res = find_duplicates(rec)
@@ -368,7 +369,7 @@ def test_merge_keeps_every_member_and_best_values():
     assert sorted(m for ids in merged["member_ids"] for m in ids) == sorted(rec["record_id"])
     row = merged[merged["n_members"] == 3].iloc[0]
     assert row["abstract"].endswith("it works.")
-    assert row["doi"] == "10.1000/abc"
+    assert row["doi"] == "10.1000/1011"
     assert len(row["authors"]) == 3
     assert {p["record_id"] for p in row["provenance"]} == {"a", "b", "c"}
     assert "scopus" in [p["source_id"] for p in row["provenance"]]
@@ -412,8 +413,8 @@ def test_neuroimaging_precision_at_least_099():
 def test_reviewer_records_answers_and_calls_back():
     from evidence_synth.dedup import DedupReviewer
 
-    rec = _records(_rec("a", doi="10.1000/one"), _rec("c", doi="10.1000/two"),
-                   _rec("d", doi="10.1000/three", title="Remote ischaemic preconditioning"))
+    rec = _records(_rec("a", doi="10.1000/7001"), _rec("c", doi="10.1000/7002"),
+                   _rec("d", doi="10.1000/7003", title="Remote ischaemic preconditioning"))
     res = find_duplicates(rec)
     seen = []
     reviewer = DedupReviewer(rec, res, on_decision=lambda a, b, d: seen.append((a, b, d)))
@@ -454,8 +455,8 @@ def test_reviewer_buttons_write_pair_decisions_to_the_store(tmp_path):
     from evidence_synth import open_review
     from evidence_synth.dedup import DedupReviewer
 
-    rec = _records(_rec("a", doi="10.1000/one"), _rec("c", doi="10.1000/two"),
-                   _rec("d", doi="10.1000/three", title="Remote ischaemic preconditioning"))
+    rec = _records(_rec("a", doi="10.1000/7001"), _rec("c", doi="10.1000/7002"),
+                   _rec("d", doi="10.1000/7003", title="Remote ischaemic preconditioning"))
     with open_review(tmp_path / "review.db") as review:
         stored = review.add_records(rec.drop(columns=["source_id"]),
                                     source={"source_id": "s", "database": "test"})

@@ -10,13 +10,13 @@ from evidence_synth.cli.dedup import command
 ROWS = [
     {"record_id": "a", "title": "Remote ischaemic preconditioning reduces myocardial injury",
      "authors": "Hausenloy, D. J.; Yellon, D. M.", "year": "2007", "journal": "Lancet",
-     "volume": "370", "pages": "575-579", "doi": "10.1000/one"},
+     "volume": "370", "pages": "575-579", "doi": "10.1000/7001"},
     {"record_id": "b", "title": "Remote ischaemic preconditioning reduces myocardial injury",
      "authors": "Hausenloy, D. J.; Yellon, D. M.", "year": "2007", "journal": "Lancet",
      "volume": "370", "pages": "575-9", "doi": ""},
     {"record_id": "c", "title": "Remote ischaemic preconditioning reduces myocardial injury",
      "authors": "Hausenloy, D. J.; Yellon, D. M.", "year": "2007", "journal": "Lancet",
-     "volume": "370", "pages": "575-579", "doi": "10.1000/two"},
+     "volume": "370", "pages": "575-579", "doi": "10.1000/7002"},
     {"record_id": "d", "title": "Vitamin D supplementation and fracture risk in older women",
      "authors": "Smith, A.", "year": "2011", "journal": "BMJ", "volume": "342",
      "pages": "1-9", "doi": ""},
@@ -93,3 +93,34 @@ def test_cli_reads_exports_through_the_import_stage(tmp_path):
     assert result.exit_code == 0, result.output
     assert "duplicate groups: 1" in result.output
     assert pd.read_csv(groups)["group_id"].nunique() == 1
+
+
+def test_cli_review_applies_stored_decisions_on_every_rerun(tmp_path):
+    from evidence_synth import open_review
+    from evidence_synth.columns import records_from_dicts
+
+    rows = [{**r, "authors": r["authors"].split("; "), "doi": r["doi"] or None} for r in ROWS]
+    db = tmp_path / "review.db"
+    with open_review(db) as review:
+        review.add_records(records_from_dicts(rows),
+                           source={"source_id": "s", "database": "test"})
+    queue, groups = tmp_path / "queue.csv", tmp_path / "groups.csv"
+    args = ["--review", str(db), "--queue-out", str(queue), "--groups-out", str(groups)]
+    first = CliRunner().invoke(command, args)
+    assert first.exit_code == 0, first.output
+    g = pd.read_csv(groups).set_index("record_id")["group_id"]
+    assert g["s:a"] == g["s:b"]
+    answers = tmp_path / "answers.csv"
+    pd.DataFrame({"record_id_1": ["s:a"], "record_id_2": ["s:b"],
+                  "decision": ["distinct"]}).to_csv(answers, index=False)
+    second = CliRunner().invoke(command, [*args, "--decisions", str(answers),
+                                          "--reviewer", "ann"])
+    assert second.exit_code == 0, second.output
+    # a plain re-run, without --decisions, still applies the stored answer
+    third = CliRunner().invoke(command, args)
+    assert third.exit_code == 0, third.output
+    assert "1 stored decisions applied" in third.output
+    g = pd.read_csv(groups).set_index("record_id")["group_id"]
+    assert g["s:a"] != g["s:b"]
+    with open_review(db, create=False) as review:
+        assert review.pair_decisions()["decision"].tolist() == ["distinct"]

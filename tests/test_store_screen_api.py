@@ -75,6 +75,7 @@ REVIEW_API = {
         "method (self, *, stage: 'str | None' = None, "
         "reviewer: 'str | None' = None) -> 'pd.DataFrame'"
     ),
+    "deduplicate": "method (self, **options: 'Any') -> 'DedupResult'",
     "duplicate_groups": "method (self, *, run_id: 'int | None' = None) -> 'pd.DataFrame'",
     "evidence_map": "method (self, *, source_id: 'str | None' = None) -> 'EvidenceMap'",
     "extraction_rows": "method (self) -> 'pd.DataFrame'",

@@ -131,7 +131,6 @@ def _read_decisions(path: Path) -> pd.DataFrame:
 
 def _dedup_review(path: str, manual: pd.DataFrame | None, reviewer: str | None,
                   versions: str | None, progress: Steps):
-    from ..dedup import find_duplicates
     from ..store import open_review
 
     progress.step("read")
@@ -142,16 +141,11 @@ def _dedup_review(path: str, manual: pd.DataFrame | None, reviewer: str | None,
             for row in manual.itertuples():
                 review.add_pair_decision(row.record_id_1, row.record_id_2, row.decision,
                                          reviewer=reviewer)
-        protocol = review.protocol
-        if versions is None and protocol is not None:
-            versions = protocol.to_dict().get("dedup", {}).get("versions")
-        versions = versions or "link"
         records = review.records()
         progress.step("normalise")
-        result = find_duplicates(records, versions=versions,
-                                 manual_decisions=review.pair_decisions(),
-                                 progress=progress.done)
+        # the stored pair decisions apply by themselves; the groups are saved as a run
+        result = review.deduplicate(versions=versions, progress=progress.done)
         progress.step("save")
-        run_id = review.save_duplicate_groups(result.groups, params={"versions": versions})
-    click.echo(f"dedup run {run_id} saved in {path}")
+    click.echo(f"dedup run {result.params['run_id']} saved in {path} "
+               f"({result.params['manual decisions applied']} stored decisions applied)")
     return result, records

@@ -19,16 +19,18 @@ def _pairs_in_blocks(keys: pd.Series, order_key: pd.Series) -> np.ndarray:
     frame = pd.DataFrame({"key": keys[valid], "order": order_key[valid],
                           "idx": np.flatnonzero(valid.to_numpy())})
     frame = frame.sort_values(["key", "order", "idx"], kind="mergesort")
-    sizes = frame.groupby("key", sort=False).size()
-    out = []
+    sizes = frame.groupby("key", sort=False).size().to_numpy()
     idx = frame["idx"].to_numpy()
-    starts = np.concatenate([[0], np.cumsum(sizes.to_numpy())[:-1]])
-    for start, size in zip(starts, sizes.to_numpy(), strict=True):
-        if size < 2:
-            continue
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    pair_starts = starts[sizes == 2]  # most blocks are pairs: take them all at once
+    out = [np.column_stack([idx[pair_starts], idx[pair_starts + 1]])]
+    triangles: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
         members = idx[start:start + size]
         if size <= _MAX_BLOCK:
-            a, b = np.triu_indices(size, k=1)
+            if size not in triangles:
+                triangles[size] = np.triu_indices(size, k=1)
+            a, b = triangles[size]
         else:
             a = np.concatenate([np.arange(size - w) for w in range(1, _WINDOW + 1)])
             b = np.concatenate([np.arange(w, size) for w in range(1, _WINDOW + 1)])
@@ -59,7 +61,7 @@ def _title_neighbours(titles: pd.Series, k: int = 6, min_cosine: float = 0.55,
     if len(idx) < 2:
         return np.empty((0, 2), dtype=np.int64)
     max_df = 0.02 if 0.02 * len(idx) <= _MAX_POSTING else _MAX_POSTING
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), min_df=2, max_df=max_df,
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(3, 3), min_df=2, max_df=max_df,
                           sublinear_tf=True, dtype=np.float32)
     try:
         X = vec.fit_transform(titles.to_numpy()[idx])

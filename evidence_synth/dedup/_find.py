@@ -6,28 +6,41 @@ import os
 import time
 from collections.abc import Callable
 from itertools import combinations
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ContractError
+
+if TYPE_CHECKING:
+    from ..store import Review
 from ._blocking import candidate_pairs
 from ._cluster import components, constrained_groups
 from ._features import compare, plausible
 from ._model import PairModel, load_model
 from ._normalise import normalise_records
 from ._result import DedupResult, completeness
-from ._rules import DISTINCT, MATCH, REVIEW, decide, is_version_pair, rule_reasons
+from ._rules import (
+    DISTINCT,
+    MATCH,
+    REVIEW,
+    corroborated,
+    decide,
+    notice_of_article,
+    rule_reasons,
+    version_kind,
+)
 
 _MAX_COMPLETION = 60
 _SLICE = 1_000_000
 
 
 def find_duplicates(
-    records: pd.DataFrame,
+    records: pd.DataFrame | Review,
     *,
-    versions: Literal["link", "merge", "separate"] = "link",
+    versions: Literal["link", "merge", "separate"] | None = None,
+    notices: Literal["link", "merge", "separate"] | None = None,
     manual_decisions: pd.DataFrame | None = None,
     high: float = 0.7,
     low: float = 0.1,
@@ -39,18 +52,28 @@ def find_duplicates(
 
     Parameters
     ----------
-    records : pandas.DataFrame
+    records : pandas.DataFrame or Review
         Records-contract frame (``evidence_synth.columns``); needs ``record_id`` (unique) and
         uses ``title``, ``authors``, ``year``, ``journal``, ``volume``, ``issue``, ``pages``,
-        ``doi``, ``abstract`` and ``pub_type`` when present. Not modified.
-    versions : {"link", "merge", "separate"}
-        Preprint or working paper vs another version of the same work: ``"link"`` keeps
-        them as separate records sharing a ``study_id``; ``"merge"`` puts them in one group;
-        ``"separate"`` neither merges nor links them.
+        ``doi``, ``abstract`` and ``pub_type`` when present. Not modified. Or a review
+        store (:class:`evidence_synth.store.Review`): its records are deduplicated, the
+        pair decisions stored in it (``Review.pair_decisions()``) apply by themselves and
+        ``versions``/``notices`` default to the protocol's ``dedup`` section.
+    versions : {"link", "merge", "separate"}, optional
+        A preprint, working paper or conference paper vs a later version of the same work
+        (same title and authors): ``"link"`` (default) keeps them as separate records
+        sharing a ``study_id``; ``"merge"`` puts them in one group; ``"separate"`` neither
+        merges nor links them.
+    notices : {"link", "merge", "separate"}, optional
+        An erratum, comment, reply or retraction notice carrying the article's title vs
+        the article. ``"link"`` (default, following the Cochrane Handbook: a notice is
+        another report of the same study, counted once) gives the notice its article's
+        ``study_id`` while keeping it a separate record; ``"merge"`` puts both in one
+        group; ``"separate"`` keeps them apart as different studies.
     manual_decisions : pandas.DataFrame, optional
         Columns ``record_id_1``, ``record_id_2``, ``decision`` (``match`` or ``distinct``);
-        they win over the model (e.g. decisions stored in the review store). A later row
-        for the same pair wins over an earlier one.
+        they win over the model. A later row for the same pair wins over an earlier one;
+        with a review, these rows come after the stored decisions.
     high, low : float
         Score at or above ``high`` is a match (unless a no-merge rule applies, which sends
         the pair to review, or two or more apply, which make it distinct); at or below
@@ -74,8 +97,14 @@ def find_duplicates(
     titles present, no shared DOI) are dropped before comparison; their number is in
     ``result.params["candidates dropped as unlike"]``.
     """
-    if versions not in ("link", "merge", "separate"):
-        raise ValueError(f"versions must be 'link', 'merge' or 'separate', found {versions!r}")
+    if not isinstance(records, pd.DataFrame):
+        records, versions, notices, manual_decisions = _from_review(
+            records, versions, notices, manual_decisions)
+    versions = versions or "link"
+    notices = notices or "link"
+    for name, value in (("versions", versions), ("notices", notices)):
+        if value not in ("link", "merge", "separate"):
+            raise ValueError(f"{name} must be 'link', 'merge' or 'separate', found {value!r}")
     if not 0 <= low < high <= 1:
         raise ValueError(f"expected 0 <= low < high <= 1, found low={low}, high={high}")
     if "record_id" not in records.columns:
@@ -109,7 +138,9 @@ def find_duplicates(
         extra = np.array(sorted(manual), dtype=np.int64).reshape(-1, 2)
         pairs = _union_pairs(pairs, extra, n)
 
-    scored = _score(norm, pairs, clf, versions=versions, high=high, low=low, workers=workers)
+    options = {"versions": versions, "notices": notices, "high": high, "low": low,
+               "workers": workers}
+    scored = _score(norm, pairs, clf, **options)
     _apply_manual(scored, pairs, manual)
     lap("compare and score")
 
@@ -117,7 +148,7 @@ def find_duplicates(
     comp = components(n, pairs[edges_mask])
     extra = _completion_pairs(comp, pairs, n)
     if len(extra):
-        more = _score(norm, extra, clf, versions=versions, high=high, low=low, workers=workers)
+        more = _score(norm, extra, clf, **options)
         _apply_manual(more, extra, manual)
         pairs = np.concatenate([pairs, extra])
         scored = pd.concat([scored, more], ignore_index=True)
@@ -133,11 +164,42 @@ def find_duplicates(
         out.insert(0, name, pd.array(ids.to_numpy()[pairs[:, k]], dtype="string"))
     out["same_group"] = same
     lap("grouping")
-    params = {"versions": versions, "high": high, "low": low,
+    params = {"versions": versions, "notices": notices, "high": high, "low": low,
               "model": clf.spec.get("info", {}).get("name", "custom"),
               "candidates dropped as unlike": n_unlike,
               "timings": timings}
     return DedupResult(groups=groups, pairs=out, params=params)
+
+
+def deduplicate_review(review: Review, **options: Any) -> DedupResult:
+    """Deduplicate a review store's records and save the groups as a run.
+
+    The pair decisions stored in the review apply by themselves, and ``versions`` and
+    ``notices`` default to the protocol's ``dedup`` section; ``options`` are those of
+    :func:`find_duplicates`. The run's id is in ``result.params["run_id"]``.
+    """
+    result = find_duplicates(review, **options)
+    saved = {k: result.params[k] for k in ("versions", "notices", "high", "low", "model")}
+    saved["manual decisions applied"] = int(result.pairs["manual"].sum())
+    result.params["manual decisions applied"] = saved["manual decisions applied"]
+    result.params["run_id"] = review.save_duplicate_groups(result.groups, params=saved)
+    return result
+
+
+def _from_review(review: Review, versions: str | None, notices: str | None,
+                 manual: pd.DataFrame | None):
+    """Records, options and stored pair decisions of a review store."""
+    if not (hasattr(review, "records") and hasattr(review, "pair_decisions")):
+        raise ContractError("find_duplicates expects a records DataFrame or a Review; found "
+                            f"{type(review).__name__}")
+    protocol = review.protocol
+    chosen = protocol.to_dict().get("dedup", {}) if protocol is not None else {}
+    stored = review.pair_decisions()[["record_id_1", "record_id_2", "decision"]]
+    if manual is not None and len(manual):
+        stored = pd.concat([stored, manual[["record_id_1", "record_id_2", "decision"]]],
+                           ignore_index=True)
+    return (review.records(), versions or chosen.get("versions"),
+            notices or chosen.get("notices"), stored)
 
 
 def _manual_pairs(manual: pd.DataFrame | None, ids: pd.Series) -> dict[tuple[int, int], str]:
@@ -171,26 +233,27 @@ def _union_pairs(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
 
 
 def _score(norm: pd.DataFrame, pairs: np.ndarray, clf: PairModel, *, versions: str,
-           high: float, low: float, workers: int) -> pd.DataFrame:
+           notices: str, high: float, low: float, workers: int) -> pd.DataFrame:
     """Features, score, rules and decision of every pair, a slice of pairs at a time.
 
     Slicing bounds the memory of the comparison temporaries; the features are kept as
     float32 once scored.
     """
-    parts = [_score_slice(norm, pairs[k:k + _SLICE], clf, versions=versions, high=high,
-                          low=low, workers=workers)
+    parts = [_score_slice(norm, pairs[k:k + _SLICE], clf, versions=versions, notices=notices,
+                          high=high, low=low, workers=workers)
              for k in range(0, max(len(pairs), 1), _SLICE)]
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def _score_slice(norm: pd.DataFrame, pairs: np.ndarray, clf: PairModel, *, versions: str,
-                 high: float, low: float, workers: int) -> pd.DataFrame:
+                 notices: str, high: float, low: float, workers: int) -> pd.DataFrame:
     features = compare(norm, pairs, workers=workers)
     score = clf.predict_proba(features) if len(pairs) else np.zeros(0)
     rules = rule_reasons(norm, pairs, features)
-    version = is_version_pair(norm, pairs, features)
-    decision, reason, same_study = decide(score, rules, version, mode=versions, high=high,
-                                          low=low)
+    decision, reason, same_study = decide(
+        score, rules, version_kind(norm, pairs, features),
+        notice_of_article(norm, pairs, features), corroborated(features), mode=versions,
+        notices=notices, high=high, low=low)
     out = features.astype(np.float32)
     out["score"] = score
     out["decision"] = decision

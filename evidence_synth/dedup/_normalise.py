@@ -12,8 +12,11 @@ from urllib.parse import unquote
 import numpy as np
 import pandas as pd
 
+from ._gazetteer import title_entities
+
 _MOJIBAKE = re.compile(r"[\xc2-\xf4][\x80-\xbf]{1,3}")
 _TAGS = re.compile(r"<[^>]{1,40}>")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _LATEX_ACCENT = re.compile(r"\\[\"'`^~=.uvHcdbk]\s*\{?([A-Za-z])\}?")
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+\*?")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -23,6 +26,14 @@ _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii":
           "x": 10}
 _ROMAN_CONTEXT = {"part", "phase", "type", "stage", "grade", "class", "study", "trial", "section",
                   "volume", "vol", "chapter", "series", "level"}
+_NUMBER_WORDS = dict.fromkeys(("one", "first"), 1) | dict.fromkeys(("two", "second"), 2) | {
+    "three": 3, "third": 3, "four": 4, "fourth": 4, "five": 5, "fifth": 5, "six": 6,
+    "sixth": 6, "seven": 7, "seventh": 7, "eight": 8, "eighth": 8, "nine": 9, "ninth": 9,
+    "ten": 10, "tenth": 10, "eleven": 11, "twelve": 12}
+_NUMBER_CONTEXT = {"no", "number", "issue", "edition", "wave", "round", "cohort", "year",
+                   "week", "day", "report", "protocol", "version", "step", "figure", "table",
+                   "article", "annex", "appendix", "session", "group", "arm", "module"}
+_FOOTNOTE = re.compile(r"(?:(?<=[a-z]{3})|(?<=\s))[1-9]$")
 _SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l",
                           "Ł": "L", "đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "ı": "i",
                           "‐": "-", "‑": "-", "–": "-", "—": "-", "’": "'", "‘": "'"})
@@ -33,7 +44,6 @@ _PAGES = re.compile(r"^\s*([A-Za-z]?\d+)\s*(?:[-‐–—]+|\s+to\s+)\s*([A-Za-z
 _FIRST_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*")
 _INT = re.compile(r"\d+")
 _PART_PREFIX = re.compile(r"^\s*(?:part|pt)\.?\s*[A-Za-z]?\.?\s*", re.IGNORECASE)
-_NON_ALNUM = re.compile(r"[^0-9a-z]")
 _DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*)", re.IGNORECASE)
 _DOI_CORE = re.compile(r"10\.\d{4,9}/\S+")
 _RUN_TOGETHER = re.compile(r"(?<=\.)(?=[A-Z][^\s.])")
@@ -45,8 +55,10 @@ _INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,3}$")
 _JOURNAL_STOP = {"of", "and", "the", "for", "in", "on", "de", "la", "der", "und", "et", "des",
                  "du", "a"}
 
-_ERRATUM = re.compile(r"\b(?:errat(?:um|a)|corrigend(?:um|a)|correction(?:s)? (?:to|for|of)|"
-                      r"publisher'?s? note|notice of correction|author correction)\b")
+_ERRATUM = re.compile(r"^corrections?\b|\b(?:errat(?:um|a)|corrigend(?:um|a)|"
+                      r"correction(?:s)? (?:to|for|of)|"
+                      r"publisher'?s? note|notice of correction|author correction|"
+                      r"vol \d+ pg \d+)\b")
 _COMMENT = re.compile(r"\b(?:comment(?:ary)? on|reply to|response to|in reply|in response|"
                       r"letter to the editor|re:|author(?:s)?'? reply|editorial comment)")
 _RETRACTION = re.compile(r"\b(?:retract(?:ion|ed)|expression of concern|withdrawn)\b")
@@ -55,6 +67,38 @@ _PREPRINT_JOURNAL = re.compile(r"\b(?:arxiv|biorxiv|medrxiv|ssrn|research square
                                r"psyarxiv|socarxiv|econstor)\b")
 _PREPRINT_DOI = ("10.1101/", "10.2139/", "10.48550/", "10.21203/", "10.3386/", "10.31234/",
                  "10.31235/", "10.31219/", "10.20944/")
+_VENUE_CONFERENCE = re.compile(r"\b(?:congress|conference|meeting|symposium|proceedings|"
+                               r"workshop|colloquium|convention|annual sessions)\b")
+_NOTICE_PREFIX = re.compile(
+    r"^(?:(?:erratum|errata|corrigendum|corrigenda|correction|retraction|retracted|"
+    r"retraction note|notice of retraction|expression of concern|withdrawn|comment|commentary|"
+    r"reply|response|author s reply|authors reply|letter|publisher s note|author correction|"
+    r"editorial comment|in reply|in response)(?: notice)?(?: (?:to|on|for|of|regarding|re))?"
+    r"(?: the article| article)?\s+)+")
+_NOTICE_STARTS = {"erra", "corr", "retr", "noti", "expr", "with", "comm", "repl", "resp",
+                  "auth", "lett", "publ", "edit", "in r"}  # first letters of the prefixes
+#: Titles that journals reuse for different items: section headings, notices and reports.
+#: Matched against the whole normalised title once numbers and "volume/issue" are removed.
+_RECURRING = re.compile(
+    r"^(?:(?:guest |invited |special issue |the )?editorials?(?: (?:comments?|notes?|"
+    r"introduction|board|statement|policy))?|editor s (?:comments?|notes?|introduction|"
+    r"preface|remarks|letter|choice|corner|page)|(?:remarks|notes?|comments?|message|letter|"
+    r"words?) (?:from|of|by) the (?:editors?|editor in chief|chair|president)|"
+    r"from the (?:editors?|editor s desk|editor in chief|guest editors?)|"
+    r"(?:letters?|correspondence|reply|response|comments?) to the editors?|letters?|"
+    r"correspondence|in reply|reply|authors? reply|response|rejoinder|comments?|commentary|"
+    r"discussion|corrigend(?:um|a)|errat(?:um|a)|corrections?|retraction(?: notice)?|"
+    r"expression of concern|(?:annual|biennial|quarterly|progress|activity) report|"
+    r"report of the [a-z ]{3,60}|(?:introduction|preface|foreword|prologue|epilogue|overview)"
+    r"(?: to (?:the|this)(?: special| focus)?(?: (?:issue|section|volume|supplement))?)?|"
+    r"in this issue|issues and opinions|news(?: and views)?|book reviews?|obituary|"
+    r"in memoriam|acknowledg(?:e)?ments?(?: (?:to|of) (?:the )?(?:reviewers|referees))?|"
+    r"(?:thanks to|list of) (?:our )?(?:reviewers|referees)|reviewers|referees|"
+    r"editorial board|masthead|(?:table of )?contents|(?:author|subject|cumulative) index|"
+    r"index|call for papers|announcements?|abstracts|conference report|meeting report|"
+    r"highlights|research highlights|front matter|back matter|cover|notes on contributors|"
+    r"about the authors?|special(?: issue)?)$")
+_ISSUE_WORDS = re.compile(r"\b(?:volume|vol|issue|no|number|part|supplement|suppl)\b")
 _CONFERENCE = re.compile(r"\b(?:congress|conference|meeting|symposium|proceedings|abstracts?|"
                          r"annual scientific|suppl(?:ement)?)\b")
 
@@ -85,7 +129,7 @@ def fold(text: Any) -> str:
         s = _LATEX_CMD.sub(" ", _LATEX_ACCENT.sub(r"\1", s))
     if not s.isascii():
         s = fix_mojibake(s).translate(_SPECIAL)
-        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+        s = _COMBINING.sub("", unicodedata.normalize("NFKD", s))
     return s.lower()
 
 
@@ -100,25 +144,47 @@ def norm_title(text: Any) -> str:
 
 
 def number_signature(title: str) -> str:
-    """Numbers in a normalised title (digits, and roman numerals after part/phase/...)."""
+    """Numbers in a normalised title: digits, number words ("two", "second") and roman
+    numerals after part/phase/...; "one" and "1" give the same signature."""
     tokens = title.split()
     nums = [str(int(d)) for d in _INT.findall(title)]
     for k, tok in enumerate(tokens):
-        if tok in _ROMAN and k > 0 and tokens[k - 1] in _ROMAN_CONTEXT:
+        if tok in _NUMBER_WORDS:
+            nums.append(str(_NUMBER_WORDS[tok]))
+        elif tok in _ROMAN and k > 0 and tokens[k - 1] in _ROMAN_CONTEXT:
             nums.append(str(_ROMAN[tok]))
     return " ".join(sorted(nums))
+
+
+def footnote_signature(title: str) -> str:
+    """:func:`number_signature` without a footnote digit PDF extraction left at the end.
+
+    A single digit glued to the last word ("... reperfusion1") or standing after a word
+    that does not announce a number ("... Ciborra 1", not "Part 1") is taken for a
+    footnote mark; the signature is unchanged when there is none.
+    """
+    m = _FOOTNOTE.search(title) if title[-1:].isdigit() else None
+    if not m:
+        return number_signature(title)
+    head = title[:m.start()].rstrip()
+    words = head.split()
+    if not words or words[-1] in _ROMAN_CONTEXT or words[-1] in _NUMBER_CONTEXT:
+        return number_signature(title)
+    return number_signature(head)
 
 
 def strip_numbers(title: str) -> str:
     """A normalised title without the numbers of its :func:`number_signature`."""
     tokens = _INT.sub(" ", title).split()
     keep = [tok for k, tok in enumerate(tokens)
-            if not (tok in _ROMAN and k > 0 and tokens[k - 1] in _ROMAN_CONTEXT)]
+            if tok not in _NUMBER_WORDS
+            and not (tok in _ROMAN and k > 0 and tokens[k - 1] in _ROMAN_CONTEXT)]
     return " ".join(keep)
 
 
 def norm_doi(value: Any) -> str:
-    """DOI in lower case without resolver prefixes or trailing punctuation ("" if none)."""
+    """DOI in lower case without resolver prefixes or trailing punctuation ("" if none, or
+    if nothing after the slash is a digit: a DOI cut off after its journal stem)."""
     s = fold(value).strip()
     if not s:
         return ""
@@ -129,7 +195,9 @@ def norm_doi(value: Any) -> str:
     m = _DOI_CORE.search(s)
     if not m:
         return ""
-    return m.group(0).rstrip(".,;)")
+    doi = m.group(0).rstrip(".,;)")
+    # "10.1057/palgrave": a DOI cut off after its journal stem names no article
+    return doi if any(c.isdigit() for c in doi.split("/", 1)[1]) else ""
 
 
 def doi_key(doi: str) -> str:
@@ -205,8 +273,9 @@ def surname(name: str) -> str:
     """Folded surname key of one author name ("Surname, Given" or "Surname Given/Initials")."""
     if "," in name:
         head = name.split(",", 1)[0]
-        words = norm_text(head).split()
-        return words[-1] if words else ""
+        words = norm_text(head.replace("-", "")).split()
+        kept = [w for w in words if w not in _PARTICLES] or words
+        return kept[0] if kept else ""
     raw_words = name.replace(".", ". ").split()
     words = [w for w in raw_words if not _INITIALS.match(w) and w.lower() not in _PARTICLES]
     words = words or raw_words
@@ -231,6 +300,14 @@ def journal_words(value: Any) -> tuple[str, ...]:
 @lru_cache(maxsize=50_000)
 def _journal_words_cached(value: str) -> tuple[str, ...]:
     return tuple(w for w in norm_text(value).split() if w not in _JOURNAL_STOP)
+
+
+def journal_head(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Journal words before a meeting word ("circulation conference aha ..." -> circulation)."""
+    for k, word in enumerate(words):
+        if _VENUE_CONFERENCE.match(word):
+            return words[:k]
+    return words
 
 
 @lru_cache(maxsize=200_000)
@@ -258,6 +335,8 @@ def _flags(title: str, journal: str, pub_type: str, doi: str, volume: str) -> di
     head = title[:80]
     pt = pub_type
     return {
+        "venue_conference": bool(_VENUE_CONFERENCE.search(journal)) or "conference" in pt
+        or "proceeding" in pt,
         "erratum": bool(_ERRATUM.search(head)) or "errat" in pt or "correction" in pt,
         "comment": bool(_COMMENT.search(head)) or "comment" in pt or "letter" in pt,
         "retraction": bool(_RETRACTION.search(head)) or "retract" in pt,
@@ -265,6 +344,24 @@ def _flags(title: str, journal: str, pub_type: str, doi: str, volume: str) -> di
         or "preprint" in pt or "working" in pt,
         "conference": bool(_CONFERENCE.search(journal)) or "suppl" in volume or "conference" in pt,
     }
+
+
+def notice_core(title: str) -> str:
+    """A normalised title without a leading notice phrase ("erratum to", "reply to", ...)."""
+    if title[:4] not in _NOTICE_STARTS:
+        return title
+    return _NOTICE_PREFIX.sub("", title)
+
+
+def is_recurring_title(title: str) -> bool:
+    """True for titles journals give to many different items ("Editorial", "Reply"), and
+    for titles of one or two short words, which do not name a work on their own."""
+    if len(title) > 90:
+        return False
+    bare = _SPACES.sub(" ", _ISSUE_WORDS.sub(" ", _INT.sub(" ", title))).strip()
+    if len(bare) <= 12 and bare.count(" ") <= 1:
+        return bool(title)  # one or two short words ("EJIS 121P") do not name a work
+    return bool(_RECURRING.match(bare))
 
 
 def _page_digits(page: str) -> str:
@@ -294,12 +391,17 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``title``, ``title_key``, ``numbers``, ``title_nonum`` (title without
-        digits), ``authors`` (tuple of surname keys),
+        Columns ``title``, ``title_key``, ``numbers``, ``numbers_footnote`` (numbers without
+        a footnote digit), ``entities`` (gazetteer codes of places, peoples and languages
+        named), ``notice_core`` (title without an "erratum to"/"reply to" prefix),
+        ``recurring`` (a title journals reuse, or one found here with three or more years),
+        ``title_nonum`` (title without numbers), ``authors`` (tuple of surname keys),
         ``author_text``, ``first_author``, ``year`` (float, NaN when missing), ``journal``
-        (tuple of words), ``volume``, ``issue``, ``page_first``, ``page_last``, ``doi``,
+        (tuple of words), ``volume``, ``issue``, ``page_first``, ``page_prefixed`` (the
+        first page has a letter: "e4", "S12"), ``page_last``, ``doi``,
         ``doi_key`` (its letters and digits), ``abstract`` and boolean flags ``erratum``,
-        ``comment``, ``retraction``, ``preprint``, ``conference``.
+        ``comment``, ``retraction``, ``preprint``, ``conference`` and ``venue_conference``
+        (published in proceedings or a meeting's book of abstracts).
     """
     rows = []
     titles = _col(records, "title")
@@ -312,8 +414,17 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
     pages = _col(records, "pages")
     dois = _col(records, "doi")
     pub_types = _col(records, "pub_type")
+    entity_cache: dict[str, frozenset[str]] = {}
+
+    def _entities(title: str) -> frozenset[str]:
+        found = entity_cache.get(title)
+        if found is None:
+            found = entity_cache[title] = title_entities(title)
+        return found
+
     for k in range(len(records)):
         title = norm_title(titles[k])
+        numbers = number_signature(title)
         names = split_authors(authors[k])
         keys = tuple(s for s in (surname(n) for n in names[:15]) if s)
         tokens = frozenset().union(*(name_tokens(n) for n in names[:15])) if names else frozenset()
@@ -323,11 +434,15 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         first, last = parse_pages(pages[k]) if isinstance(pages[k], str) else ("", "")
         year_f = _year(years[k])
         raw_abstract = abstracts[k]
-        abstract = norm_text(raw_abstract[:500] if isinstance(raw_abstract, str) else raw_abstract)
+        abstract = norm_text(raw_abstract[:450] if isinstance(raw_abstract, str) else raw_abstract)
         row = {
             "title": title,
             "title_key": title.replace(" ", ""),
-            "numbers": number_signature(title),
+            "numbers": numbers,
+            "numbers_footnote": footnote_signature(title) if title[-1:].isdigit() else numbers,
+            "entities": _entities(title),
+            "notice_core": notice_core(title),
+            "recurring": is_recurring_title(title),
             "title_nonum": strip_numbers(title),
             "authors": keys,
             "author_tokens": tokens,
@@ -338,6 +453,7 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
             "volume": norm_number(volumes[k]),
             "issue": norm_number(issues[k]),
             "page_first": _page_digits(first),
+            "page_prefixed": first[:1].isalpha(),
             "page_last": _page_digits(last),
             "doi": doi,
             "doi_key": doi_key(doi),
@@ -346,9 +462,20 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         row.update(_flags(title, journal_text, fold(pub_types[k]), doi, volume_raw))
         rows.append(row)
     out = pd.DataFrame(rows, columns=[
-        "title", "title_key", "numbers", "title_nonum", "authors", "author_tokens",
-        "author_text", "first_author",
-        "year",
-        "journal", "volume", "issue", "page_first", "page_last", "doi", "doi_key",
-        "abstract", "erratum", "comment", "retraction", "preprint", "conference"])
+        "title", "title_key", "numbers", "numbers_footnote", "entities", "notice_core",
+        "recurring", "title_nonum", "authors", "author_tokens", "author_text", "first_author",
+        "year", "journal", "volume", "issue", "page_first", "page_prefixed", "page_last", "doi",
+        "doi_key", "abstract", "erratum", "comment", "retraction", "preprint", "conference",
+        "venue_conference"])
+    out["recurring"] |= _reused_titles(out)
     return out
+
+
+def _reused_titles(norm: pd.DataFrame) -> np.ndarray:
+    """Titles found in this run with three or more different years (a column's heading)."""
+    known = norm[(norm["title_key"] != "") & norm["year"].notna()]
+    if not len(known):
+        return np.zeros(len(norm), dtype=bool)
+    years = known.groupby("title_key")["year"].nunique()
+    reused = years.index[years >= 3]
+    return norm["title_key"].isin(reused).to_numpy()

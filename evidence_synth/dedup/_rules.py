@@ -1,40 +1,117 @@
-"""Hard no-merge rules and the pair decision."""
+"""Hard no-merge rules, linked versions and the pair decision."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz
+
+from ._gazetteer import entities_differ
+from ._normalise import journal_compatible, journal_head
 
 MATCH, DISTINCT, REVIEW = "match", "distinct", "review"
+
+#: Rules that make a pair distinct whatever its score: the titles are the same but for a
+#: number or a named entity, or the page ranges are apart.
+DECISIVE = ("different named entity in title", "different numbers in title",
+            "page ranges disagree")
+#: What a pair is linked as when it is not merged (``same_study``), by kind.
+VERSION_KINDS = ("preprint and journal version", "conference paper and journal version")
+NOTICE_KIND = "erratum/comment/retraction of the article"
+
+
+def page_ranges_disagree(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
+    """Both records give a page range and the ranges are apart.
+
+    A range counts when its last page is after its first, the first page is not 1 and has
+    no letter ("e4-e19", "S12-S15"): online-only articles are paginated from 1 or by
+    article number beside their print pages.
+    """
+    i, j = pairs[:, 0], pairs[:, 1]
+    first = pd.to_numeric(norm["page_first"], errors="coerce").to_numpy(dtype=float)
+    last = pd.to_numeric(norm["page_last"], errors="coerce").to_numpy(dtype=float)
+    ranged = (last > first) & (first > 1) & ~norm["page_prefixed"].to_numpy(dtype=bool)
+    with np.errstate(invalid="ignore"):
+        apart = (last[i] < first[j]) | (last[j] < first[i])
+    return ranged[i] & ranged[j] & apart
+
+
+def named_entities_differ(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
+    """Each title names a place, people or language the other does not."""
+    ents = norm["entities"].to_numpy(dtype=object)
+    codes, uniques = pd.factorize(pd.Series(ents, dtype=object).map(
+        lambda e: "|".join(sorted(e))))
+    i, j = pairs[:, 0], pairs[:, 1]
+    named = np.array([bool(u) for u in uniques])[codes] if len(uniques) else \
+        np.zeros(len(ents), dtype=bool)
+    out = np.zeros(len(pairs), dtype=bool)
+    for k in np.flatnonzero(named[i] & named[j] & (codes[i] != codes[j])):
+        out[k] = entities_differ(ents[i[k]], ents[j[k]])
+    return out
 
 
 def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) -> np.ndarray:
     """Semicolon-joined names of the no-merge rules each pair breaks ("" when none).
 
-    Rules: ``different DOI``; ``erratum/comment/retraction vs article``; ``different
-    volume``; ``different pages``; ``years differ by more than 1``; ``different numbers in
-    title`` (titles that differ only in their numbers: "Part 1" vs "Part 2", "phase II"
-    vs "phase III", two years). Only the first two apply when the DOIs agree: online-first
-    and issue years differ, supplements and databases number volumes and pages their own
-    way, and PDF extraction adds footnote digits to titles. Two more count only beside a
-    different DOI, as corroboration (alone they are too often mis-recorded): ``different
-    issue`` and ``no author in common``.
+    Rules whatever the DOIs say: ``different named entity in title`` (each title names a
+    country, region, people or language the other does not: "... European Union and
+    Armenia" vs "... and Türkiye"); ``page ranges disagree`` (both give a page range and
+    the ranges are apart); ``erratum/comment/retraction vs article``; ``recurring title
+    without agreeing DOI, pages or issue`` (a title journals give to many items, such as
+    "Editorial" or "Reply", or one seen here with three or more years, and neither the DOI,
+    the first page nor the issue agrees).
+
+    Rules when the DOIs do not agree: ``different DOI``; ``different volume``; ``different
+    pages`` (first page); ``years differ by more than 1``; ``different numbers in title``
+    (titles that differ only in their numbers: "Part 1" vs "Part 2", "phase II" vs "phase
+    III", "second" vs "third edition", two years; a footnote digit that PDF extraction
+    left at the end of one title does not count); ``number missing from one title`` (the
+    same, but one title only lacks a number the other has: "adenosine A1 receptors" vs
+    "adenosine A receptors", a subscript lost on export); ``title missing`` (one record has no
+    title); ``recurring title in another issue or year`` (two items of a column in
+    different issues or years are different items). Online-first and issue years differ,
+    supplements and databases number volumes and pages their own way, and PDF extraction
+    adds footnote digits to titles, so these
+    are not applied when the DOIs agree. ``no author in common`` (both author lists
+    known; a book review and the book it reviews, two commentaries on one paper) holds a
+    pair back unless the DOIs agree. ``different issue`` counts only beside a different
+    DOI, as corroboration (alone it is too often mis-recorded).
     """
     i, j = pairs[:, 0], pairs[:, 1]
     nonum = norm["title_nonum"].to_numpy(dtype=object)
     only_numbers_differ = (nonum[i] == nonum[j]) & (nonum[i] != "")
+    numbers = norm["numbers"].to_numpy(dtype=object)
+    foot = norm["numbers_footnote"].to_numpy(dtype=object)
+    footnote_only = (numbers[i] == foot[j]) | (foot[i] == numbers[j])
+    numbers_differ = ((features["numbers_equal"].to_numpy() == 0) & only_numbers_differ
+                      & ~footnote_only)
+    replaced = np.zeros(len(pairs), dtype=bool)
+    for k in np.flatnonzero(numbers_differ):
+        replaced[k] = _replaced(numbers[i[k]], numbers[j[k]])
+    title = norm["title"].to_numpy(dtype=object)
+    recurring = norm["recurring"].to_numpy(dtype=bool)
     doi_equal = features["doi_equal"].to_numpy()
     same_doi, doi_differs = doi_equal == 1, doi_equal == 0
+    corroborated = (same_doi | (features["page_first_equal"].to_numpy() == 1)
+                    | (features["issue_equal"].to_numpy() == 1))
     checks = [
+        ("different named entity in title", named_entities_differ(norm, pairs)),
+        ("page ranges disagree", page_ranges_disagree(norm, pairs)),
         ("different DOI", doi_differs),
         ("erratum/comment/retraction vs article", features["type_conflict"].to_numpy() == 1),
+        ("recurring title without agreeing DOI, pages or issue",
+         (recurring[i] | recurring[j]) & ~corroborated),
         ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi),
         ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi),
         ("years differ by more than 1", (features["year_diff"].to_numpy() > 1) & ~same_doi),
-        ("different numbers in title",
-         (features["numbers_equal"].to_numpy() == 0) & only_numbers_differ & ~same_doi),
+        ("different numbers in title", numbers_differ & replaced & ~same_doi),
+        ("number missing from one title", numbers_differ & ~replaced & ~same_doi),
+        ("title missing", ((title[i] == "") | (title[j] == "")) & ~same_doi),
+        ("recurring title in another issue or year",
+         (recurring[i] | recurring[j]) & ~same_doi
+         & ((features["issue_equal"].to_numpy() == 0) | (features["year_diff"].to_numpy() > 0))),
         ("different issue", doi_differs & (features["issue_equal"].to_numpy() == 0)),
-        ("no author in common", doi_differs & (features["author_overlap"].to_numpy() == 0)),
+        ("no author in common", ~same_doi & (features["author_overlap"].to_numpy() == 0)),
     ]
     reasons = np.full(len(pairs), "", dtype=object)
     for name, hit in checks:
@@ -42,22 +119,96 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     return reasons
 
 
-def is_version_pair(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) -> np.ndarray:
-    """Preprint/working paper vs other version of the same work (same title and authors)."""
-    pre = norm["preprint"].to_numpy(dtype=bool)
+def _replaced(a: str, b: str) -> bool:
+    """Each number signature has a number the other lacks ("1" vs "2", not "1" vs "")."""
+    x, y = a.split(), b.split()
+    return any(x.count(v) > y.count(v) for v in x) and any(y.count(v) > x.count(v) for v in y)
+
+
+def version_kind(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) -> np.ndarray:
+    """Which kind of linked version each pair is ("" when none).
+
+    ``preprint and journal version``: a preprint or working paper and another version of
+    the same work (same title and authors, years at most 4 apart).
+    ``conference paper and journal version``: one record published in proceedings or a
+    meeting's abstracts, the other in a journal that is a different venue (both venues
+    known), same title and authors, no shared DOI.
+    """
     i, j = pairs[:, 0], pairs[:, 1]
     title = features["title_token_sort"].fillna(0).to_numpy() >= 0.9
     authors = features["author_overlap"].fillna(1).to_numpy() >= 0.5
     years = ~(features["year_diff"].to_numpy() > 4)
-    return (pre[i] != pre[j]) & title & authors & years
+    pre = norm["preprint"].to_numpy(dtype=bool)
+    conf = norm["venue_conference"].to_numpy(dtype=bool)
+    journal = norm["journal"].to_numpy(dtype=object)
+    other_venue = features["journal_abbrev"].to_numpy() == 0
+    for k in np.flatnonzero(other_venue & (conf[i] != conf[j])):
+        # "FASEB Journal. Conference: Experimental Biology" is a supplement of FASEB J
+        meeting, other = (journal[i[k]], journal[j[k]]) if conf[i[k]] else (journal[j[k]],
+                                                                            journal[i[k]])
+        head = journal_head(meeting)
+        other_venue[k] = not head or journal_compatible(head, other) != 1
+    same_doi = features["doi_equal"].to_numpy() == 1
+    kind = np.full(len(pairs), "", dtype=object)
+    kind[(conf[i] != conf[j]) & title & authors & years & other_venue & ~same_doi] = \
+        VERSION_KINDS[1]
+    kind[(pre[i] != pre[j]) & title & authors & years] = VERSION_KINDS[0]
+    return kind
 
 
-def decide(score: np.ndarray, reasons: np.ndarray, versions: np.ndarray, *, mode: str,
-           high: float, low: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def is_version_pair(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) -> np.ndarray:
+    """Preprint or conference paper vs another version of the same work."""
+    return version_kind(norm, pairs, features) != ""
+
+
+def notice_of_article(norm: pd.DataFrame, pairs: np.ndarray,
+                      features: pd.DataFrame) -> np.ndarray:
+    """An erratum, comment or retraction notice and the article it is about.
+
+    One record is a notice and the other is not, and the notice's title without its
+    "Erratum to:"/"Reply to:" prefix is the article's title (token-sort similarity 0.9).
+    """
+    i, j = pairs[:, 0], pairs[:, 1]
+    hit = features["type_conflict"].to_numpy() == 1
+    if not hit.any():
+        return hit
+    core = norm["notice_core"].to_numpy(dtype=object)
+    idx = np.flatnonzero(hit)
+    same = np.fromiter((fuzz.token_sort_ratio(a, b) >= 90 if a and b else False
+                        for a, b in zip(core[i[idx]], core[j[idx]], strict=True)),
+                       bool, len(idx))
+    out = np.zeros(len(pairs), dtype=bool)
+    out[idx[same]] = True
+    return out
+
+
+def corroborated(features: pd.DataFrame) -> np.ndarray:
+    """Title, first author, journal and volume agree (and the issue does not differ).
+
+    References extracted from PDFs often lack the year, DOI and pages; these four fields
+    agreeing identify the work all the same.
+    """
+    title = features["title_token_sort"].fillna(0).to_numpy() >= 0.95
+    first = features["first_author_equal"].to_numpy() == 1
+    journal = (features["journal_abbrev"].to_numpy() == 1) | (
+        features["journal_ratio"].fillna(0).to_numpy() >= 0.9)
+    volume = features["volume_equal"].to_numpy() == 1
+    issue = features["issue_equal"].to_numpy() != 0
+    return title & first & journal & volume & issue
+
+
+def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.ndarray,
+           corroborated_pair: np.ndarray, *, mode: str, notices: str, high: float,
+           low: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decision, reason text and "same study" flag for each scored pair.
 
     A pair that breaks one no-merge rule is distinct, or goes to review when its score is
-    high; a pair that breaks two or more is distinct whatever its score.
+    high; a pair that breaks two or more, or one of the :data:`DECISIVE` rules, is
+    distinct whatever its score. A pair without a broken rule whose title, first author,
+    journal and volume agree is a match whatever its score. Versions (``kind``) and
+    notices follow ``mode`` and ``notices``: ``link`` (distinct, same study), ``merge``
+    (match) or ``separate`` (distinct); a different named entity or number in the title
+    keeps them apart and unlinked.
     """
     n = len(score)
     decision = np.full(n, REVIEW, dtype=object)
@@ -68,21 +219,30 @@ def decide(score: np.ndarray, reasons: np.ndarray, versions: np.ndarray, *, mode
     decision[score <= low] = DISTINCT
     reason[score <= low] = "low score"
     reason[decision == REVIEW] = "uncertain score"
-    several = pd.Series(reasons, dtype=object).str.contains(";", regex=False).to_numpy(bool)
-    conflict = has_rule & ~several & (score >= high)
+    upgrade = corroborated_pair & ~has_rule & (decision != MATCH)
+    decision[upgrade] = MATCH
+    reason[upgrade] = "title, first author, journal and volume agree"
+    rule_series = pd.Series(reasons, dtype=object)
+    several = rule_series.str.contains(";", regex=False).to_numpy(bool)
+    decisive = rule_series.str.contains("|".join(DECISIVE), regex=True).to_numpy(bool)
+    unlinkable = rule_series.str.contains("|".join(DECISIVE[:2]), regex=True).to_numpy(bool)
+    conflict = has_rule & ~several & ~decisive & (score >= high)
     decision[has_rule] = DISTINCT
     decision[conflict] = REVIEW
     reason[has_rule] = reasons[has_rule]
     reason[conflict] = "high score but " + reasons[conflict]
     same_study = np.zeros(n, dtype=bool)
-    if mode == "merge":
-        decision[versions] = MATCH
-        reason[versions] = "preprint and journal version (merged)"
-    elif mode == "link":
-        decision[versions] = DISTINCT
-        reason[versions] = "preprint and journal version (linked as one study)"
-        same_study[versions] = True
-    else:
-        decision[versions] = DISTINCT
-        reason[versions] = "preprint and journal version (kept separate)"
+    for hit, label, how in [(kind != "", kind, mode), (notice, NOTICE_KIND, notices)]:
+        hit = hit & ~unlinkable
+        if not hit.any():
+            continue
+        text = label[hit] if isinstance(label, np.ndarray) else label
+        if how == "merge":
+            decision[hit] = MATCH
+            reason[hit] = text + " (merged)"
+        else:
+            decision[hit] = DISTINCT
+            reason[hit] = text + (" (linked as one study)" if how == "link"
+                                  else " (kept separate)")
+            same_study[hit] = how == "link"
     return decision, reason, same_study

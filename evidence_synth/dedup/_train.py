@@ -37,7 +37,7 @@ _DROP_GROUPS: dict[str, tuple[str, ...]] = {
 _MISSING_FROM = ("doi_equal", "volume_equal", "page_first_equal", "abstract_ratio", "year_diff",
                  "journal_ratio")
 _MONOTONIC = {
-    "title_ratio": 1, "title_token_sort": 1, "title_token_set": 1, "title_partial": 1,
+    "title_ratio": 1, "title_token_sort": 1, "title_token_set": 1, "title_prefix": 1,
     "numbers_equal": 1, "author_overlap": 1, "author_ratio": 1, "first_author_equal": 1,
     "year_diff": -1, "journal_ratio": 1, "journal_abbrev": 1, "volume_equal": 1,
     "issue_equal": 1, "page_first_equal": 1, "page_last_equal": 1, "doi_equal": 1,

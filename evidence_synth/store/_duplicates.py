@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -13,6 +13,9 @@ from ..errors import StoreError
 from . import schema
 from ._database import BATCH, Database, now
 from ._decisions import require_reviewer
+
+if TYPE_CHECKING:
+    from ..dedup import DedupResult
 
 
 class DuplicatesMixin(Database):
@@ -74,6 +77,13 @@ class DuplicatesMixin(Database):
                 .order_by(g.c.record_id)
             ).all()
         return pd.DataFrame(rows, columns=cols)
+
+    def deduplicate(self, **options: Any) -> DedupResult:
+        """Deduplicate the review's records, applying its stored pair decisions, and save the
+        groups as a new run (:func:`evidence_synth.dedup.find_duplicates` for ``options``)."""
+        from ..dedup import deduplicate_review
+
+        return deduplicate_review(self, **options)
 
     def add_pair_decision(
         self,
