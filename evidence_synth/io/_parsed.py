@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ..errors import ParseError
 from . import _text
 
 Raw = dict[str, list[str]]
@@ -66,3 +67,16 @@ class Source:
         """Drop the decoded content (``info`` stays)."""
         self.__dict__.pop("lines", None)
         self.__dict__.pop("text", None)
+
+
+def unread_record_error(*, path: Any, record: int, start: int, line: int, text: str,
+                        expected: str) -> ParseError:
+    """The error for a record none of whose lines could be read as fields.
+
+    Such a record would otherwise be imported empty: its title, authors and every other
+    field silently lost (for instance tags indented in a way the reader does not expect).
+    """
+    return ParseError(
+        f"record {record} (opened at line {start}) has no field the reader recognises: "
+        f"expected {expected}, found {text.strip()[:60]!r}; every field of this record "
+        "would be lost", path=path, line=line, record=record)
