@@ -21,7 +21,8 @@ class Parsed:
     ``records`` hold every tag (or column, or element path) with its values in file order;
     ``lines`` the first line of each record (empty when unknown); ``skipped`` the non-blank
     lines found outside records as ``(line, text)``; ``header`` the column names of a table
-    (empty for tagged formats); ``open_at`` the line of a record still open at the end.
+    (empty for tagged formats) and ``header_row`` its 1-based row; ``open_at`` the line of
+    a record still open at the end.
     """
 
     records: list[Raw] = field(default_factory=list)
@@ -30,6 +31,7 @@ class Parsed:
     warnings: list[str] = field(default_factory=list)
     open_at: int | None = None
     header: list[str] = field(default_factory=list)
+    header_row: int | None = None
 
 
 class Source:
@@ -37,14 +39,17 @@ class Source:
 
     A parser reads ``text`` or ``lines`` (decoded as :func:`read_records` documents) or,
     for binary formats, ``path`` itself; ``info`` then says how the text was obtained.
-    ``columns`` is the caller's contract field -> column name override for tables.
+    ``columns`` is the caller's contract field -> column name override for tables and
+    ``header_row`` the 1-based row holding a table's header (found when ``None``).
     """
 
     def __init__(self, path: str | Path, *, encoding: str | None = None,
-                 columns: Mapping[str, str] | None = None) -> None:
+                 columns: Mapping[str, str] | None = None,
+                 header_row: int | None = None) -> None:
         self.path = Path(path)
         self.encoding = encoding
         self.columns = columns
+        self.header_row = header_row
         self.info: dict[str, Any] = {"encoding": None, "bom": False, "warnings": []}
 
     @cached_property
