@@ -9,6 +9,7 @@ formulas (its ``Outcome`` class), so they differ from metafor's where EPPI-Revie
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from pathlib import Path
@@ -146,3 +147,65 @@ def test_import_map_keeps_outcomes_with_review_record_ids(tmp_path):
         stored_ids = set(review.records()["record_id"])
     assert set(emap.outcomes["record_id"]) <= stored_ids
     assert len(emap.outcomes) == 5
+
+
+# EPPI-Reviewer's own expected values for its outcome calculations (its client's outcome
+# unit tests, EPPI-Centre/ER4): (type, Data1..Data10 entered, EPPI's ES, EPPI's SE).
+# Types: 1 Ns/means/SDs, 2 2x2 table (OR, SE of log OR), 3 Ns/means/SEs, 4 Ns/means/CIs;
+# Data9/Data10 are the unit-of-analysis correction's cluster size and ICC.
+EPPI_SPEC = [
+    (1, [10, 9, 8, 7, 6, 5], 0.172053688890464, 0.460536566302802),
+    (2, [10, 9, 8, 7], 0.972222222222222, 0.692075323912256),
+    (3, [10, 9, 8, 7, 6, 5], 0.054408153672788, 0.459575230936348),
+    (4, [10, 9, 8, 7, 6, 5, 4, 3], 0.592053895061972, 0.471962732385845),
+    (1, [10, 9, 8, 7, 6, 5, 0, 0, 4, 4], 0.172053688890464, 1.660488204030873),
+]
+
+
+def _spec_report(tmp_path):
+    from evidence_synth.io._eppi_outcomes import DESCRIPTIONS
+
+    outcomes = []
+    for i, (tid, data, es, se) in enumerate(EPPI_SPEC, 1):
+        o = {"OutcomeId": i, "OutcomeTypeId": tid, "ItemAttributeIdIntervention": 11,
+             "ItemAttributeIdControl": 12, "ItemAttributeIdOutcome": 13, "Title": f"spec {i}",
+             "ES": es, "SEES": se}
+        if tid == 2:
+            o.update(OddsRatio=es, SEOddsRatio=se)
+        else:
+            o.update(SMD=es, SESMD=se)
+        for k in range(1, 15):
+            o[f"Data{k}"] = data[k - 1] if k <= len(data) else 0
+            names = DESCRIPTIONS[tid]
+            o[f"Data{k}Desc"] = names[k - 1] if k <= len(names) else ""
+        outcomes.append(o)
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({"References": [{"ItemId": 1, "Title": "spec",
+                                                "Outcomes": outcomes}]}), encoding="utf-8")
+    return read_egm(path)
+
+
+def test_recomputed_effects_against_eppi_reviewers_own_values(tmp_path):
+    table = EvidenceTable.from_eppi_outcomes(_spec_report(tmp_path))
+    rows = {int(r["estimate_id"].rsplit("-", 1)[1]): r for r in table.rows}
+    diffs = table.reported_differences().set_index("estimate_id")
+    # 1: EPPI's approximate Hedges correction and 3.94 in the SE: within 1e-4 / 3e-4
+    assert abs(diffs.loc["eppi-outcome-1", "diff"]) < 1e-4
+    assert abs(diffs.loc["eppi-outcome-1", "diff_se"]) < 3e-4
+    # 2: the odds ratio and the SE of its log are the same formula
+    assert math.exp(rows[2]["yi"]) == pytest.approx(0.972222222222222, abs=1e-12)
+    assert math.sqrt(rows[2]["vi"]) == pytest.approx(0.692075323912256, abs=1e-12)
+    # 3 and 4: EPPI-Reviewer derives group 2's SD from its SE or CI with group 1's n;
+    # here each group's own n is used, metafor's SMD on those SDs
+    yi3, _ = _hedges_exact_smd(10, 9, 8, 7, 6 * math.sqrt(10), 5 * math.sqrt(9))
+    assert rows[3]["yi"] == pytest.approx(yi3, rel=1e-12)
+    assert abs(rows[3]["yi"] - 0.054408153672788) > 1e-3
+    sd = 2 / (2 * 1.96)
+    yi4, _ = _hedges_exact_smd(10, 9, 8, 7, sd * math.sqrt(10), sd * math.sqrt(9))
+    assert rows[4]["yi"] == pytest.approx(yi4, rel=1e-12)
+    # 5: an ICC of 4 is no ICC: no clustering correction, said in the notes; EPPI-Reviewer
+    # applied it to the SE only (1.66 against 0.46)
+    assert (rows[5]["formula"], rows[5]["yi"]) == ("escalc:SMD", rows[1]["yi"])
+    assert "ICC 4.0 out of range" in rows[5]["notes"]
+    assert diffs.loc["eppi-outcome-5", "diff_se"] == pytest.approx(
+        math.sqrt(rows[1]["vi"]) - 1.660488204030873)

@@ -151,9 +151,9 @@ def reported_statistics(outcome: Mapping[str, Any]) -> tuple[dict[str, float], l
             lo1, lo2 = get("Group 1 CI lower"), get("Group 2 CI lower")
             hi1, hi2 = get("Group 1 CI upper"), get("Group 2 CI upper")
             if None not in (lo1, lo2, hi1, hi2):
-                sd1 = (hi1 - lo1) / (2 * _EPPI_Z) * math.sqrt(n1)
-                sd2 = (hi2 - lo2) / (2 * _EPPI_Z) * math.sqrt(n2)
-                notes.append("sd1i, sd2i = (CI upper - CI lower)/(2 x 1.96) x sqrt(n)")
+                sd1 = abs(hi1 - lo1) / (2 * _EPPI_Z) * math.sqrt(n1)
+                sd2 = abs(hi2 - lo2) / (2 * _EPPI_Z) * math.sqrt(n2)
+                notes.append("sd1i, sd2i = |CI upper - CI lower|/(2 x 1.96) x sqrt(n)")
         if None not in (m1, m2, sd1, sd2):
             out.update(n1i=n1, n2i=n2, m1i=m1, m2i=m2, sd1i=sd1, sd2i=sd2)
     elif tid == 5 and n1 and n2:
@@ -175,7 +175,12 @@ def reported_statistics(outcome: Mapping[str, Any]) -> tuple[dict[str, float], l
         out.update(ni=get("group(s) size"), ri=get("correlation"))
     cluster, icc = get("cluster size"), get("ICC")
     if cluster and icc is not None:
-        out.update(cluster_size=cluster, icc=icc)
+        if cluster >= 1 and 0 <= icc <= 1:
+            if tid != 0:
+                out.update(cluster_size=cluster, icc=icc)
+        else:
+            notes.append(f"cluster size {cluster!r} / ICC {icc!r} out of range: no "
+                         "correction for clustering")
     out.update(_eppi_effect(outcome, data, tid, notes))
     return out, notes
 
@@ -201,7 +206,13 @@ def _eppi_effect(outcome: Mapping[str, Any], data: Mapping[str, float], tid: Any
         except ValueError:
             notes.append(f"manual entry: {name} {value!r} has no {measure} scale value")
             return {}
-        return {"es_reported": yi, "se_reported": data[se_name], "es_reported_measure": measure}
+        se = data[se_name]
+        cluster, icc = data.get("cluster size"), data.get("ICC")
+        if cluster and icc is not None and cluster >= 1 and 0 <= icc <= 1:
+            se *= math.sqrt(1 + (cluster - 1) * icc)
+            notes.append("SE x sqrt(1 + (cluster size - 1) ICC), EPPI-Reviewer's "
+                         "unit-of-analysis correction")
+        return {"es_reported": yi, "se_reported": se, "es_reported_measure": measure}
     if tid in (1, 3, 4, 5) and ok(outcome["smd"]) and ok(outcome["se_smd"]) \
             and outcome["se_smd"] > 0:
         return {"es_reported": outcome["smd"], "se_reported": outcome["se_smd"],
