@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_io_formats import _get as _value
+from test_io_formats import _write
 
 from evidence_synth.columns import validate_records
 from evidence_synth.errors import DataQualityWarning, ParseError
@@ -16,17 +18,6 @@ from evidence_synth.io import read_records, sniff_format
 
 FIXTURES = Path(__file__).parent / "fixtures" / "io"
 MIGRATION = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "migration"
-
-
-def _write(tmp_path, text, name, encoding="utf-8"):
-    path = tmp_path / name
-    path.write_bytes(text if isinstance(text, bytes) else text.encode(encoding))
-    return path
-
-
-def _value(df, column, row=0):
-    value = df[column].iloc[row]
-    return None if not isinstance(value, (list, dict)) and str(value) == "<NA>" else value
 
 
 # --- tagged formats -----------------------------------------------------------------

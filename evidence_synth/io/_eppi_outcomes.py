@@ -190,46 +190,38 @@ def data_fields(outcome: Mapping[str, Any], tid: int | None) -> dict[str, float]
     return out
 
 
+#: Frame column <- EPPI-Reviewer key, read as text, integer or code (a node id; 0 is unset).
+_SIMPLE = (
+    ("outcome_id", "OutcomeId", "int"), ("item_set_id", "ItemSetId", "int"),
+    ("outcome_type", "OutcomeTypeName", "text"), ("title", "Title", "text"),
+    ("short_title", "ShortTitle", "text"), ("description", "OutcomeDescription", "text"),
+    ("intervention_id", "ItemAttributeIdIntervention", "code"),
+    ("intervention", "InterventionText", "text"),
+    ("control_id", "ItemAttributeIdControl", "code"), ("control", "ControlText", "text"),
+    ("outcome_node_id", "ItemAttributeIdOutcome", "code"), ("outcome", "OutcomeText", "text"),
+    ("timepoint", "TimepointDisplayValue", "text"),
+    ("timepoint_value", "ItemTimepointValue", "text"),
+    ("timepoint_metric", "ItemTimepointMetric", "text"),
+    ("arm1_id", "ItemArmIdGrp1", "code"), ("arm1", "grp1ArmName", "text"),
+    ("arm2_id", "ItemArmIdGrp2", "code"), ("arm2", "grp2ArmName", "text"),
+    ("es_desc", "ESDesc", "text"), ("se_desc", "SEDesc", "text"),
+)
+
+
 def _row(rid: str, outcome: Mapping[str, Any], namespace: str, node_id: Any) -> dict[str, Any]:
     tid = type_id(outcome)
+    read = {"int": _int, "text": _text, "code": lambda v: _code(namespace, v, node_id)}
     codes = ((outcome.get("OutcomeCodes") or {}).get("OutcomeItemAttributesList") or []
              if isinstance(outcome.get("OutcomeCodes"), Mapping) else [])
-    codes = [c for c in codes if isinstance(c, Mapping)]
-    timepoint = _text(outcome.get("TimepointDisplayValue"))
-    row: dict[str, Any] = {
-        "record_id": rid,
-        "outcome_id": _int(outcome.get("OutcomeId")),
-        "item_set_id": _int(outcome.get("ItemSetId")),
-        "outcome_type_id": tid,
-        "outcome_type": _text(outcome.get("OutcomeTypeName")),
-        "data_type": OUTCOME_TYPES.get(tid) if tid is not None else None,
-        "title": _text(outcome.get("Title")),
-        "short_title": _text(outcome.get("ShortTitle")),
-        "description": _text(outcome.get("OutcomeDescription")),
-        "intervention_id": _code(namespace, outcome.get("ItemAttributeIdIntervention"), node_id),
-        "intervention": _text(outcome.get("InterventionText")),
-        "control_id": _code(namespace, outcome.get("ItemAttributeIdControl"), node_id),
-        "control": _text(outcome.get("ControlText")),
-        "outcome_node_id": _code(namespace, outcome.get("ItemAttributeIdOutcome"), node_id),
-        "outcome": _text(outcome.get("OutcomeText")),
-        "timepoint": timepoint,
-        "timepoint_value": _text(outcome.get("ItemTimepointValue")),
-        "timepoint_metric": _text(outcome.get("ItemTimepointMetric")),
-        "arm1_id": _code(namespace, outcome.get("ItemArmIdGrp1"), node_id),
-        "arm1": _text(outcome.get("grp1ArmName")),
-        "arm2_id": _code(namespace, outcome.get("ItemArmIdGrp2"), node_id),
-        "arm2": _text(outcome.get("grp2ArmName")),
-        "es_desc": _text(outcome.get("ESDesc")),
-        "se_desc": _text(outcome.get("SEDesc")),
-        "data": data_fields(outcome, tid),
-        "outcome_codes": [n for c in codes
-                          if (n := _code(namespace, c.get("AttributeId"), node_id))],
-        "outcome_code_labels": [_text(c.get("AttributeName")) or "" for c in codes
-                                if _code(namespace, c.get("AttributeId"), node_id)],
-        "raw": json.loads(json.dumps(outcome, ensure_ascii=False)),
-    }
-    for column, key in _EFFECTS:
-        row[column] = _number(outcome.get(key))
+    codes = [(node, c) for c in codes if isinstance(c, Mapping)
+             if (node := _code(namespace, c.get("AttributeId"), node_id))]
+    row: dict[str, Any] = {"record_id": rid, "outcome_type_id": tid,
+                           "data_type": OUTCOME_TYPES.get(tid) if tid is not None else None}
+    row.update({column: read[kind](outcome.get(key)) for column, key, kind in _SIMPLE})
+    row.update({column: _number(outcome.get(key)) for column, key in _EFFECTS})
+    row.update(data=data_fields(outcome, tid), outcome_codes=[n for n, _ in codes],
+               outcome_code_labels=[_text(c.get("AttributeName")) or "" for _, c in codes],
+               raw=json.loads(json.dumps(outcome, ensure_ascii=False)))
     return row
 
 
