@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_io_formats import _get as _value
-from test_io_formats import _write
 
 from evidence_synth.columns import validate_records
 from evidence_synth.errors import DataQualityWarning, ParseError
@@ -18,6 +16,18 @@ from evidence_synth.io import read_records, sniff_format
 
 FIXTURES = Path(__file__).parent / "fixtures" / "io"
 MIGRATION = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "migration"
+
+
+def _write(tmp_path, text, name):
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def _value(df, column, row=0):
+    """A cell, with <NA> as None (lists and dicts as they are)."""
+    value = df[column].iloc[row]
+    return value if isinstance(value, (list, dict)) or str(value) != "<NA>" else None
 
 
 # --- tagged formats -----------------------------------------------------------------
