@@ -303,6 +303,8 @@ def test_header_row_option_and_its_errors(tmp_path):
     assert (df.attrs["header_row"], list(df["title"]), list(df["year"])) == (3, ["A study"], [2001])
     with pytest.raises(ParseError, match="header_row=9: expected a non-empty row between 1 and 4"):
         read_records(path, format="csv", header_row=9)
+    with pytest.raises(ParseError, match="columns= names 'titel', not a contract field"):
+        read_records(path, format="csv", header_row=3, columns={"titel": "Title"})
 
 
 def test_xlsx_banner_row_and_ris_style_headers(tmp_path):

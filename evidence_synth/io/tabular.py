@@ -349,6 +349,9 @@ def resolve_columns(header: list[str], override: Mapping[str, str] | None = None
     if "embase" in _flavour(by_lower):
         chosen.pop("journal", None)
     for field_name, column in (override or {}).items():
+        if field_name not in COLUMN_MAP:
+            raise ParseError(f"columns= names {field_name!r}, not a contract field; expected "
+                             f"one of {', '.join(COLUMN_MAP)}")
         if column not in header:
             raise ParseError(f"columns= names {column!r} for {field_name!r}, not in the header "
                              f"{header[:8]}...")
