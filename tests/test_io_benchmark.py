@@ -60,7 +60,7 @@ def test_streamed_read_falls_back_for_anomalies_with_the_same_messages(tmp_path)
 def test_column_path_equals_per_record_path_on_edge_values(tmp_path):
     """PY 9999 is not a year and JO's second value beats T2 (as ``ris.to_record`` says)."""
     path = tmp_path / "edge.ris"
-    path.write_text("TY  - JOUR\nPY  - 9999\nY1  - 2001//\nJO  - \nJO  - Journal\n"
+    path.write_text("TY  - JOUR\nTI  - T\nPY  - 9999\nY1  - 2001//\nJO  - \nJO  - Journal\n"
                     "T2  - Other\nDA  - 2019\nER  - \n", encoding="utf-8")
     fast = read_records(path)
     assert fast["year"].iloc[0] == 2001

@@ -123,7 +123,7 @@ def test_continuation_lines_with_and_without_indentation(tmp_path):
 
 
 def test_blank_lines_inside_a_value_are_kept_trailing_dropped(tmp_path):
-    text = ("TY  - BOOK\nU3  - Cited By :9\n\nExport Date: 12 May 2022\n\nArticle\n\n"
+    text = ("TY  - BOOK\nTI  - T\nU3  - Cited By :9\n\nExport Date: 12 May 2022\n\nArticle\n\n"
             "SN  - \nER  - \n")
     got = _fields(_read(tmp_path, text))
     assert got["raw"]["U3"] == ["Cited By :9\n\nExport Date: 12 May 2022\n\nArticle"]
@@ -153,13 +153,13 @@ def test_doi_from_l2_dx_link_and_do_prefix(tmp_path):
     ("Y1", "24-27 Sept. 2019", 2019), ("DA", "Mar 1", None), ("DA", "2024-02-01", 2024),
 ])
 def test_date_variants(tmp_path, tag, value, year):
-    got = _fields(_read(tmp_path, f"TY  - JOUR\n{tag}  - {value}\nER  - \n"))
+    got = _fields(_read(tmp_path, f"TY  - JOUR\nAU  - Doe, J\n{tag}  - {value}\nER  - \n"))
     assert got["year"] == year
     assert got["raw"][tag] == [value]
 
 
 def test_py_wins_over_da_month_only(tmp_path):
-    got = _fields(_read(tmp_path, "TY  - JOUR\nDA  - SEP\nPY  - 2018\nER  - \n"))
+    got = _fields(_read(tmp_path, "TY  - JOUR\nAU  - Doe, J\nDA  - SEP\nPY  - 2018\nER  - \n"))
     assert got["year"] == 2018
 
 
@@ -168,12 +168,13 @@ def test_py_wins_over_da_month_only(tmp_path):
                                             ("T2", "journal"), ("J2", "journal"),
                                             ("JA", "journal")])
 def test_title_and_journal_tag_variants(tmp_path, tag, field):
-    got = _fields(_read(tmp_path, f"TY  - JOUR\n{tag}  - Value\nER  - \n"))
+    got = _fields(_read(tmp_path, f"TY  - JOUR\nAU  - Doe, J\n{tag}  - Value\nER  - \n"))
     assert got[field] == "Value"
 
 
 def test_journal_prefers_full_name(tmp_path):
-    got = _fields(_read(tmp_path, "TY  - JOUR\nJ2  - J. Th.\nJF  - Journal of Things\nER  - \n"))
+    text = "TY  - JOUR\nAU  - Doe, J\nJ2  - J. Th.\nJF  - Journal of Things\nER  - \n"
+    got = _fields(_read(tmp_path, text))
     assert got["journal"] == "Journal of Things"
 
 
@@ -200,8 +201,8 @@ def test_pmid_from_u1_mark_and_cochrane_c3(tmp_path):
 
 
 def test_isbn_for_books_issn_otherwise(tmp_path):
-    text = ("TY  - BOOK\nSN  - 978-3-16-148410-0\nER  - \n"
-            "TY  - JOUR\nSN  - 0894-9867, 0894-9867\nER  - \n")
+    text = ("TY  - BOOK\nTI  - A book\nSN  - 978-3-16-148410-0\nER  - \n"
+            "TY  - JOUR\nTI  - An article\nSN  - 0894-9867, 0894-9867\nER  - \n")
     df = _read(tmp_path, text)
     assert _fields(df, 0)["isbn"] == "978-3-16-148410-0"
     assert _fields(df, 1)["issn"] == "0894-9867, 0894-9867"

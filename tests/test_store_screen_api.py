@@ -84,7 +84,8 @@ REVIEW_API = {
         "kind: 'str' = 'database', platform: 'str | None' = None, "
         "searched_on: 'str | date | None' = None, query: 'str | None' = None, "
         "source_id: 'str | None' = None, format: 'str | None' = None, "
-        "encoding: 'str | None' = None, imported_by: 'str | None' = None, "
+        "encoding: 'str | None' = None, columns: 'Mapping[str, str] | None' = None, "
+        "header_row: 'int | None' = None, imported_by: 'str | None' = None, "
         "allow_duplicate: 'bool' = False) -> 'pd.DataFrame'"
     ),
     "import_map": (

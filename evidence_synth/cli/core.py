@@ -110,15 +110,30 @@ def _echo_stored(files) -> None:
 @click.option("--query", help="The search string as run.")
 @click.option("--format", "fmt", help="Force a format instead of sniffing the content.")
 @click.option("--encoding", help="Force a text encoding instead of detecting it.")
+@click.option("--column", "column_pairs", multiple=True, metavar="FIELD=COLUMN",
+              callback=lambda ctx, param, value: _column_map(value),
+              help="Tables: read contract FIELD from COLUMN, e.g. --column title=T1 "
+                   "(repeatable).")
+@click.option("--header-row", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Tables: the header is row N (1-based); found automatically otherwise, "
+                   "passing over a banner row above it.")
 @click.option("--by", "imported_by", help="Who imports the files.")
 @click.option("--allow-duplicate", is_flag=True,
               help="Import a file even if the same content was imported before.")
 @quiet_option
 def import_(review: str, files: tuple[Path, ...], database: str, kind: str,
             platform: str | None, searched_on: str | None, query: str | None,
-            fmt: str | None, encoding: str | None, imported_by: str | None,
-            allow_duplicate: bool) -> None:
-    """Import bibliographic FILES into REVIEW, one source per file, each in one transaction."""
+            fmt: str | None, encoding: str | None, column_pairs: dict[str, str],
+            header_row: int | None, imported_by: str | None, allow_duplicate: bool) -> None:
+    """Import bibliographic FILES into REVIEW, one source per file, each in one transaction.
+
+    Records with no title, abstract, DOI, authors or PMID (empty rows of a spreadsheet,
+    say) are not imported; the summary line says how many, and the source's notes keep
+    them.
+    """
+    import warnings
+
+    from ..errors import DataQualityWarning
     from ..progress import steps
     from ..store import open_review
 
@@ -126,14 +141,44 @@ def import_(review: str, files: tuple[Path, ...], database: str, kind: str,
             steps("importing", [p.name for p in files]) as progress:
         for path in files:
             progress.step(path.name)
-            frame = store.import_file(
-                path, database=database, kind=kind, platform=platform,
-                searched_on=searched_on, query=query, format=fmt, encoding=encoding,
-                imported_by=imported_by, allow_duplicate=allow_duplicate,
-            )
-            source = frame["source_id"].iloc[0] if len(frame) else "?"
-            click.echo(f"{path}: {len(frame)} records imported as source {source} "
-                       f"({frame.attrs.get('format', 'sniffed format')})")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataQualityWarning)  # summarised below
+                frame = store.import_file(
+                    path, database=database, kind=kind, platform=platform,
+                    searched_on=searched_on, query=query, format=fmt, encoding=encoding,
+                    columns=column_pairs or None, header_row=header_row,
+                    imported_by=imported_by, allow_duplicate=allow_duplicate,
+                )
+            click.echo(_import_summary(path, frame))
+
+
+def _column_map(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise click.BadParameter(f"{pair!r}: expected FIELD=COLUMN, e.g. title=T1",
+                                     param_hint="--column")
+        out[field.strip()] = column.strip()
+    return out
+
+
+def _import_summary(path: Path, frame) -> str:
+    """One line per imported file: records, source, format, and what was not imported."""
+    attrs = frame.attrs
+    source = frame["source_id"].iloc[0] if len(frame) else "?"
+    line = (f"{path}: {len(frame)} records imported as source {source} "
+            f"({attrs.get('format', 'sniffed format')}")
+    if attrs.get("header_row", 1) != 1:
+        line += f", header in row {attrs['header_row']}"
+    line += ")"
+    if attrs.get("dropped_empty"):
+        line += (f"; {attrs['dropped_empty']} empty records (no title, abstract, DOI, "
+                 "authors or PMID) not imported")
+    other = [w for w in attrs.get("warnings", []) if "attrs['dropped']" not in w]
+    if other:
+        line += f"; {len(other)} warning(s): {other[0]}"
+    return line
 
 
 @click.command()

@@ -41,6 +41,7 @@ from .table_rows import (
 from .template import read_workbook, write_template
 
 if TYPE_CHECKING:
+    from ..io import EvidenceMap
     from ..store import Review
 
 
@@ -293,6 +294,39 @@ class EvidenceTable:
             self._rows[i]["yi"], self._rows[i]["vi"] = yi, vi
         return self
 
+    def reported_differences(self) -> pd.DataFrame:
+        """Computed effects beside the same study's effect as reported, where a row has both.
+
+        A row whose ``yi`` was computed from its statistics (not taken as reported) and
+        whose ``reported`` also holds ``es_reported``/``se_reported`` on the same measure
+        (``es_reported_measure``), e.g. EPPI-Reviewer's own SMD beside metafor's
+        (:meth:`from_eppi_outcomes`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``study_id, estimate_id, measure, formula, yi, es_reported, diff``
+            (``yi - es_reported``), ``se`` (``sqrt(vi)``), ``se_reported``, ``diff_se``.
+        """
+        cols = ["study_id", "estimate_id", "measure", "formula", "yi", "es_reported", "diff",
+                "se", "se_reported", "diff_se"]
+        out = []
+        for row in self._rows:
+            rep = row.get("reported", {})
+            if "yi" not in row or str(row.get("formula", "")).startswith("reported") or \
+                    rep.get("es_reported") is None or \
+                    rep.get("es_reported_measure") != row.get("measure"):
+                continue
+            se = math.sqrt(row["vi"])
+            se_rep = rep.get("se_reported")
+            out.append([row["study_id"], row["estimate_id"], row["measure"], row["formula"],
+                        row["yi"], rep["es_reported"], row["yi"] - rep["es_reported"], se,
+                        se_rep, None if se_rep is None else se - se_rep])
+        frame = pd.DataFrame(out, columns=cols)
+        for c in ("yi", "es_reported", "diff", "se", "se_reported", "diff_se"):
+            frame[c] = frame[c].astype("float64")
+        return frame
+
     def rma_input(self, *, measure: str | None = None, columns: Sequence[str] = ()
                   ) -> pd.DataFrame:
         """Rows with an effect size, ready for :func:`evidence_synth.synthesis.rma` and
@@ -385,6 +419,65 @@ class EvidenceTable:
         _raise(problems)
         table = cls(erows, studies=srows, form=form)
         return table._verified() if verify else table
+
+    @classmethod
+    def from_eppi_outcomes(
+        cls,
+        emap: EvidenceMap,
+        *,
+        effect_class: str = "unclear",
+        skip_uncoded: bool = False,
+        form: ExtractionForm | None = None,
+    ) -> EvidenceTable:
+        """Estimate rows from the outcomes of an EPPI-Reviewer report (``emap.outcomes``).
+
+        One row per outcome: ``study_id`` is the map's record id, ``estimate_id``
+        ``eppi-outcome-<OutcomeId>``, ``intervention``/``outcome`` the outcome's
+        intervention and outcome codes, ``comparison_detail`` its control, the time point
+        and the data entered in ``reported`` (metafor's names), ``yi``/``vi`` recomputed
+        with :func:`~evidence_synth.effects.escalc` from the group data where the outcome
+        has them, else EPPI-Reviewer's effect as reported. EPPI-Reviewer's own effect size
+        stays in ``reported.es_reported``/``se_reported``: :meth:`reported_differences`
+        compares the two. The conversion per outcome type is described in
+        :mod:`evidence_synth.extract.eppi`.
+
+        Parameters
+        ----------
+        emap : EvidenceMap
+            From :func:`~evidence_synth.io.read_egm` of an EPPI-Reviewer JSON report.
+        effect_class : str, default "unclear"
+            Every row's ``effect_class`` (EPPI-Reviewer does not code whether an effect
+            was intended); recode rows afterwards with :meth:`update`.
+        skip_uncoded : bool, default False
+            Leave out outcomes without an intervention or outcome code, with a
+            ``DataQualityWarning`` naming them; by default they raise.
+        form : ExtractionForm, optional
+            Checked as by the constructor.
+
+        Raises
+        ------
+        ExtractionError
+            The map has no outcomes, an outcome has no intervention or outcome code (unless
+            ``skip_uncoded``), or a row fails the schema.
+        """
+        import warnings
+
+        from ..errors import DataQualityWarning
+        from .eppi import estimate_rows
+
+        if emap.outcomes is None or emap.outcomes.empty:
+            raise ExtractionError(f"{emap.meta.get('path', 'the map')}: no EPPI-Reviewer "
+                                  "outcomes to convert (read an EPPI-Reviewer JSON report "
+                                  "whose References carry Outcomes)")
+        rows, uncoded = estimate_rows(emap.outcomes, effect_class=effect_class)
+        if uncoded and not skip_uncoded:
+            raise ExtractionError(f"{len(uncoded)} outcome(s) cannot be placed on the "
+                                  f"framework: {'; '.join(uncoded[:5])}; pass "
+                                  "skip_uncoded=True to leave them out")
+        if uncoded:
+            warnings.warn(f"{len(uncoded)} outcome(s) left out: {'; '.join(uncoded[:5])}",
+                          DataQualityWarning, stacklevel=2)
+        return cls(rows, form=form)
 
     # -- files -----------------------------------------------------------------------
     def to_csv(self, path: str | Path) -> tuple[Path, Path]:

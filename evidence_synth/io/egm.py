@@ -28,6 +28,7 @@ from ..columns import records_from_dicts
 from ..errors import DataQualityWarning, EvidenceSynthError, ParseError, UnknownFormatError
 from . import _fields as f
 from . import _text, tabular
+from ._eppi_outcomes import outcome_code_rows, outcomes_frame
 from ._parsed import Parsed
 
 FRAMEWORK_COLUMNS = ("node_id", "parent_id", "label", "kind", "namespace", "order", "description")
@@ -60,6 +61,11 @@ class EvidenceMap:
         lists it (DEP map JSON); otherwise ``None`` and cells are derived from ``codes``.
     meta : dict
         ``path``, ``format``, ``title``, ``warnings`` and other source facts.
+    outcomes : pandas.DataFrame or None
+        EPPI-Reviewer reports: one row per outcome (effect) of a study, with its effect
+        sizes, the data entered and its intervention, control and outcome codes (columns
+        in :data:`evidence_synth.io._eppi_outcomes.OUTCOME_COLUMNS`); ``None`` for sources
+        without outcomes. ``codes`` holds study-level codes only.
     """
 
     records: pd.DataFrame
@@ -67,6 +73,7 @@ class EvidenceMap:
     codes: pd.DataFrame
     cells: pd.DataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    outcomes: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The records (records contract)."""
@@ -125,7 +132,8 @@ class EvidenceMap:
         added = _framework(rows)
         added["maps_to"] = pd.array([r["maps_to"] for r in rows], dtype="string")
         framework = pd.concat([base, added], ignore_index=True)
-        return EvidenceMap(self.records, framework, self.codes, self.cells, dict(self.meta))
+        return EvidenceMap(self.records, framework, self.codes, self.cells, dict(self.meta),
+                           self.outcomes)
 
     def _nodes(self, kind: str) -> list[str]:
         fw = self.framework
@@ -147,7 +155,7 @@ class EvidenceMap:
         return out
 
     def matrix(self, rows: Iterable[str] | None = None, columns: Iterable[str] | None = None,
-               *, labels: bool = False) -> pd.DataFrame:
+               *, labels: bool = False, outcome_codes: bool = False) -> pd.DataFrame:
         """Number of distinct studies per row node x column node.
 
         A study counts in cell (r, c) when it carries r or a descendant of r, and c or a
@@ -162,6 +170,11 @@ class EvidenceMap:
             Node ids; default: the leaf nodes of kind ``row`` / ``column``.
         labels : bool
             Label the axes with node labels instead of node ids.
+        outcome_codes : bool, default False
+            Also count the codes of the study's EPPI-Reviewer outcomes (each outcome's
+            intervention and outcome codes and outcome-level codes, not its control): for
+            maps whose axes are coded on outcomes rather than on studies. By default only
+            study-level codes place a study, as EPPI-Mapper does.
 
         Returns
         -------
@@ -191,7 +204,10 @@ class EvidenceMap:
                 counts.loc[r, c] = len(recs)
         else:
             carriers: dict[str, set[str]] = {}
-            for rec, node in zip(self.codes["record_id"], self.codes["node_id"], strict=True):
+            pairs = list(zip(self.codes["record_id"], self.codes["node_id"], strict=True))
+            if outcome_codes and self.outcomes is not None:
+                pairs += outcome_code_rows(self.outcomes)
+            for rec, node in pairs:
                 for a in ancestors.get(node, [node]):
                     carriers.setdefault(a, set()).add(rec)
             counts = pd.DataFrame(
@@ -211,7 +227,7 @@ class EvidenceMap:
         -------
         pandas.Series
             Named by the map's title (or path); index ``records, nodes, row_nodes,
-            column_nodes, filter_nodes, other_nodes, codes, unknown_codes, cells,
+            column_nodes, filter_nodes, other_nodes, codes, unknown_codes, outcomes, cells,
             non_empty_cells``.
         """
         kinds = self.framework["kind"].value_counts()
@@ -221,6 +237,7 @@ class EvidenceMap:
             **{f"{k}_nodes": int(kinds.get(k, 0)) for k in ("row", "column", "filter", "other")},
             "codes": len(self.codes),
             "unknown_codes": int((~self.codes["known"].astype(bool)).sum()),
+            "outcomes": 0 if self.outcomes is None else len(self.outcomes),
         }
         try:
             m = self.matrix()
@@ -645,21 +662,12 @@ def _eppi_report(doc: Mapping[str, Any], path: Path, namespace: str, problems: l
     refs = [r for r in doc.get("References") or [] if isinstance(r, Mapping)]
     records = _records(refs, namespace, path.stem, problems)
     framework = _framework(nodes)
-    code_rows = _item_codes(refs, records, namespace, problems)
-    for rid, ref in zip(records["record_id"], refs, strict=True):
-        for outcome in ref.get("Outcomes") or []:
-            if not isinstance(outcome, Mapping):
-                continue
-            for key in ("ItemAttributeIdIntervention", "ItemAttributeIdOutcome",
-                        "ItemAttributeIdControl"):
-                node = _node_id(namespace, outcome.get(key))
-                if node and outcome.get(key) not in (0, "0"):
-                    code_rows.append((rid, node, outcome.get("Title") or None))
-    codes = _codes(code_rows, set(framework["node_id"]))
+    codes = _codes(_item_codes(refs, records, namespace, problems), set(framework["node_id"]))
+    outcomes = outcomes_frame(refs, list(records["record_id"]), namespace, _node_id)
     _warn(problems, path)
     return EvidenceMap(records, framework, codes, None,
                        {"path": str(path), "format": fmt, "title": None, "warnings": problems,
-                        "namespace": namespace})
+                        "namespace": namespace}, outcomes)
 
 
 # --- 3ie Development Evidence Portal -----------------------------------------------------

@@ -1,7 +1,8 @@
 """MEDLINE/PubMed (``.nbib``) tagged format: 4-character tags, 6-space continuations.
 
 Records are blocks separated by blank lines; a block starts with ``PMID-`` (or, as in
-ERIC exports, any tag). The last record needs no trailing blank line.
+ERIC exports, any tag). The last record needs no trailing blank line. Tag lines indented
+by one to three spaces or tabs are still tag lines (continuations are indented by six).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ._registry import ImportFormat
 from .sniff import Sample
 
 _TAG = re.compile(r"([A-Z][A-Z0-9]{1,3}) *- ?(.*)")
+_INDENTED_TAG = re.compile(r"[ \t]{1,3}([A-Z][A-Z0-9]{1,3}) {0,3}- (.*)")
 _DOI_ID = re.compile(r"^(.*?)\s*\[doi\]\s*$", re.IGNORECASE)
 
 
@@ -37,10 +39,13 @@ def parse(lines: list[str], *, path: Any = None) -> Parsed:
                 out.records.append(raw)
                 raw = None
             continue
-        if line[0] in " \t" and raw is not None:
-            current[-1] = f"{current[-1]}\n{line.strip()}"
-            continue
-        m = match(line)
+        m = None
+        if line[0] in " \t":
+            m = _INDENTED_TAG.match(line)
+            if m is None and raw is not None:
+                current[-1] = f"{current[-1]}\n{line.strip()}"
+                continue
+        m = m or match(line)
         if m is None:
             if raw is None:
                 out.skipped.append((lineno, line))
@@ -112,7 +117,8 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
     }
 
 
-_SNIFF_TAG = re.compile(r"^(?:PMID|OWN |STAT|FAU |DCOM|TI  |AU  |AB  |JT  )- ", re.MULTILINE)
+_SNIFF_TAG = re.compile(r"^[ \t]{0,3}+(?:PMID|OWN |STAT|FAU |DCOM|TI  |AU  |AB  |JT  )- ",
+                        re.MULTILINE)
 
 
 def sniff(sample: Sample) -> bool:

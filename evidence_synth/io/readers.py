@@ -64,6 +64,7 @@ def read_records(
     encoding: str | None = None,
     source_id: str | None = None,
     columns: Mapping[str, str] | None = None,
+    header_row: int | None = None,
     record_id: Callable[[str, int, dict[str, list[str]]], str] | None = None,
 ) -> pd.DataFrame:
     """Read a bibliographic export into the records contract.
@@ -80,7 +81,12 @@ def read_records(
     source_id : str, optional
         Identifier of this export; defaults to the file stem.
     columns : mapping, optional
-        Tables only: contract field -> column name, overriding the built-in mapping.
+        Tables only: contract field -> column name, overriding the built-in mapping. The
+        header is then the first row naming all of these columns.
+    header_row : int, optional
+        Tables only: the 1-based row (as a spreadsheet numbers rows) holding the header.
+        By default the first row naming a title column, else the first row as wide as
+        the table (a banner or title row above the header is passed over).
     record_id : callable, optional
         ``f(source_id, source_row, raw) -> str`` to override the default
         ``f"{source_id}:{source_row}"``.
@@ -94,8 +100,13 @@ def read_records(
         ``publisher``, ``isbn``, ``issn``, ``language``, ``pub_type``, ``doi``, ``pmid``,
         ``accession``, ``raw`` (tag -> list of original values). ``df.attrs`` holds
         ``path``, ``format``, ``encoding``, ``bom``, ``warnings`` (list of str),
-        ``skipped`` (list of ``{"line", "text"}`` for untagged text outside records) and
-        ``record_lines`` (first line of each record).
+        ``skipped`` (list of ``{"line", "text"}`` for untagged text outside records),
+        ``record_lines`` (first line of each record), ``dropped_empty`` (how many records
+        had no title, abstract, DOI, authors or PMID and were not imported, with a
+        ``DataQualityWarning``), ``dropped`` (those records: ``{"line", "source_row",
+        "raw"}``) and, for tables, ``header_row`` (the 1-based row of the header).
+        ``source_row`` keeps each record's position in the file, so it has gaps where
+        records were dropped.
 
     Raises
     ------
@@ -106,7 +117,7 @@ def read_records(
     """
     with _no_cyclic_gc():
         return _read_records(path, format=format, encoding=encoding, source_id=source_id,
-                             columns=columns, record_id=record_id)
+                             columns=columns, header_row=header_row, record_id=record_id)
 
 
 @contextlib.contextmanager
@@ -134,7 +145,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def _read_records(path: str | Path, *, format: str | None, encoding: str | None,
                   source_id: str | None, columns: Mapping[str, str] | None,
-                  record_id: Callable | None) -> pd.DataFrame:
+                  header_row: int | None, record_id: Callable | None) -> pd.DataFrame:
     path = Path(path)
     head = _text.read_head(path, HEAD_BYTES)
     if _is_blank(head) and (len(head) < HEAD_BYTES or _is_blank(_text.read_bytes(path))):
@@ -144,7 +155,7 @@ def _read_records(path: str | Path, *, format: str | None, encoding: str | None,
             warnings.simplefilter("ignore", DataQualityWarning)
             format = sniff_bytes(head, path=path, suffix=path.suffix.lower())
     fmt = _registry.get(format, path=path)
-    source = Source(path, encoding=encoding, columns=columns)
+    source = Source(path, encoding=encoding, columns=columns, header_row=header_row)
     parsed = _stream(fmt, source, head) if fmt.stream else None
     del head
     if parsed is None:
@@ -194,6 +205,8 @@ def _frame(parsed: Parsed, to_record: Callable, fmt: _registry.ImportFormat, *, 
           else None)
     if df is None:
         df = _rows_frame(parsed, to_record, path=path, sid=sid, record_id=record_id)
+    lines = _lines(parsed)
+    df, dropped = _drop_empty(df, lines, path=path, info=info)
     df.attrs.update(
         path=str(path),
         format=fmt.name,
@@ -201,9 +214,38 @@ def _frame(parsed: Parsed, to_record: Callable, fmt: _registry.ImportFormat, *, 
         bom=info["bom"],
         warnings=info["warnings"],
         skipped=[{"line": n, "text": t} for n, t in parsed.skipped],
-        record_lines=_lines(parsed),
+        record_lines=[line for keep, line in zip(dropped["keep"], lines, strict=True) if keep],
+        dropped_empty=len(dropped["rows"]),
+        dropped=dropped["rows"],
     )
+    if parsed.header_row is not None:
+        df.attrs["header_row"] = parsed.header_row
     return df
+
+
+#: A record with none of these cannot be screened, deduplicated or looked up: it is
+#: counted and reported instead of imported (a PubMed id alone still identifies a record).
+SUBSTANTIVE = ("title", "abstract", "doi", "authors", "pmid")
+
+
+def _drop_empty(df: pd.DataFrame, lines: list[int | None], *, path: Path, info: dict
+                ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Records with no title, abstract, DOI, author or PMID taken out of ``df``, with a
+    ``DataQualityWarning``; they are listed (line, ``source_row``, ``raw``) in the
+    second value so that nothing leaves without a trace."""
+    empty = (df["title"].isna() & df["abstract"].isna() & df["doi"].isna()
+             & df["pmid"].isna() & (df["authors"].map(len) == 0)).to_numpy()
+    if not empty.any():
+        return df, {"keep": [True] * len(df), "rows": []}
+    rows = [{"line": lines[i], "source_row": int(df["source_row"].iat[i]),
+             "raw": df["raw"].iat[i]} for i in empty.nonzero()[0]]
+    first = rows[0]["line"] or rows[0]["source_row"]
+    message = (f"{path}: {len(rows)} record(s) with no title, abstract, DOI, authors or PMID not "
+               f"imported (the first at {'line' if rows[0]['line'] else 'record'} {first}); "
+               "listed in attrs['dropped']")
+    info["warnings"].append(message)
+    warnings.warn(message, DataQualityWarning, stacklevel=5)
+    return df[~empty].reset_index(drop=True), {"keep": list(~empty), "rows": rows}
 
 
 def _columns_fast_frame(parsed: Parsed, to_columns: Callable, sid: str,

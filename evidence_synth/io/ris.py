@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import DataQualityWarning, ParseError
 from . import _fields as f
-from ._parsed import Parsed, Source
+from ._parsed import Parsed, Source, unread_record_error
 from ._registry import ImportFormat
 from ._ris_columns import to_columns
 from ._ris_tags import (
@@ -95,7 +95,20 @@ def parse(text: str, *, path: Any = None) -> Parsed:
         raise ParseError(
             "expected RIS records (a line like 'TY  - JOUR'), found none", path=path, line=1
         )
+    for position, raw in enumerate(out.records):
+        if _unread(raw):
+            start = out.lines[position] if position < len(out.lines) else 1
+            first = raw["TY"][0].split("\n")[1]
+            raise unread_record_error(path=path, record=position + 1, start=start,
+                                      line=start + 1, text=first,
+                                      expected="RIS tag lines like 'TI  - ...'")
     return out
+
+
+def _unread(raw: dict[str, list[str]]) -> bool:
+    """A record holding only ``TY``, whose value swallowed the record's other lines: none
+    of them was read as a tag (e.g. ``TI: ...`` or ``TI -`` without a space)."""
+    return len(raw) == 1 and "\n" in raw["TY"][0]
 
 
 def parse_chunks(chunks: Iterable[str]) -> Parsed | None:
@@ -110,6 +123,8 @@ def parse_chunks(chunks: Iterable[str]) -> Parsed | None:
         if window is None or not splitter.feed(*window):
             return None
     if splitter.is_open or not splitter.out.records:
+        return None
+    if any(_unread(raw) for raw in splitter.out.records):
         return None
     return splitter.out
 

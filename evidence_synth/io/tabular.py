@@ -12,12 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ..errors import ParseError
+from ..errors import DataQualityWarning, ParseError
 from . import _fields as f
 from ._parsed import Parsed, Source
 from ._registry import ImportFormat
@@ -25,13 +27,13 @@ from .sniff import Sample
 
 #: Contract field -> candidate column names (lower case), in order of preference.
 COLUMN_MAP: dict[str, tuple[str, ...]] = {
-    "title": ("title", "article title", "document title", "primary title", "ti",
+    "title": ("title", "article title", "document title", "primary title", "ti", "t1",
               "display_name"),
     "abstract": ("abstract", "ab", "abstract note"),
     "journal": ("source title", "journal", "journal title", "publication title", "journal/book",
                 "secondary title", "so", "source_title"),
     "authors": ("author full names", "authors", "author names", "author/s", "author", "au",
-                "af"),
+                "af", "a1"),
     "keywords": ("author keywords", "keywords", "index keywords", "mesh terms", "kw", "de",
                  "manual tags", "automatic tags", "emtree medical index terms"),
     "year": ("year", "publication year", "year_of_publication", "published year", "pubyear",
@@ -48,7 +50,7 @@ COLUMN_MAP: dict[str, tuple[str, ...]] = {
     "doi": ("doi", "di"),
     "pmid": ("pubmed id", "pmid"),
     "accession": ("eid", "lens id", "accession number", "accession", "ut",
-                  "publication id", "covidence #", "key", "id"),
+                  "publication id", "covidence #", "key", "item id", "eppi id", "id"),
 }
 _START_END = (("page start", "page end"), ("start page", "end page"), ("bp", "ep"))
 _MISSING = frozenset({"not specified", "not applicable", "n/a", "na", "nan", "none"})
@@ -64,24 +66,114 @@ DEP_KEYS = frozenset({"id", "title", "authors", "intervention", "outcome"})
 
 def read_table(text: str | None, *, path: Any, delimiter: str | None = None,
                xlsx: bool = False, xls: bool = False, skipped: list[tuple[int, str]] | None = None,
+               header_row: int | None = None, columns: Mapping[str, str] | None = None,
+               info: dict[str, Any] | None = None,
                ) -> tuple[list[str], list[list[str]], list[int]]:
     """Header, rows and 1-based line numbers of a CSV/TSV text or an XLSX file.
 
-    The header is the first row (among the first 10) naming a title column, else the first
-    non-empty row; rows above it (e.g. Dimensions' "About the data" line) go to ``skipped``.
+    The header is row ``header_row`` (1-based, counted as a spreadsheet counts rows) when
+    given; else the first of the first 10 non-empty rows naming a title column (or every
+    column ``columns`` names); else the first non-empty row as wide as the table, so that
+    a banner or title row above the header is passed over. Rows above the header go to
+    ``skipped``; ``info`` receives ``header_row`` and, for a table read leniently, a
+    warning.
     """
     if xlsx:
-        return _header_first(*_read_xlsx(path), path=path, skipped=skipped)
-    if xls:
-        return _header_first(*_read_xls(path), path=path, skipped=skipped)
-    assert text is not None
-    if delimiter is None:
-        delimiter = sniff_delimiter(text)
+        rows, lines = _read_xlsx(path)
+    elif xls:
+        rows, lines = _read_xls(path)
+    else:
+        assert text is not None
+        if delimiter is None:
+            delimiter = sniff_delimiter(text)
+        rows, lines = _read_delimited(text, delimiter, path=path, info=info)
+    return _header_first(rows, lines, path=path, skipped=skipped, header_row=header_row,
+                         columns=columns, info=info)
+
+
+def _read_delimited(text: str, delimiter: str, *, path: Any, info: dict[str, Any] | None
+                    ) -> tuple[list[list[str]], list[int]]:
+    """Rows and their first lines; strict CSV quoting first, then one checked repair.
+
+    A quote that breaks the CSV rules fails the strict read: a quote inside a quoted
+    field not doubled (``"the "new" deal"``, common in hand-edited exports) or spaces after
+    a closing quote. The table is then read again taking a quote inside a quoted field as
+    closing it only when the delimiter or the line end follows (spaces aside), else as a
+    literal quote. The repaired read is kept only when every row from the header on has
+    the same number of fields, with a ``DataQualityWarning`` naming the line; otherwise
+    the strict read's error stands (an unclosed quote, say).
+    """
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)
+    try:
+        try:
+            return _rows(text, delimiter)
+        except csv.Error as exc:
+            start = getattr(exc, "line_start", 1)
+            error = ParseError(
+                f"expected a well-formed delimited table (quote opened at or after line "
+                f"{start} is not closed, or a stray quote): {exc}",
+                path=path, line=start, record=getattr(exc, "rows_read", 0))
+        try:
+            rows, lines = _rows(_literal_inner_quotes(text, delimiter), delimiter)
+        except csv.Error:
+            raise error from None
+    finally:
+        csv.field_size_limit(old_limit)
+    filled = [r for r in rows if any(c.strip() for c in r)]
+    if not filled:
+        raise error
+    width = Counter(len(r) for r in filled).most_common(1)[0][0]
+    body = filled[next(i for i, r in enumerate(filled) if len(r) == width):]
+    if any(len(r) != width and not (len(r) == width + 1 and not r[-1].strip()) for r in body):
+        raise error
+    message = (f"{path}, line {error.line}: a quote breaks the CSV rules "
+               f"({str(error).rsplit(': ', 1)[-1]}); read taking quotes inside quoted fields "
+               "as literal unless a delimiter or the line end follows")
+    warnings.warn(message, DataQualityWarning, stacklevel=6)
+    if info is not None:
+        info.setdefault("warnings", []).append(message)
+    return rows, lines
+
+
+def _literal_inner_quotes(text: str, delimiter: str) -> str:
+    """``text`` with every quote inside a quoted field that is not followed by the
+    delimiter or a line end (spaces aside) doubled, and spaces after a closing quote
+    dropped; one linear pass."""
+    out: list[str] = []
+    quoted = False
+    at_start = True
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if quoted:
+            if c != '"':
+                out.append(c)
+            elif i + 1 < n and text[i + 1] == '"':
+                out.append('""')
+                i += 1
+            else:
+                j = i + 1
+                while j < n and text[j] in " \t":
+                    j += 1
+                if j >= n or text[j] in (delimiter, "\r", "\n"):
+                    out.append('"')
+                    quoted, i = False, j - 1
+                else:
+                    out.append('""')
+        else:
+            if c == '"' and at_start:
+                quoted = True
+            out.append(c)
+            at_start = c in (delimiter, "\r", "\n")
+        i += 1
+    return "".join(out)
+
+
+def _rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
-    old_limit = csv.field_size_limit()
-    csv.field_size_limit(1 << 30)
     start = 1
     try:
         for row in reader:
@@ -89,32 +181,55 @@ def read_table(text: str | None, *, path: Any, delimiter: str | None = None,
             lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise ParseError(
-            f"expected a well-formed delimited table (quote opened at or after line {start} "
-            f"is not closed, or a stray quote): {exc}",
-            path=path,
-            line=start,
-            record=len(rows),
-        ) from exc
-    finally:
-        csv.field_size_limit(old_limit)
-    return _header_first(rows, lines, path=path, skipped=skipped)
+        exc.line_start, exc.rows_read = start, len(rows)  # type: ignore[attr-defined]
+        raise
+    return rows, lines
 
 
 def _is_header(row: list[str]) -> bool:
     return any(c.strip().strip('"').strip().lower() in COLUMN_MAP["title"] for c in row)
 
 
+def _names_all(row: list[str], names: set[str]) -> bool:
+    return names <= {c.strip().lstrip("\ufeff") for c in row}
+
+
 def _header_first(rows: list[list[str]], lines: list[int], *, path: Any,
-                  skipped: list[tuple[int, str]] | None) -> tuple[list[str], list[list[str]],
-                                                                  list[int]]:
+                  skipped: list[tuple[int, str]] | None, header_row: int | None = None,
+                  columns: Mapping[str, str] | None = None,
+                  info: dict[str, Any] | None = None,
+                  ) -> tuple[list[str], list[list[str]], list[int]]:
     filled = [i for i, row in enumerate(rows) if any(c.strip() for c in row)]
     if not filled:
         raise ParseError("expected a header row, found an empty table", path=path, line=1)
-    at = next((i for i in filled[:10] if _is_header(rows[i])), filled[0])
+    if header_row is not None:
+        if not 1 <= header_row <= len(rows) or not any(c.strip() for c in rows[header_row - 1]):
+            raise ParseError(
+                f"header_row={header_row}: expected a non-empty row between 1 and {len(rows)}",
+                path=path, line=lines[header_row - 1] if 1 <= header_row <= len(rows) else 1)
+        at = header_row - 1
+    else:
+        at = _find_header(rows, filled, set((columns or {}).values()))
     if skipped is not None:
         skipped.extend((lines[i], ",".join(rows[i])) for i in filled if i < at)
+    if info is not None:
+        info["header_row"] = at + 1
     return rows[at], rows[at + 1:], lines[at + 1:]
+
+
+def _find_header(rows: list[list[str]], filled: list[int], names: set[str]) -> int:
+    """Index of the header row (see :func:`read_table`)."""
+    first = filled[:10]
+    if names:
+        named = next((i for i in first if _names_all(rows[i], names)), None)
+        if named is not None:
+            return named
+    titled = next((i for i in first if _is_header(rows[i])), None)
+    if titled is not None:
+        return titled
+    counts = [sum(1 for c in rows[i] if c.strip()) for i in filled[:50]]
+    width = max(counts)
+    return next(i for i, n in zip(first, counts, strict=False) if 2 * n >= width)
 
 
 def _read_xls(path: Any) -> tuple[list[list[str]], list[int]]:
@@ -168,12 +283,16 @@ def sniff_delimiter(text: str) -> str:
 
 
 def parse(text: str | None, *, path: Any = None, xlsx: bool = False, xls: bool = False,
-          delimiter: str | None = None) -> Parsed:
+          delimiter: str | None = None, header_row: int | None = None,
+          columns: Mapping[str, str] | None = None) -> Parsed:
     """Rows of a table as raw records (column -> [cell]) and its ``header``; empty rows are
-    skipped."""
+    skipped. ``header_row`` and ``columns`` choose the header (see :func:`read_table`)."""
     out = Parsed()
+    info: dict[str, Any] = {"warnings": out.warnings}
     header, rows, lines = read_table(text, path=path, delimiter=delimiter, xlsx=xlsx, xls=xls,
-                                     skipped=out.skipped)
+                                     skipped=out.skipped, header_row=header_row,
+                                     columns=columns, info=info)
+    out.header_row = info.get("header_row")
     header = [h.strip().lstrip("\ufeff") for h in header]
     width = len(header)
     for row, line in zip(rows, lines, strict=True):
@@ -198,7 +317,8 @@ def is_dep(header: list[str]) -> bool:
 
 def merge_dep(parsed: Parsed) -> Parsed:
     """Merge the rows of each DEP study (same ``id``) into one raw record."""
-    out = Parsed(skipped=parsed.skipped, warnings=parsed.warnings, header=parsed.header)
+    out = Parsed(skipped=parsed.skipped, warnings=parsed.warnings, header=parsed.header,
+                 header_row=parsed.header_row)
     by_id: dict[str, dict[str, list[str]]] = {}
     for raw, line in zip(parsed.records, parsed.lines, strict=True):
         key = raw.get("id", [""])[0].strip()
@@ -229,6 +349,9 @@ def resolve_columns(header: list[str], override: Mapping[str, str] | None = None
     if "embase" in _flavour(by_lower):
         chosen.pop("journal", None)
     for field_name, column in (override or {}).items():
+        if field_name not in COLUMN_MAP:
+            raise ParseError(f"columns= names {field_name!r}, not a contract field; expected "
+                             f"one of {', '.join(COLUMN_MAP)}")
         if column not in header:
             raise ParseError(f"columns= names {column!r} for {field_name!r}, not in the header "
                              f"{header[:8]}...")
@@ -332,6 +455,10 @@ def _header_delimiter(sample: Sample) -> str | None:
     return None
 
 
+def _options(source: Source) -> dict[str, Any]:
+    return {"header_row": source.header_row, "columns": source.columns}
+
+
 def _columns_context(parsed: Parsed, source: Source) -> dict[str, Any]:
     return {"columns": resolve_columns(parsed.header, source.columns)}
 
@@ -344,25 +471,28 @@ FORMATS = (
         name="csv", description="CSV (Scopus, Embase, Lens, 3ie DEP, generic)", suffixes=".csv",
         signature="header with a title column", hint=_TABLE_HINT, priority=90,
         sniff=lambda sample: _header_delimiter(sample) in (",", ";"),
-        parse=lambda source: parse(source.text, path=source.path), **_TABLE,
+        parse=lambda source: parse(source.text, path=source.path, **_options(source)), **_TABLE,
     ),
     ImportFormat(
         name="tsv", description="TSV (generic)", suffixes=".tsv .txt",
         signature="tab-separated header with a title column", hint=_TABLE_HINT, priority=90,
         sniff=lambda sample: _header_delimiter(sample) == "\t",
-        parse=lambda source: parse(source.text, path=source.path, delimiter="\t"), **_TABLE,
+        parse=lambda source: parse(source.text, path=source.path, delimiter="\t",
+                                   **_options(source)), **_TABLE,
     ),
     ImportFormat(
         name="xlsx", description="Excel workbook, first sheet (same column mapping as CSV)",
         suffixes=".xlsx", signature="ZIP/OOXML", priority=0,
         sniff=lambda sample: sample.data.startswith(b"PK\x03\x04"),
-        parse=lambda source: parse(None, path=source.path, xlsx=True), **_TABLE,
+        parse=lambda source: parse(None, path=source.path, xlsx=True, **_options(source)),
+        **_TABLE,
     ),
     ImportFormat(
         name="xls",
         description="Legacy Excel workbook, e.g. Web of Science 'Excel' export (needs xlrd)",
         suffixes=".xls", signature="OLE2 compound file", priority=0,
         sniff=lambda sample: sample.data.startswith(b"\xd0\xcf\x11\xe0"),
-        parse=lambda source: parse(None, path=source.path, xls=True), **_TABLE,
+        parse=lambda source: parse(None, path=source.path, xls=True, **_options(source)),
+        **_TABLE,
     ),
 )

@@ -2,8 +2,9 @@
 
 Plain text: two-letter tag, one space, value; continuation lines are indented by three
 spaces and are kept in ``raw`` joined with ``"\\n"`` (one author or cited reference per
-line). Tab-delimited: a header row of the same tags; UTF-8 or UTF-16LE with BOM; data
-rows may carry one more (empty) field than the header.
+line). A file whose tag lines are all indented (``" PT J"``) is read with that indentation
+removed from every line. Tab-delimited: a header row of the same tags; UTF-8 or UTF-16LE
+with BOM; data rows may carry one more (empty) field than the header.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ._registry import ImportFormat
 from .sniff import Sample
 
 _TAG = re.compile(r"([A-Z][A-Z0-9])(?: (.*)|$)")
+_INDENTED_START = re.compile(r"([ \t]+)(?:\ufeff)?(?:FN|PT) ")
 _LIST_SPLIT = re.compile(r"\n|; ")
 
 
@@ -33,7 +35,10 @@ def parse(lines: list[str], *, path: Any = None) -> Parsed:
     raw: dict[str, list[str]] | None = None
     current: list[str] = []
     start = 0
+    indent = _file_indent(lines)
     for lineno, line in enumerate(lines, 1):
+        if indent and line.startswith(indent):
+            line = line[len(indent):]
         if raw is not None and line[:1] in (" ", "\t") and current:
             current[-1] = f"{current[-1]}\n{line.strip()}"
             continue
@@ -69,6 +74,18 @@ def parse(lines: list[str], *, path: Any = None) -> Parsed:
             "expected Web of Science records (a line like 'PT J'), found none", path=path, line=1
         )
     return out
+
+
+def _file_indent(lines: list[str]) -> str:
+    """The whitespace before the first ``FN``/``PT`` tag when that line is indented."""
+    for line in lines:
+        if line.strip():
+            m = _INDENTED_START.match(line)
+            if m is not None:
+                return m.group(1)
+            if line.lstrip("\ufeff").startswith(("FN ", "PT ")):
+                return ""
+    return ""
 
 
 def parse_tab(lines: list[str], *, path: Any = None) -> Parsed:
@@ -129,9 +146,9 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
     }
 
 
-_SNIFF_PT = re.compile(r"^(?:\ufeff)?PT [A-Z]\s*$", re.MULTILINE)
-_SNIFF_FN = re.compile(r"^\ufeff?FN ", re.MULTILINE)
-_SNIFF_ER = re.compile(r"^ER\s*$", re.MULTILINE)
+_SNIFF_PT = re.compile(r"^[ \t]{0,3}+(?:\ufeff)?PT [A-Z]\s*$", re.MULTILINE)
+_SNIFF_FN = re.compile(r"^[ \t]{0,3}+\ufeff?FN ", re.MULTILINE)
+_SNIFF_ER = re.compile(r"^[ \t]{0,3}+ER\s*$", re.MULTILINE)
 
 
 def sniff(sample: Sample) -> bool:

@@ -52,7 +52,9 @@ class MapsMixin(RecordsMixin):
         Returns
         -------
         evidence_synth.io.EvidenceMap
-            The map, with ``record_id`` values as stored in the review.
+            The map, with ``record_id`` values as stored in the review. EPPI-Reviewer
+            outcomes (``.outcomes``) come with it but are not stored; turn them into
+            evidence rows (:meth:`EvidenceTable.from_eppi_outcomes`) to keep them.
         """
         from ..io import read_egm
 
@@ -86,6 +88,9 @@ class MapsMixin(RecordsMixin):
                     codes, ["record_id", "node_id", "additional_text", "known"]))
         emap.records = frame
         emap.codes = codes
+        if emap.outcomes is not None:  # kept with the returned map, not in the store
+            emap.outcomes = emap.outcomes.assign(
+                record_id=emap.outcomes["record_id"].map(new_ids).astype("string"))
         return emap
 
     def map_framework(self) -> pd.DataFrame:

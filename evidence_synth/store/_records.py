@@ -39,6 +39,8 @@ class RecordsMixin(Database):
         source_id: str | None = None,
         format: str | None = None,
         encoding: str | None = None,
+        columns: Mapping[str, str] | None = None,
+        header_row: int | None = None,
         imported_by: str | None = None,
         allow_duplicate: bool = False,
     ) -> pd.DataFrame:
@@ -59,6 +61,11 @@ class RecordsMixin(Database):
             Identifier of the source in this review; derived from ``database`` if omitted.
         format, encoding : str, optional
             Passed to the reader to override sniffing.
+        columns : mapping, optional
+            Tables: contract field -> column name (``{"title": "T1"}``), as
+            :func:`~evidence_synth.io.read_records` takes it.
+        header_row : int, optional
+            Tables: the 1-based row holding the header (found when omitted).
         imported_by : str, optional
             Who imported the file.
         allow_duplicate : bool, default False
@@ -67,14 +74,18 @@ class RecordsMixin(Database):
         Returns
         -------
         pandas.DataFrame
-            The stored records (records contract), with review-wide ``record_id``.
+            The stored records (records contract), with review-wide ``record_id``;
+            ``attrs`` as the reader set them, among them ``dropped_empty``: records with no
+            title, abstract, DOI, authors or PMID that were not imported (a
+            ``DataQualityWarning`` says so; they are kept in the source's ``notes``).
         """
         from ..io import read_records
 
         file = Path(path)
         digest = file_sha256(file)
         source_id = source_id or self._next_source_id(database)
-        frame = read_records(file, format=format, encoding=encoding, source_id=source_id)
+        frame = read_records(file, format=format, encoding=encoding, source_id=source_id,
+                             columns=columns, header_row=header_row)
         source = {
             "source_id": source_id,
             "kind": kind,
@@ -88,7 +99,11 @@ class RecordsMixin(Database):
             "encoding": frame.attrs.get("encoding", encoding),
             "imported_by": imported_by,
             "notes": json.dumps(
-                {"warnings": [str(w) for w in frame.attrs.get("warnings", [])]},
+                {"warnings": [str(w) for w in frame.attrs.get("warnings", [])],
+                 "dropped_empty": frame.attrs.get("dropped_empty", 0),
+                 "dropped": frame.attrs.get("dropped", []),
+                 **({"header_row": frame.attrs["header_row"]}
+                    if "header_row" in frame.attrs else {})},
                 ensure_ascii=False,
             ),
         }
