@@ -203,10 +203,10 @@ def _z_r_squared(r2i: np.ndarray, ni: np.ndarray) -> Result:
 
 #: The correlation measures, in catalogue order.
 MEASURES = (
-    Measure("COR", CORRELATION, _correlation, "raw correlation", ("LS", "AV")),
+    Measure("COR", CORRELATION, _correlation, "raw correlation", ("LS", "AV"), keeps_yi=True),
     Measure("UCOR", CORRELATION, _unbiased_correlation, "bias-corrected correlation",
-            ("LS", "UB", "AV")),
-    Measure("ZCOR", CORRELATION, _fisher_z, "Fisher z of the correlation"),
+            ("LS", "UB", "AV"), keeps_yi=True),
+    Measure("ZCOR", CORRELATION, _fisher_z, "Fisher z of the correlation", keeps_yi=True),
     Measure("PCOR", PARTIAL, _partial_correlation, "partial correlation", ("LS", "AV")),
     Measure("ZPCOR", PARTIAL, _z_partial_correlation, "Fisher z of the partial correlation"),
     Measure("SPCOR", SEMIPARTIAL, _semipartial_correlation, "semi-partial correlation",

@@ -167,7 +167,11 @@ def escalc(
     yi, vi = spec.compute({**inputs, "vtype": vt, "correct": correct})
 
     with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(yi) | np.isinf(vi)  # as metafor: +-Inf -> missing in both
+        # as metafor: +-Inf or NaN in either -> missing in both (NaN variances of measures
+        # that keep yi are metafor's explicit NA)
+        bad = ~np.isfinite(yi) | np.isinf(vi)
+        if not spec.keeps_yi:
+            bad |= np.isnan(vi)
         yi = np.where(bad, np.nan, yi)
         vi = np.where(bad | (vi < 0), np.nan, vi)
     out = pd.DataFrame({"yi": yi, "vi": vi, "measure": pd.array([measure] * k, dtype="string")})

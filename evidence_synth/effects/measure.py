@@ -94,6 +94,10 @@ class Measure:
         Default ``add`` of the continuity correction (2x2-table measures).
     from_statistics : bool
         Also computable from ``di``, ``ti`` or a signed ``pi`` (two-group measures).
+    keeps_yi : bool
+        A NaN variance leaves ``yi`` in place (metafor sets the variance of COR, UCOR and
+        ZCOR to NA for ni <= 3 and keeps yi); for other measures an undefined variance
+        makes ``yi`` missing too, as metafor's NaN check does.
     """
 
     name: str
@@ -104,6 +108,7 @@ class Measure:
     requires: tuple[str, ...] = ()
     add: float = 0.5
     from_statistics: bool = False
+    keeps_yi: bool = False
     parameters: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -263,7 +263,7 @@ MEASURES = (
     Measure("ZPHI", TABLE, _z_phi, "Fisher z of the phi coefficient", _PHI_VTYPES, add=0.0),
     Measure("YUQ", TABLE, _yule_q, "Yule's Q"),
     Measure("YUY", TABLE, _yule_y, "Yule's Y"),
-    Measure("RTET", TABLE, _tetrachoric, "tetrachoric correlation", add=0.0),
+    Measure("RTET", TABLE, _tetrachoric, "tetrachoric correlation", add=0.0, keeps_yi=True),
     Measure("ZTET", TABLE, _z_tetrachoric, "Fisher z of the tetrachoric correlation", add=0.0),
     Measure("PBIT", TABLE, _probit, "probit-transformed risk difference (an SMD)"),
     Measure("OR2D", TABLE, _or_to_d_logistic, "alias of OR2DL", _LS_AV),

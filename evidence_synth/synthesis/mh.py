@@ -142,6 +142,12 @@ def _sqrt(x: float) -> float:
     return math.sqrt(x) if x >= 0 else math.nan
 
 
+def _ratio(num: float, den: float) -> float:
+    """num / den with IEEE semantics (inf or NaN for den = 0), as R divides."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(num) / np.float64(den))
+
+
 def rma_mh(
     ai: Any = None,
     bi: Any = None,
@@ -225,23 +231,41 @@ def rma_mh(
         es = escalc(measure, x1i=x1, x2i=x2, t1i=t1, t2i=t2, add=add_yi, to=to_yi,
                     drop00=drop_yi)
         if drop_mh:
-            none = (x1 == 0) & (x2 == 0)
-            x1, x2 = np.where(none, np.nan, x1), np.where(none, np.nan, x2)
+            some = (x1 > 0) | (x2 > 0)
+            x1, x2, t1, t2 = x1[some], x2[some], t1[some], t2[some]
         x1, x2 = add_to_rows((x1, x2), float(add_mh), to_mh, (x1 == 0) | (x2 == 0))
-        beta, var, tests, weights = _person_time_estimate(measure, x1, x2, t1, t2, correct)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            beta, var, tests, weights = _person_time_estimate(measure, x1, x2, t1, t2, correct)
     else:
         a, b, c, d, keep = _tables("rma_mh", ai, bi, ci, di, n1i, n2i)
         es = escalc(measure, ai=a, bi=b, ci=c, di=d, add=add_yi, to=to_yi, drop00=drop_yi)
-        if drop_mh:
-            none = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
-            a, b, c, d = (np.where(none, np.nan, x) for x in (a, b, c, d))
-        zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-        a, b, c, d = add_to_rows((a, b, c, d), float(add_mh), to_mh, zero)
-        beta, var, tests, weights = _table_estimate(measure, a, b, c, d, correct)
+        a, b, c, d = _model_counts(a, b, c, d, add_mh, to_mh, drop_mh, "rma_mh")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            beta, var, tests, weights = _table_estimate(measure, a, b, c, d, correct)
     return _result(
         beta, _sqrt(var), level, es["yi"].to_numpy(), es["vi"].to_numpy(), _labels(slab, keep),
         "rma_mh", measure, tests, weights,
     )  # fmt: skip
+
+
+def _model_counts(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, add: float, to: str,
+    drop00: bool, context: str,
+) -> tuple[np.ndarray, ...]:
+    """Counts for the pooled estimate: tables without events (or non-events) in both groups
+    left out when ``drop00``, then ``add``/``to``; warns about tables without participants
+    (their 0/0 proportions make the MH sums undefined, as in metafor)."""
+    if drop00:
+        some = ~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))
+        a, b, c, d = a[some], b[some], c[some], d[some]
+    empty = (a + b + c + d) == 0
+    if empty.any():
+        rows = ", ".join(str(i) for i in np.flatnonzero(empty))
+        warnings.warn(f"{context}: tables with no participants (rows {rows}) make the "
+                      "pooled estimate undefined (NaN, as metafor's NA); leave them out",
+                      DataQualityWarning, stacklevel=3)
+    zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+    return add_to_rows((a, b, c, d), float(add), to, zero)
 
 
 def _table_estimate(
@@ -251,30 +275,30 @@ def _table_estimate(
     n = n1 + n2
     tests: dict[str, float] = {}
     if measure == "OR":
-        R, S = np.nansum(a * d / n), np.nansum(b * c / n)
+        R, S = np.sum(a * d / n), np.sum(b * c / n)
         if R == 0 or S == 0:
             _nan_warning("rma_mh", "no events (or no non-events) in one group of every table")
             beta = var = math.nan
         else:
             P, Q = (a + d) / n, (b + c) / n
-            beta = math.log(R / S)
-            var = 0.5 * (np.nansum(P * a * d / n) / R**2
-                         + np.nansum(P * b * c / n + Q * a * d / n) / (R * S)
-                         + np.nansum(Q * b * c / n) / S**2)  # fmt: skip
+            beta = float(np.log(R / S))
+            var = 0.5 * (np.sum(P * a * d / n) / R**2
+                         + np.sum(P * b * c / n + Q * a * d / n) / (R * S)
+                         + np.sum(Q * b * c / n) / S**2)  # fmt: skip
         tests = _or_tests(a, b, c, d, beta, correct)
         return beta, float(var), tests, b * c / n
     if measure == "RR":
-        R, S = np.nansum(a * n2 / n), np.nansum(c * n1 / n)
-        if np.nansum(a) == 0 or np.nansum(c) == 0:
+        R, S = np.sum(a * n2 / n), np.sum(c * n1 / n)
+        if np.sum(a) == 0 or np.sum(c) == 0:
             _nan_warning("rma_mh", "no events in one group of every table")
             return math.nan, math.nan, tests, c * n1 / n
-        var = np.nansum((n1 * n2 * (a + c) - a * c * n) / n**2) / (R * S)
-        return math.log(R / S), float(var), tests, c * n1 / n
+        var = np.sum((n1 * n2 * (a + c) - a * c * n) / n**2) / (R * S)
+        return float(np.log(R / S)), float(var), tests, c * n1 / n
     W = n1 * n2 / n
-    beta = float(np.nansum((a * n2 - c * n1) / n) / np.nansum(W))
+    beta = float(np.sum((a * n2 - c * n1) / n) / np.sum(W))
     P = (n1**2 * c - n2**2 * a + n1 * n2 * (n2 - n1) / 2) / n**2
     Q = (a * (n2 - c) + c * (n1 - a)) / (2 * n)
-    var = (beta * np.nansum(P) + np.nansum(Q)) / np.nansum(W) ** 2
+    var = (beta * np.sum(P) + np.sum(Q)) / np.sum(W) ** 2
     return beta, float(var), tests, W
 
 
@@ -283,30 +307,30 @@ def _or_tests(
 ) -> dict[str, float]:
     """Cochran (CO) and Cochran-Mantel-Haenszel (MH) tests; Breslow-Day (BD) and Tarone's
     (TA) homogeneity tests at the MH odds ratio (the expected count of each table from the
-    quadratic equation of Breslow & Day 1980)."""
+    quadratic equation of Breslow & Day 1980), over the informative tables."""
     n1, n2 = a + b, c + d
     n = n1 + n2
     xt, yt = a + c, b + d
     out = dict.fromkeys(("CO", "COp", "MH", "MHp", "BD", "BDp", "TA", "TAp"), math.nan)
-    if np.nansum(xt) == 0 or np.nansum(yt) == 0:
+    if np.sum(xt) == 0 or np.sum(yt) == 0:
         _nan_warning("rma_mh", "no events (or no non-events) in any table: CO and MH tests")
     else:
-        dev = (abs(float(np.nansum(a - n1 / n * xt))) - (0.5 if correct else 0.0)) ** 2
-        out["CO"] = dev / float(np.nansum(n1 / n * (n2 / n) * (xt * (yt / n))))
-        out["MH"] = dev / float(np.nansum(n1 / n * (n2 / n) * (xt * (yt / (n - 1)))))
+        dev = (abs(float(np.sum(a - n1 / n * xt))) - (0.5 if correct else 0.0)) ** 2
+        out["CO"] = _ratio(dev, np.sum(n1 / n * (n2 / n) * (xt * (yt / n))))
+        out["MH"] = _ratio(dev, np.sum(n1 / n * (n2 / n) * (xt * (yt / (n - 1)))))
         out["COp"] = float(stats.chi2.sf(out["CO"], 1))
         out["MHp"] = float(stats.chi2.sf(out["MH"], 1))
     if math.isnan(beta):
         return out
     psi = math.exp(beta)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if psi == 1:
-            n11 = n1 / n * xt
-        else:
-            A = psi * (n1 + xt) + (n2 - xt)
-            B = np.sqrt(A**2 - 4 * n1 * xt * psi * (psi - 1))
-            n11 = (A - B) / (2 * (psi - 1))
-    pos = (n11 > 0) & (xt > 0) & (yt > 0)
+    # expected count of each table at the MH odds ratio: the smaller root of
+    # (psi - 1) N^2 - A N + psi n1 xt = 0, written 2 psi n1 xt / (A + B) so that it stays
+    # exact as psi -> 1 (metafor's (A - B) / (2 (psi - 1)) loses all digits there)
+    A = psi * (n1 + xt) + (n2 - xt)
+    B = np.sqrt(A**2 - 4 * n1 * xt * psi * (psi - 1))
+    n11 = 2 * psi * n1 * xt / (A + B)
+    # tables with an empty group or without events or non-events carry no information
+    pos = (n11 > 0) & (xt > 0) & (yt > 0) & (n1 > 0) & (n2 > 0)
     e11 = n11[pos]
     e12, e21 = n1[pos] - e11, xt[pos] - e11
     e22 = e11 - n1[pos] - xt[pos] + n[pos]
@@ -329,23 +353,23 @@ def _person_time_estimate(
     T = t1 + t2
     if measure == "IRD":
         W = t1 / T * t2
-        beta = float(np.nansum((x1 * t2 - x2 * t1) / T) / np.nansum(W))
-        se = math.sqrt(float(np.nansum(W**2 * (x1 / t1**2 + x2 / t2**2)))) / float(np.nansum(W))
-        return beta, se**2, {}, W
-    R, S = np.nansum(x1 * t2 / T), np.nansum(x2 * t1 / T)
+        beta = float(np.sum((x1 * t2 - x2 * t1) / T) / np.sum(W))
+        var = float(np.sum(W**2 * (x1 / t1**2 + x2 / t2**2)) / np.sum(W) ** 2)
+        return beta, var, {}, W
+    R, S = np.sum(x1 * t2 / T), np.sum(x2 * t1 / T)
     tests = dict.fromkeys(("MH", "MHp"), math.nan)
     xt = x1 + x2
-    if np.nansum(xt) == 0:
+    if np.sum(xt) == 0:
         _nan_warning("rma_mh", "no events in any study: MH test")
     else:
-        dev = (abs(float(np.nansum(x1 - xt * t1 / T))) - (0.5 if correct else 0.0)) ** 2
-        tests["MH"] = dev / float(np.nansum(xt * (t1 / T) * (t2 / T)))
+        dev = (abs(float(np.sum(x1 - xt * t1 / T))) - (0.5 if correct else 0.0)) ** 2
+        tests["MH"] = _ratio(dev, np.sum(xt * (t1 / T) * (t2 / T)))
         tests["MHp"] = float(stats.chi2.sf(tests["MH"], 1))
-    if np.nansum(x1) == 0 or np.nansum(x2) == 0:
+    if np.sum(x1) == 0 or np.sum(x2) == 0:
         _nan_warning("rma_mh", "no events in one group of every study")
         return math.nan, math.nan, tests, x2 * t1 / T
-    var = float(np.nansum(t1 / T * (t2 / T) * xt)) / (R * S)
-    return math.log(R / S), var, tests, x2 * t1 / T
+    var = float(np.sum(t1 / T * (t2 / T) * xt)) / (R * S)
+    return float(np.log(R / S)), var, tests, x2 * t1 / T
 
 
 def rma_peto(
@@ -387,11 +411,15 @@ def rma_peto(
     problems.raise_if_any()
     a, b, c, d, keep = _tables("rma_peto", ai, bi, ci, di, n1i, n2i)
     es = escalc("PETO", ai=a, bi=b, ci=c, di=d, add=add_yi, to=to_yi, drop00=drop_yi)
-    if drop_mh:
-        none = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
-        a, b, c, d = (np.where(none, np.nan, x) for x in (a, b, c, d))
-    a, b, c, d = add_to_rows((a, b, c, d), float(add_mh), to_mh,
-                             (a == 0) | (b == 0) | (c == 0) | (d == 0))
+    tiny = (a + b + c + d) < 2
+    if tiny.any():
+        rows = ", ".join(str(i) for i in np.flatnonzero(keep)[tiny])
+        raise EffectSizeError(f"rma_peto: tables with fewer than two participants (rows "
+                              f"{rows}) have no hypergeometric variance; leave them out "
+                              "(metafor stops too)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        a, b, c, d = _model_counts(a, b, c, d, add_mh, to_mh, drop_mh, "rma_peto")
     n1, n2 = a + b, c + d
     n = n1 + n2
     m1, m2 = a + c, b + d

@@ -337,7 +337,7 @@ def _fit(
         I2=I2, H2=H2, QE=QE, QEp=QEp, QEdf=k - p, QM=QM, QMp=QMp, QMdf=QMdf, k=k, p=p,
         method=method, test=test, level=level, model="rma", yi=y, vi=v, X=X,
         weights=100 * used_w / used_w.sum(), slab=labels, R2=R2,
-        fit_stats=_fit_stats(y, v, X, tau2, method, tau2_fixed is not None),
+        fit_stats=_fit_stats(y, v, X, beta, tau2, method, tau2_fixed is not None),
         iterations=iterations, intercept=intercept,
     )  # fmt: skip
 
@@ -443,22 +443,28 @@ def _r2(
 
 
 def _fit_stats(
-    y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, method: str, fixed: bool
+    y: np.ndarray, v: np.ndarray, X: np.ndarray, beta: np.ndarray, tau2: float, method: str,
+    fixed: bool,
 ) -> pd.DataFrame:
+    """metafor's fit statistics at the fitted ``beta`` (user weights included); BIC under
+    REML is -inf when k = p, as R's log(0) makes it."""
     k, p = X.shape
     parms = p + (0 if method in ("EE", "FE", "CE") or fixed else 1)
-    ll_ml = loglik(y, v, X, tau2, reml=False)
-    ll_reml = loglik(y, v, X, tau2, reml=True)
+    ll_ml = loglik(y, v, X, tau2, reml=False, beta=beta)
+    ll_reml = loglik(y, v, X, tau2, reml=True, beta=beta)
     sat = float(np.sum(stats.norm.logpdf(y, y, np.sqrt(v)))) if np.all(v > 0) else 0.0
     rows = {}
     for name, ll, n_eff in (("ML", ll_ml, k), ("REML", ll_reml, k - p)):
-        dev = -2 * (ll - sat) if name == "ML" else -2 * ll
+        if name == "ML":
+            dev = -2 * (ll - sat) if k > p else 0.0
+        else:
+            dev = -2 * ll
         top = max(n_eff, parms + 2)
         rows[name] = {
             "ll": ll,
-            "dev": dev if k > p else 0.0,
+            "dev": dev,
             "AIC": -2 * ll + 2 * parms,
-            "BIC": -2 * ll + parms * math.log(n_eff) if n_eff > 0 else math.nan,
+            "BIC": -2 * ll + parms * (math.log(n_eff) if n_eff > 0 else -math.inf),
             "AICc": -2 * ll + 2 * parms * top / (top - parms - 1),
         }
     return pd.DataFrame(rows)

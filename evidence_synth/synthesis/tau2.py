@@ -289,12 +289,15 @@ def _fisher_scoring(
     return tau2, iterations
 
 
-def loglik(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, reml: bool) -> float:
-    """ML or REML log-likelihood (metafor's definition without the REMLf constant)."""
+def loglik(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, reml: bool,
+           beta: np.ndarray | None = None) -> float:
+    """ML or REML log-likelihood (metafor's definition without the REMLf constant) at
+    ``beta`` (default: the inverse-variance weighted estimate)."""
     k, p = X.shape
     w = 1 / (v + tau2)
     XtWX = X.T @ (w[:, None] * X)
-    beta = np.linalg.solve(XtWX, X.T @ (w * y))
+    if beta is None:
+        beta = np.linalg.solve(XtWX, X.T @ (w * y))
     rss = float(np.sum(w * (y - X @ beta) ** 2))
     if not reml:
         return -0.5 * k * math.log(2 * math.pi) - 0.5 * float(np.sum(np.log(v + tau2))) - 0.5 * rss
