@@ -129,6 +129,8 @@ def rma(
         problems.add(None, "vi", None, "sampling variances (vi) or standard errors (sei)")
         v = None
     w_user = None if weights is None else _column(weights, data, "weights", problems)
+    if method in ("GENQ", "GENQM") and weights is None:
+        problems.add(None, "weights", None, f"user weights (method {method!r} needs them)")
     Xm, mod_names = _moderators(mods, data, problems)
     problems.raise_if_any()
     assert y is not None and v is not None
