@@ -22,19 +22,13 @@ import numpy as np
 
 from .inputs import Problems, check_rows, not_correlation
 from .measure import Arrays, Family, Measure, Options, Result
-from .tables import prepare_counts
-
-
-def _prepare_paired(problems: Problems, measure: Measure, a: Arrays, k: int,
-                    options: Options) -> Arrays:
-    return prepare_counts(problems, measure, a, options)[1]
-
+from .tables import prepare_counts, prepare_table
 
 PAIRED = Family(
     "paired_table",
     arguments="ai, bi, ci, di (paired table)",
     provides=("ai", "bi", "ci", "di"),
-    prepare=_prepare_paired,
+    prepare=prepare_table,
     requires=("ai", "ci"),
 )
 

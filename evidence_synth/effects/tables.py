@@ -78,7 +78,8 @@ def prepare_counts(
     return raw, {"ai": ai, "bi": bi, "ci": ci, "di": di}
 
 
-def _prepare(problems: Problems, measure: Measure, a: Arrays, k: int, options: Options) -> Arrays:
+def prepare_table(problems: Problems, measure: Measure, a: Arrays, k: int, options: Options
+                  ) -> Arrays:
     """Check the counts, complete ``bi``/``di`` from group sizes, apply ``add``/``to``."""
     return prepare_counts(problems, measure, a, options)[1]
 
@@ -87,7 +88,7 @@ TABLE = Family(
     "table",
     arguments="ai, bi, ci, di (or ai, n1i, ci, n2i)",
     provides=("ai", "bi", "ci", "di"),
-    prepare=_prepare,
+    prepare=prepare_table,
     requires=("ai", "ci"),
 )
 
