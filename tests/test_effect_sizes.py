@@ -118,15 +118,19 @@ def test_md_normand_table_viii():
 @pytest.mark.parametrize(
     ("measure", "yi", "vi"),
     [
-        # metafor test_misc_escalc, dat.normand1999 rows 1-4
+        # metafor test_misc_escalc, dat.normand1999 rows 1-4 (SMD: all versions; SMDH and
+        # ROM: metafor 5.1 as quoted in issue 21; ROM correct=False: metafor 3.8 and 4.x)
         ("SMD", [-0.3552, -0.3479, -2.3176, -1.8880], [0.0131, 0.0645, 0.0458, 0.1606]),
-        ("SMDH", [-0.3553, -0.3465, -2.3018, -1.8880], [0.0131, 0.0657, 0.0509, 0.1874]),
-        ("ROM", [-0.3102, -0.0715, -0.6202, -0.7303], [0.0094, 0.0028, 0.0018, 0.0119]),
+        ("SMDH", [-0.3553, -0.3465, -2.3018, -1.8880], [0.0132, 0.0674, 0.0515, 0.1961]),
+        ("ROM", [-0.3101, -0.0707, -0.6202, -0.7312], [0.0094, 0.0028, 0.0018, 0.0119]),
+        ("ROM-uncorrected", [-0.3102, -0.0715, -0.6202, -0.7303],
+         [0.0094, 0.0028, 0.0018, 0.0119]),
     ],
 )
 def test_two_group_measures_normand(measure, yi, vi):
     first4 = {k: v[:4] for k, v in NORMAND.items()}
-    dat = escalc(measure, **first4)
+    code, _, variant = measure.partition("-")
+    dat = escalc(code, correct=variant != "uncorrected", **first4)
     assert _r4(dat["yi"]) == yi
     assert _r4(dat["vi"]) == vi
 
@@ -198,7 +202,8 @@ def test_change_measures_metafor_examples():
     mc = escalc("MC", **args)
     assert (round(mc["yi"][0], 4), round(mc["vi"][0], 4)) == (4.0, 0.2618)
     smcrh = escalc("SMCRH", **args)
-    assert (round(smcrh["yi"][0], 4), round(smcrh["vi"][0], 4)) == (0.7210, 0.0129)
+    # metafor 5.1 (issue 21): 0.0133; metafor <= 4.4 multiplied by c(m)^2 and gave 0.0129
+    assert (round(smcrh["yi"][0], 4), round(smcrh["vi"][0], 4)) == (0.7210, 0.0133)
     smcr = escalc("SMCR", **{k: v for k, v in args.items() if k != "sd2i"})
     assert smcr["yi"][0] == pytest.approx(smcrh["yi"][0])
     assert smcr["vi"][0] == pytest.approx(2 * 0.3 / 60 + smcr["yi"][0] ** 2 / 120)
@@ -243,6 +248,15 @@ _FAMILY_ARGS = {
     "correlation": {"ri": [0.3, -0.2], "ni": [50, 30]},
     "partial": {"ti": [2.0, -1.0], "ni": [50, 30], "mi": [2, 3]},
     "semipartial": {"ti": [2.0, -1.0], "ni": [50, 30], "mi": [2, 3], "r2i": [0.2, 0.3]},
+    "r_squared": {"r2i": [0.2, 0.35], "mi": [3, 2], "ni": [50, 30]},
+    "paired_table": {"ai": [10, 3], "bi": [20, 7], "ci": [5, 4], "di": [25, 9]},
+    "marginal_table": {"ai": [10, 3], "bi": [20, 7], "ci": [5, 4], "di": [25, 6],
+                       "ri": [0.3, 0.5]},
+    "two_rates": {"x1i": [10, 3], "x2i": [5, 4], "t1i": [100.0, 80.0], "t2i": [120.0, 60.0]},
+    "rate": {"xi": [10, 3], "ti": [100.0, 80.0]},
+    "proportion": {"xi": [10, 3], "ni": [40, 30]},
+    "single_group": {"mi": [10.0, 5.0], "sdi": [2.0, 1.5], "ni": [20, 15]},
+    "alpha": {"ai": [0.8, 0.7], "mi": [10, 5], "ni": [100, 50]},
 }  # fmt: skip
 
 
@@ -269,7 +283,8 @@ def test_measures_frame_lists_the_catalogue():
     smd = frame.set_index("measure").loc["SMD"]
     assert smd["family"] == "two_group" and smd["vtypes"] == "LS, LS2, UB, AV"
     assert "or di, ti or a signed pi" in smd["arguments"]
-    assert frame.set_index("measure").loc["MC", "arguments"].endswith("sd2i")
+    assert frame.set_index("measure").loc["MC", "arguments"] == "m1i, m2i, sd1i, sd2i, ri, ni"
+    assert frame.set_index("measure").loc["SMCC", "arguments"].endswith("pi with ni")
 
 
 def test_catalogue_refuses_a_measure_registered_twice(monkeypatch):
@@ -330,8 +345,8 @@ def test_unknown_measure_vtype_and_missing_arguments():
         escalc("MD", m1i=1, m2i=0, sd1i=1, n1i=10, n2i=10)
     with pytest.raises(EffectSizeError, match="'r2i'"):
         escalc("SPCOR", ti=2, ni=50, mi=2)
-    with pytest.raises(EffectSizeError, match="'x1i'"):
-        escalc("RR", ai=1, bi=1, ci=1, di=1, x1i=3)
+    with pytest.raises(EffectSizeError, match="'t2i'"):
+        escalc("IRR", x1i=1, x2i=1, t1i=10)
     with pytest.raises(EffectSizeError, match="residual df"):
         escalc("PCOR", ti=2, ni=5, mi=4)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evidence_synth.errors import EffectSizeError, EvidenceSynthError
+from evidence_synth.errors import DataQualityWarning, EffectSizeError, EvidenceSynthError
 from evidence_synth.extract import escalc
 from evidence_synth.synthesis import MetaResult, rma
 
@@ -232,5 +232,8 @@ def test_rma_bad_inputs():
         rma([0.1, 0.2, 0.3], [0.01, 0.02])
     with pytest.raises(EffectSizeError, match="control"):
         rma([0.1, 0.2, 0.3], [0.01, 0.02, 0.03], control={"bogus": 1})
-    with pytest.raises(EvidenceSynthError, match="full rank"):
+    # as metafor: the moderator beyond k is dropped with a warning, then REML needs
+    # p + 1 = 3 parameters from k = 2 studies
+    with pytest.warns(DataQualityWarning, match="redundant predictors dropped: mods2"), \
+            pytest.raises(EvidenceSynthError, match="3 parameters to estimate"):
         rma([0.1, 0.2], [0.01, 0.02], mods=np.array([[1, 2], [3, 4]]))

@@ -44,8 +44,9 @@ def test_mh_odds_ratio_rothman_15_1():
     assert (r4(res.beta), r4(res.ci_lb), r4(res.ci_ub)) == (0.3387, -0.1731, 0.8505)
     assert (round(res.QE, 4), round(res.QEp, 4)) == (0.3474, 0.5556)
     t = {k: round(v, 4) for k, v in res.tests.items()}
+    # Breslow-Day BD 0.3490 (p 0.5547) from metafor 3.8 (not in the published table)
     assert t == {"CO": 1.1976, "COp": 0.2738, "MH": 1.1914, "MHp": 0.2750,
-                 "TA": 0.3489, "TAp": 0.5547}  # fmt: skip
+                 "BD": 0.3490, "BDp": 0.5547, "TA": 0.3489, "TAp": 0.5547}  # fmt: skip
 
 
 def test_mh_odds_ratio_rothman_15_5():
@@ -54,7 +55,7 @@ def test_mh_odds_ratio_rothman_15_5():
     assert (round(res.QE, 4), round(res.QEp, 4)) == (0.1378, 0.7105)
     t = {k: round(v, 4) for k, v in res.tests.items()}
     assert t == {"CO": 5.8248, "COp": 0.0158, "MH": 5.8092, "MHp": 0.0159,
-                 "TA": 0.1391, "TAp": 0.7092}  # fmt: skip
+                 "BD": 0.1391, "BDp": 0.7092, "TA": 0.1391, "TAp": 0.7092}  # fmt: skip
     ors = res.predict(transf=np.exp).iloc[0]
     assert [round(ors[c], 4) for c in ("pred", "ci_lb", "ci_ub")] == [3.7812, 1.4304, 9.9954]
 

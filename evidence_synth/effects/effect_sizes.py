@@ -1,13 +1,14 @@
 """``escalc``: effect sizes and sampling variances with metafor's names and formulas.
 
-A reviewer who knows R's metafor (Viechtbauer 2010, version 4.x) should find the same
+A reviewer who knows R's metafor (Viechtbauer 2010, version 5.x) should find the same
 measure codes, argument names and numbers. Differences from metafor are listed in the
 docstring of :func:`escalc` and in ``docs/effect-sizes-and-meta-analysis.md``.
 
 ``escalc`` itself is generic: it looks the measure up in
 :mod:`~evidence_synth.effects.registry`, lets the measure's family check and prepare the
 arguments, and calls the measure's formula. The formulas live in the family modules
-``tables``, ``means`` and ``correlations``.
+``tables``, ``pairs``, ``rates``, ``means``, ``correlations``, ``proportions``, ``single``
+and ``change``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def escalc(
     mi: Any = None,
     ri: Any = None,
     ti: Any = None,
+    fi: Any = None,
     pi: Any = None,
     sdi: Any = None,
     r2i: Any = None,
@@ -63,40 +65,52 @@ def escalc(
     Parameters
     ----------
     measure : str
-        metafor measure code. 2x2 tables (``ai, bi, ci, di`` or ``ai, n1i, ci, n2i``):
-        ``RR`` log risk ratio, ``OR`` log odds ratio, ``RD`` risk difference, ``AS``
-        arcsine risk difference, ``PETO`` Peto's log odds ratio, ``PHI``/``ZPHI`` phi
-        coefficient, ``YUQ`` Yule's Q, ``YUY`` Yule's Y, ``RTET``/``ZTET`` tetrachoric
-        correlation, ``PBIT`` probit SMD, ``OR2DL`` (alias ``OR2D``) and ``OR2DN`` log odds
-        ratio to SMD (logistic / normal). Two groups (``m1i, m2i, sd1i, sd2i, n1i, n2i``):
-        ``MD``, ``SMD`` (Hedges' g with the exact correction; also from ``di`` = Cohen's d,
-        ``ti`` or signed ``pi`` with ``n1i, n2i``), ``SMDH``, ``ROM``, ``D2ORL`` (alias
-        ``D2OR``), ``D2ORN``. One group measured twice (``m1i, m2i, sd1i, sd2i, ni, ri``;
-        change = ``m1i - m2i``): ``MC``, ``SMCC``, ``SMCR`` (needs no ``sd2i``), ``SMCRH``.
-        Correlations (``ri`` or ``ti``/``pi``, ``ni``): ``COR``, ``UCOR``, ``ZCOR``.
-        (Semi-)partial correlations (``ti`` or ``ri`` or ``pi``, ``ni``, ``mi`` = number of
-        other predictors, and ``r2i`` for the semi-partial): ``PCOR``, ``ZPCOR``,
-        ``SPCOR``, ``ZSPCOR``. :func:`evidence_synth.effects.measures` lists them all with
-        their arguments and variance types.
-    ai, bi, ci, di, n1i, n2i, m1i, m2i, sd1i, sd2i, ri, ti, pi, r2i, ni, mi
-        As in metafor (see ``measure``). ``pi`` are two-sided p-values whose sign gives the
-        direction of the effect (metafor's convention). ``x1i, x2i, t1i, t2i, xi, sdi``
-        are accepted for signature compatibility; the measures that need them (IRR, PLO,
-        MN, ...) are not implemented and raise.
+        metafor measure code; :func:`evidence_synth.effects.measures` lists them all with
+        their arguments and variance types. 2x2 tables (``ai, bi, ci, di`` or ``ai, n1i,
+        ci, n2i``): ``RR``, ``OR``, ``RD``, ``AS``, ``PETO``, ``PHI``/``ZPHI``, ``YUQ``,
+        ``YUY``, ``RTET``/``ZTET``, ``PBIT``, ``OR2DL`` (= ``OR2D``), ``OR2DN``. Matched
+        pairs (paired table ``ai, bi, ci, di``): ``MPRD``, ``MPRR``, ``MPOR``, ``MPORC``,
+        ``MPPETO``; ``MPORM`` (marginal table and ``ri`` or ``pi``). Person-time: ``IRR``,
+        ``IRD``, ``IRSD`` (``x1i, x2i, t1i, t2i``); ``IR``, ``IRLN``, ``IRS``, ``IRFT``
+        (``xi, ti``). Two groups (``m1i, m2i, sd1i, sd2i, n1i, n2i``): ``MD``, ``SMD``
+        (Hedges' g; also from ``di`` = Cohen's d, ``ti`` or a signed ``pi``), ``SMDH``,
+        ``SMD1``, ``SMD1H``, ``ROM``, ``CVR``, ``VR``, ``RPB``/``ZPB``, ``RBIS``/``ZBIS``,
+        ``D2ORL`` (= ``D2OR``), ``D2ORN``. Correlations (``ri`` or ``ti``/``pi``, ``ni``):
+        ``COR``, ``UCOR``, ``ZCOR``; (semi-)partial (``ti`` or ``ri`` or ``pi``, ``ni``,
+        ``mi`` = number of predictors, ``r2i``): ``PCOR``, ``ZPCOR``, ``SPCOR``,
+        ``ZSPCOR``; ``R2``, ``ZR2`` (``r2i`` or ``fi``/``pi``, ``mi``, ``ni``). Single
+        proportions (``xi, mi`` or ``xi, ni``): ``PR``, ``PLN``, ``PLO``, ``PAS``, ``PFT``.
+        One group (``mi`` = mean, ``sdi``, ``ni``): ``MN``, ``MNLN``, ``SMN``, ``CVLN``,
+        ``SDLN``; Cronbach's alpha (``ai`` = alpha, ``mi`` = items, ``ni``): ``ARAW``,
+        ``AHW``, ``ABT``. One group measured twice (``m1i, m2i, sd1i, sd2i, ni, ri``;
+        change = ``m1i - m2i``): ``MC``, ``SMCC`` (also from ``di``/``ti``/``pi``),
+        ``SMCR``, ``SMCRH``, ``SMCRP``, ``SMCRPH``, ``ROMC``, ``CVRC``, ``VRC``.
+    ai, bi, ci, di, n1i, n2i, x1i, x2i, t1i, t2i, m1i, m2i, sd1i, sd2i, xi, mi, ri, ti, fi, pi, \
+    sdi, r2i, ni
+        As in metafor (see ``measure``); several names mean different things for
+        different measures, as in metafor (``mi``: non-events, a mean, items or
+        predictors; ``ti``: a t statistic or person-time; ``pi``: a signed two-sided
+        p-value, the F test's p-value for R2, or a proportion of concordant pairs for
+        MPORM; ``ai``: a cell count or Cronbach's alpha).
     add : float, optional
-        Value added to the cells of 2x2 tables with zeros. Default 1/2, or 0 for ``AS``,
-        ``PHI``, ``ZPHI``, ``RTET`` and ``ZTET`` (as metafor).
+        Value added to counts with zeros (2x2 tables, proportions, events). Default 1/2,
+        or 0 for ``AS``, ``PHI``, ``ZPHI``, ``RTET``, ``ZTET``, ``IRSD``, ``PAS``, ``PFT``,
+        ``IRS`` and ``IRFT`` (as metafor).
     to : {"only0", "all", "if0all", "none"}
         Which tables get ``add``: tables with a zero cell, all tables, all tables if any
         has a zero cell, none.
     drop00 : bool
-        Set tables with no events (or only events) in both groups to missing.
+        Set tables (and two-group person-time studies) with no events (or only events) in
+        both groups to missing.
     vtype : str or array of str
-        Sampling-variance estimator, per row if an array: ``LS`` (default), ``LS2``, ``UB``,
-        ``AV``, ``HO``, ``ST``, ``CS`` where metafor offers them for the measure.
+        Sampling-variance estimator, per row if an array: ``LS`` (default), ``LS2``,
+        ``LS3``, ``UB``, ``AV``, ``AVHO``, ``HO``, ``ST``, ``CS`` where metafor offers them
+        for the measure.
     correct : bool
-        Apply the exact small-sample bias correction c(m) to SMD-type measures (metafor's
-        ``correct``). ``False`` gives Cohen's d.
+        metafor 5.x's ``correct``: the exact small-sample correction c(m) of SMD-type
+        measures (``False`` gives Cohen's d), the Lajeunesse (2015) bias correction of
+        ``ROM`` and the 1/(2(n-1)) corrections of ``CVR``, ``VR``, ``CVLN`` and ``SDLN``.
+        ``correct=False`` gives metafor 3.8's ``ROM``.
 
     Returns
     -------
@@ -114,19 +128,20 @@ def escalc(
 
     Notes
     -----
-    Differences from metafor: standard deviations must be > 0 (metafor allows 0), sample
-    sizes of mean/correlation measures must be >= 2 and 2x2 group sizes >= 1 (metafor
-    only rejects negative ones), and scalars broadcast against arrays (metafor requires
-    equal lengths). The tetrachoric correlation solves the saturated likelihood exactly
-    (see :mod:`evidence_synth.effects.tetrachoric`), so its ``vi`` agrees with metafor's
-    finite-difference Hessian to about 4 significant digits. PCOR uses metafor 4.x's
-    ``vi = (1 - r^2)^2 / (ni - mi)``.
+    Formulas are metafor 5.x's; ``docs/effect-sizes-and-meta-analysis.md`` lists every
+    difference between metafor 3.8, 5.x and this function, with the reason. In short:
+    standard deviations must be > 0 (metafor allows 0), sample sizes of mean and
+    correlation measures must be >= 2 and 2x2 group sizes >= 1 (metafor only rejects
+    negative ones), and scalars broadcast against arrays (metafor requires equal
+    lengths). The tetrachoric correlation solves the saturated likelihood exactly (see
+    :mod:`evidence_synth.effects.tetrachoric`), so its ``vi`` agrees with metafor's
+    finite-difference Hessian to about 4 significant digits.
 
     References
     ----------
     Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     Journal of Statistical Software, 36(3). Formula sources per measure are cited in the
-    modules ``tables``, ``means`` and ``correlations`` of :mod:`evidence_synth.effects`.
+    family modules of :mod:`evidence_synth.effects`.
     """
     problems = Problems(f"escalc(measure={measure!r})")
     measure = str(measure).upper()
@@ -137,14 +152,11 @@ def escalc(
     if to not in _TO:
         problems.add(None, "to", to, f"one of {', '.join(_TO)}")
     given = {
-        "ai": ai, "bi": bi, "ci": ci, "di": di, "n1i": n1i, "n2i": n2i, "m1i": m1i,
-        "m2i": m2i, "sd1i": sd1i, "sd2i": sd2i, "ri": ri, "ti": ti, "pi": pi, "r2i": r2i,
-        "ni": ni, "mi": mi,
+        "ai": ai, "bi": bi, "ci": ci, "di": di, "n1i": n1i, "n2i": n2i, "x1i": x1i,
+        "x2i": x2i, "t1i": t1i, "t2i": t2i, "m1i": m1i, "m2i": m2i, "sd1i": sd1i,
+        "sd2i": sd2i, "xi": xi, "mi": mi, "ri": ri, "ti": ti, "fi": fi, "pi": pi,
+        "sdi": sdi, "r2i": r2i, "ni": ni,
     }  # fmt: skip
-    unsupported = {"x1i": x1i, "x2i": x2i, "t1i": t1i, "t2i": t2i, "xi": xi, "sdi": sdi}
-    for name, value in unsupported.items():
-        if value is not None:
-            problems.add(None, name, None, f"no value: not used by measure {measure!r}")
     arrays, k = as_arrays(problems, **given)
     vt = _vtypes(problems, spec, vtype, k)
     problems.raise_if_any()
@@ -155,7 +167,11 @@ def escalc(
     yi, vi = spec.compute({**inputs, "vtype": vt, "correct": correct})
 
     with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(yi) | np.isinf(vi)  # as metafor: +-Inf -> missing in both
+        # as metafor: +-Inf or NaN in either -> missing in both (NaN variances of measures
+        # that keep yi are metafor's explicit NA)
+        bad = ~np.isfinite(yi) | np.isinf(vi)
+        if not spec.keeps_yi:
+            bad |= np.isnan(vi)
         yi = np.where(bad, np.nan, yi)
         vi = np.where(bad | (vi < 0), np.nan, vi)
     out = pd.DataFrame({"yi": yi, "vi": vi, "measure": pd.array([measure] * k, dtype="string")})

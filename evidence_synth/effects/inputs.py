@@ -105,6 +105,30 @@ def check_rows(
                 problems.check(name, values, is_bad(values), expected)
 
 
+def add_to_rows(
+    cells: tuple[np.ndarray, ...], add: float, to: str, zero: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """metafor's continuity correction of count data: add ``add`` to every cell of the rows
+    ``to`` chooses: ``"all"`` rows, ``"only0"`` rows where ``zero`` is True, ``"if0all"``
+    all rows when any row has a zero, ``"none"``. Returns new float arrays."""
+    if to == "all":
+        rows = np.ones(zero.shape, dtype=bool)
+    elif to in ("only0", "if0all"):
+        rows = np.asarray(zero, dtype=bool)
+        if to == "if0all":
+            rows = np.full(zero.shape, bool(rows.any()))
+    else:
+        rows = np.zeros(zero.shape, dtype=bool)
+    return tuple(np.where(rows, np.asarray(c, dtype=float) + add, c) for c in cells)
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    """Mean of ``values`` weighted by ``weights`` over the rows where both are known
+    (metafor's ``.wmean(..., na.rm=TRUE)``), used by the ``AV`` variance types."""
+    ok = ~(np.isnan(values) | np.isnan(weights))
+    return float(np.sum(weights[ok] * values[ok]) / np.sum(weights[ok])) if ok.any() else np.nan
+
+
 def negative(x: np.ndarray) -> np.ndarray:
     return x < 0
 

@@ -57,6 +57,9 @@ class Family:
         correction). ``arrays`` holds the numeric arguments given, each of length ``k``.
     requires : tuple of str
         Arguments every measure of the family needs (reported as missing otherwise).
+    alternative : tuple of str
+        The arguments that ``di``/``ti``/``pi`` replace for the family's
+        ``from_statistics`` measures (e.g. the means and SDs of two groups).
     """
 
     name: str
@@ -64,6 +67,7 @@ class Family:
     provides: tuple[str, ...]
     prepare: Callable[[Problems, Measure, Arrays, int, Options], Arrays]
     requires: tuple[str, ...] = ()
+    alternative: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,10 @@ class Measure:
         Default ``add`` of the continuity correction (2x2-table measures).
     from_statistics : bool
         Also computable from ``di``, ``ti`` or a signed ``pi`` (two-group measures).
+    keeps_yi : bool
+        A NaN variance leaves ``yi`` in place (metafor sets the variance of COR, UCOR and
+        ZCOR to NA for ni <= 3 and keeps yi); for other measures an undefined variance
+        makes ``yi`` missing too, as metafor's NaN check does.
     """
 
     name: str
@@ -100,6 +108,7 @@ class Measure:
     requires: tuple[str, ...] = ()
     add: float = 0.5
     from_statistics: bool = False
+    keeps_yi: bool = False
     parameters: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -116,11 +125,10 @@ class Measure:
     @property
     def arguments(self) -> str:
         """The arguments it takes, for people."""
-        text = self.family.arguments
-        if self.requires:
-            text += f", {', '.join(self.requires)}"
+        own = self.family.alternative if self.from_statistics else self.requires
+        text = ", ".join([*own, self.family.arguments]) if own else self.family.arguments
         if self.from_statistics:
-            text += "; or di, ti or a signed pi with n1i, n2i"
+            text += f"; or di, ti or a signed pi with {self.family.arguments}"
         return text
 
     def compute(self, arrays: Mapping[str, Any]) -> Result:

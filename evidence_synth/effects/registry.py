@@ -11,12 +11,12 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import EffectSizeError
-from . import correlations, means, tables
+from . import change, correlations, means, pairs, proportions, rates, single, tables
 from .measure import Measure
 
 __all__ = ["MEASURES", "get", "measures", "names"]
 
-_FAMILY_MODULES = (tables, means, correlations)
+_FAMILY_MODULES = (tables, pairs, rates, means, correlations, proportions, single, change)
 
 
 def _catalogue() -> dict[str, Measure]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .inputs import Problems, below, check_rows, negative
+from .inputs import Problems, add_to_rows, below, check_rows, negative
 from .measure import Arrays, Family, Measure, Options, Result
 from .tetrachoric import tetrachoric
 
@@ -39,22 +39,20 @@ def continuity(
         id00 = ((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))
         for x in (ai, bi, ci, di):
             x[id00] = np.nan
-    if to == "all":
-        rows = np.ones(ai.shape, dtype=bool)
-    elif to in ("only0", "if0all"):
-        rows = (ai == 0) | (bi == 0) | (ci == 0) | (di == 0)
-        if to == "if0all":
-            rows = np.full(ai.shape, bool(rows.any()))
-    else:
-        rows = np.zeros(ai.shape, dtype=bool)
-    for x in (ai, bi, ci, di):
-        x[rows] += add
+    zero = (ai == 0) | (bi == 0) | (ci == 0) | (di == 0)
+    ai, bi, ci, di = add_to_rows((ai, bi, ci, di), add, to, zero)
     return ai, bi, ci, di
 
 
+def prepare_counts(
+    problems: Problems, measure: Measure, a: Arrays, options: Options
+) -> tuple[Arrays, Arrays]:
+    """Checked cells of 2x2 tables before and after the continuity correction.
 
-def _prepare(problems: Problems, measure: Measure, a: Arrays, k: int, options: Options) -> Arrays:
-    """Check the counts, complete ``bi``/``di`` from group sizes, apply ``add``/``to``."""
+    Completes ``bi``/``di`` from the group sizes ``n1i``/``n2i``, records every invalid
+    count on ``problems`` (and raises), then applies ``add``/``to``/``drop00``. Returns
+    ``(raw, corrected)``, each with ``ai, bi, ci, di``.
+    """
     if "bi" not in a and "n1i" not in a:
         problems.add(None, "bi", None, "a value (or n1i)")
     if "di" not in a and "n2i" not in a:
@@ -75,15 +73,22 @@ def _prepare(problems: Problems, measure: Measure, a: Arrays, k: int, options: O
         check_rows(problems, a, {"n2i": (below(1), ">= 1 (group size)")})
     problems.raise_if_any()
     add = measure.add if options.add is None else options.add
+    raw = {"ai": ai, "bi": bi, "ci": ci, "di": di}
     ai, bi, ci, di = continuity(ai, bi, ci, di, float(add), options.to, options.drop00)
-    return {"ai": ai, "bi": bi, "ci": ci, "di": di}
+    return raw, {"ai": ai, "bi": bi, "ci": ci, "di": di}
+
+
+def prepare_table(problems: Problems, measure: Measure, a: Arrays, k: int, options: Options
+                  ) -> Arrays:
+    """Check the counts, complete ``bi``/``di`` from group sizes, apply ``add``/``to``."""
+    return prepare_counts(problems, measure, a, options)[1]
 
 
 TABLE = Family(
     "table",
     arguments="ai, bi, ci, di (or ai, n1i, ci, n2i)",
     provides=("ai", "bi", "ci", "di"),
-    prepare=_prepare,
+    prepare=prepare_table,
     requires=("ai", "ci"),
 )
 
@@ -103,8 +108,9 @@ def _mean_proportions(
     return np.nansum(ai) / np.nansum(n1i), np.nansum(ci) / np.nansum(n2i)
 
 
-def _r_to_z(yi: np.ndarray, vi: np.ndarray) -> Result:
-    """Fisher's r-to-z with the delta-method variance."""
+def r_to_z(yi: np.ndarray, vi: np.ndarray) -> Result:
+    """Fisher's r-to-z of a correlation-type yi, with the delta-method variance (not
+    variance-stabilising for these measures, as metafor notes)."""
     return np.arctanh(yi), vi / (1 - np.minimum(yi**2, 1)) ** 2
 
 
@@ -167,7 +173,7 @@ def _peto(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Res
 
 def _z_phi(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray,
            vtype: np.ndarray) -> Result:
-    return _r_to_z(*_phi(ai, bi, ci, di, vtype))
+    return r_to_z(*_phi(ai, bi, ci, di, vtype))
 
 
 def _yule_q(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Result:
@@ -194,7 +200,7 @@ def _tetrachoric(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray)
 
 
 def _z_tetrachoric(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Result:
-    return _r_to_z(*_tetrachoric(ai, bi, ci, di))
+    return r_to_z(*_tetrachoric(ai, bi, ci, di))
 
 
 def _probit(ai: np.ndarray, bi: np.ndarray, ci: np.ndarray, di: np.ndarray) -> Result:
@@ -258,7 +264,7 @@ MEASURES = (
     Measure("ZPHI", TABLE, _z_phi, "Fisher z of the phi coefficient", _PHI_VTYPES, add=0.0),
     Measure("YUQ", TABLE, _yule_q, "Yule's Q"),
     Measure("YUY", TABLE, _yule_y, "Yule's Y"),
-    Measure("RTET", TABLE, _tetrachoric, "tetrachoric correlation", add=0.0),
+    Measure("RTET", TABLE, _tetrachoric, "tetrachoric correlation", add=0.0, keeps_yi=True),
     Measure("ZTET", TABLE, _z_tetrachoric, "Fisher z of the tetrachoric correlation", add=0.0),
     Measure("PBIT", TABLE, _probit, "probit-transformed risk difference (an SMD)"),
     Measure("OR2D", TABLE, _or_to_d_logistic, "alias of OR2DL", _LS_AV),

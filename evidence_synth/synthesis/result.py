@@ -52,7 +52,8 @@ class MetaResult:
     fit_stats : pandas.DataFrame
         Log-likelihood, deviance, AIC, BIC, AICc under ML and REML.
     tests : dict
-        Extra tests of ``rma_mh`` (``MH``, ``MHp``, ``CO``, ``COp``, ``TA``, ``TAp``).
+        Extra tests of ``rma_mh``: ``CO``, ``COp``, ``MH``, ``MHp``, ``BD``, ``BDp``, ``TA``,
+        ``TAp`` for odds ratios; ``MH``, ``MHp`` for rate ratios.
     """
 
     beta: np.ndarray

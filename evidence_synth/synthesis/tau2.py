@@ -6,9 +6,11 @@ metafor's algorithms, starting values and stopping rules, so they stop at the sa
 iterate as metafor; negative estimates are truncated at ``tau2_min`` (default 0).
 
 References: DerSimonian & Laird (1986); Hedges (1983, "HE"); Hunter & Schmidt (2004);
-Sidik & Jonkman (2005); Paule & Mandel (1982); Morris (1983, "EB"); Viechtbauer (2005)
-for ML/REML Fisher scoring and the standard errors; DerSimonian & Kacker (2007) for the
-generalised Q (GENQ) and iterated DL (DLIT) estimators.
+Sidik & Jonkman (2005, 2007; "SJ", iterated "SJIT"); Paule & Mandel (1982; "PM", alias
+"MP"); Morris (1983, "EB"); Viechtbauer (2005) for ML/REML Fisher scoring and the standard
+errors; DerSimonian & Kacker (2007) for the generalised Q (GENQ) and iterated DL (DLIT)
+estimators; Viechtbauer (2021) for the median-unbiased PM (PMM) and GENQ (GENQM)
+estimators, which set Q to the median of its distribution instead of its mean.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 
 from ..errors import EvidenceSynthError
+from .quadform import chi2_mixture_sf
 
 METHODS = (
     "EE",
@@ -31,11 +34,15 @@ METHODS = (
     "HS",
     "HSk",
     "SJ",
+    "SJIT",
     "ML",
     "REML",
     "EB",
     "PM",
+    "MP",
+    "PMM",
     "GENQ",
+    "GENQM",
 )
 
 
@@ -88,7 +95,7 @@ def estimate_tau2(
 
     if method in ("EE", "FE", "CE"):
         return 0.0, math.nan, 0
-    if method in ("DL", "DLIT", "HS", "HSk", "PM") and np.any(v <= 0):
+    if method in ("DL", "DLIT", "HS", "HSk", "PM", "MP", "PMM") and np.any(v <= 0):
         raise EvidenceSynthError(
             f"rma: the {method} estimator needs all sampling variances > 0 "
             f"(rows {', '.join(str(i) for i in np.flatnonzero(v <= 0))} are not)"
@@ -159,13 +166,16 @@ def estimate_tau2(
         w = 1 / (v + tau2)
         return tau2, math.sqrt(2 * k**2 / (k - p) / w.sum() ** 2), iterations
 
-    if method == "GENQ":
+    if method in ("GENQ", "GENQM"):
         if weights is None:
-            raise EvidenceSynthError("rma: method='GENQ' needs 'weights'")
+            raise EvidenceSynthError(f"rma: method={method!r} needs 'weights'")
         P = projection(X, weights)
         PV = P * v
         tr_p = float(np.trace(P))
-        tau2 = (float(y @ P @ y) - float(np.trace(PV))) / tr_p
+        if method == "GENQ":
+            tau2 = (float(y @ P @ y) - float(np.trace(PV))) / tr_p
+        else:
+            tau2 = _genq_median(y, v, P, k - p, tau2_min, max(con.tau2_max, 10 * _mad(y) ** 2))
         t = max(tau2, 0.0)
         se = math.sqrt(
             (2 * np.sum(PV * PV.T) + 4 * t * np.sum(PV * P) + 2 * t**2 * np.sum(P * P)) / tr_p**2
@@ -185,14 +195,28 @@ def estimate_tau2(
         )
         return max(tau2_min, tau2), se, 0
 
-    if method == "PM":
+    if method == "SJIT":
+        tau2 = con.tau2_init if con.tau2_init is not None else float(np.var(y))
+        change = con.threshold + 1
+        while change > con.threshold:
+            iterations += 1
+            old = tau2
+            tau2 = tau2 * q_statistic(y, v, X, tau2) / (k - p)
+            change = abs(old - tau2)
+            if iterations > con.maxiter:
+                raise EvidenceSynthError("rma: iterative SJ estimator did not converge")
+        tau2 = max(tau2_min, tau2)
+        w = 1 / (v + tau2)
+        return tau2, math.sqrt(2 * k**2 / (k - p) / w.sum() ** 2), iterations
+
+    if method in ("PM", "MP", "PMM"):
         tau2_max = max(con.tau2_max, 10 * _mad(y) ** 2)
-        target = k - p
+        target = float(stats.chi2.median(k - p)) if method == "PMM" else k - p
         if q_statistic(y, v, X, tau2_min) < target:
             tau2 = tau2_min
         elif q_statistic(y, v, X, tau2_max) > target:
             raise EvidenceSynthError(
-                f"rma: Paule-Mandel estimate above tau2_max={tau2_max:g}; raise control tau2_max"
+                f"rma: {method} estimate above tau2_max={tau2_max:g}; raise control tau2_max"
             )
         else:
             tau2 = optimize.brentq(
@@ -204,6 +228,27 @@ def estimate_tau2(
     raise EvidenceSynthError(
         f"rma: unknown method {method!r}; expected one of {', '.join(METHODS)}"
     )
+
+
+def _genq_median(y: np.ndarray, v: np.ndarray, P: np.ndarray, df: int, tau2_min: float,
+                 tau2_max: float) -> float:
+    """tau^2 at which the observed generalised Q is the median of its distribution, a
+    mixture of chi-squares with the ``df`` largest eigenvalues of S P S as weights
+    (S = diag(sqrt(v + tau^2)))."""
+    q_obs = float(y @ P @ y)
+
+    def upper_tail(tau2: float) -> float:
+        s = np.sqrt(v + tau2)
+        lam = np.linalg.eigvalsh(s[:, None] * P * s[None, :])[::-1][:df]
+        return chi2_mixture_sf(q_obs, lam)
+
+    if upper_tail(tau2_min) > 0.5:
+        return tau2_min
+    if upper_tail(tau2_max) < 0.5:
+        raise EvidenceSynthError(
+            f"rma: GENQM estimate above tau2_max={tau2_max:g}; raise control tau2_max"
+        )
+    return optimize.brentq(lambda t: upper_tail(t) - 0.5, tau2_min, tau2_max, xtol=1e-12)
 
 
 def _fisher_scoring(
@@ -244,12 +289,15 @@ def _fisher_scoring(
     return tau2, iterations
 
 
-def loglik(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, reml: bool) -> float:
-    """ML or REML log-likelihood (metafor's definition without the REMLf constant)."""
+def loglik(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float, reml: bool,
+           beta: np.ndarray | None = None) -> float:
+    """ML or REML log-likelihood (metafor's definition without the REMLf constant) at
+    ``beta`` (default: the inverse-variance weighted estimate)."""
     k, p = X.shape
     w = 1 / (v + tau2)
     XtWX = X.T @ (w[:, None] * X)
-    beta = np.linalg.solve(XtWX, X.T @ (w * y))
+    if beta is None:
+        beta = np.linalg.solve(XtWX, X.T @ (w * y))
     rss = float(np.sum(w * (y - X @ beta) ** 2))
     if not reml:
         return -0.5 * k * math.log(2 * math.pi) - 0.5 * float(np.sum(np.log(v + tau2))) - 0.5 * rss
