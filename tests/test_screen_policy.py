@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from evidence_synth import open_review
+from evidence_synth.cli.screen import command as screen_command
 from evidence_synth.columns import records_from_dicts
 from evidence_synth.report import prisma_counts
 from evidence_synth.screen import Screening, policy
@@ -186,3 +188,7 @@ def test_a_stage_where_every_record_is_a_conflict(tmp_path):
     retrieval = Screening(review, "retrieval", reviewer="ana", ranker=False)
     assert retrieval.records()["record_id"].tolist() == ["db:a"]
     review.close()
+    result = CliRunner().invoke(screen_command, [str(tmp_path / "r.db"), "--export-queue",
+                                                 str(tmp_path / "q.csv")])
+    assert result.exit_code == 0, result.output
+    assert "2 records written" in result.output  # the records nobody decided
