@@ -4,7 +4,8 @@
 papers, reports, EU documents; 34 not in English), found on public web pages and labelled
 by reading by another screener who saw neither the rules nor the library, with the
 borderline rules R1-R22 of that set (docs/screening.md, "Tagger quality"). The rules were
-frozen and committed (8107458) before the set was opened and evaluated once; they were
+frozen and committed (the commit "screen rules, second round (frozen before the fresh
+held-out set was opened) ...") before the set was opened, and evaluated once; they were
 not changed after.
 
 ``tests/fixtures/screen/tagger_fresh_labels.csv`` holds titles, years, first authors,
