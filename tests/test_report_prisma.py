@@ -171,7 +171,12 @@ def test_reason_labels_and_hash_come_from_the_protocol(tmp_path):
     protocol = load_protocol(PROTOCOL)
     extra = [{"record_id": "S4", "stage": "full_text", "decision": "exclude",
               "reviewer": "carol", "kind": "adjudication", "reason": "FT_DESIGN"}]
-    with FLOW.build_review(tmp_path / "r.db", extra_events=extra) as review:
+    # the protocol wants two reviewers per record at full text
+    second = [{"record_id": "G2", "stage": "full_text", "decision": "include",
+               "reviewer": "bob"},
+              {"record_id": "C1", "stage": "full_text", "decision": "exclude",
+               "reviewer": "bob", "reason": "WRONG_DESIGN"}]
+    with FLOW.build_review(tmp_path / "r.db", extra_events=extra + second) as review:
         review.set_protocol(protocol)
         counts = prisma_counts(review, removed_reasons=["RETRACTED"])
     assert counts.protocol_sha256 == protocol.sha256
@@ -179,6 +184,22 @@ def test_reason_labels_and_hash_come_from_the_protocol(tmp_path):
     assert counts.dbr_excluded == {"Not an impact evaluation or systematic review": 1,
                                    "WRONG_POPULATION": 1}
     counts.check()
+
+
+def test_check_fails_when_fewer_reviewers_than_the_protocol_requires(tmp_path):
+    from evidence_synth.protocol import load_protocol
+
+    with FLOW.build_review(tmp_path / "r.db") as review:
+        review.set_protocol(load_protocol(PROTOCOL))
+        counts = prisma_counts(review, removed_reasons=["RETRACTED"])
+    with pytest.raises(PrismaInconsistencyError) as info:
+        counts.check()
+    # G2 and C1 (other methods) were assessed at full text by alice alone; W2, closed by
+    # a model, and the adjudicated records need no second reviewer
+    assert ("2 report(s) at full_text screened by fewer reviewers than the protocol "
+            "requires (2 per record): groups L, M") in str(info.value)
+    assert "at title_abstract screened by fewer" not in str(info.value)
+    assert "at retrieval screened by fewer" not in str(info.value)  # 1 per record there
 
 
 def test_records_not_yet_screened_are_named(tmp_path):

@@ -386,6 +386,20 @@ _PARTNERSHIP = [
     "Safe Third Country Agreement between Canada and the United States and asylum claims",
     "Exchange of letters between Spain and Mauritania on cooperation in the fight against "
     "illegal immigration",
+    # second round (issue 18): the external dimension, deals, leverage, more languages
+    "The external dimension of EU migration policy: cooperation with third countries",
+    "Externalisation of EU migration policy in the Sahel",
+    "Outsourcing migration management: EU support to Niger",
+    "Deportation deals and the cooperation of sending countries",
+    "Migration as a bargaining chip: Turkey and the EU",
+    "Conditionality in EU migration policy",
+    "Foreign aid and migration control: evidence from EU aid to Africa",
+    "The impact of the Italian-Libyan agreements on sea arrivals",
+    "Regional cooperation on migration management between the Western Balkans and EU "
+    "member states",
+    "Gli accordi di riammissione tra Italia e Tunisia",
+    "Acordo de readmissão entre a União Europeia e Cabo Verde",
+    "Acuerdos bilaterales de migración laboral entre España y Marruecos",
 ]
 _NOT_PARTNERSHIP = [
     "Thirty-day hospital readmission after heart failure discharge among immigrants",
@@ -397,6 +411,14 @@ _NOT_PARTNERSHIP = [
     "Agreement between self-reported and measured weight among refugee adolescents",
     "Study protocol for a randomised trial of psychotherapy for refugees",
     "Peace agreements and the return of refugees in Bosnia and Herzegovina",
+    # second round: a country's own readmission, programmes' partners, psychology
+    "A country willing to readmit the foreigner is regarded as a safe third country",
+    "Directorate of borders: repatriation of nationals and readmission of migrants who "
+    "moved irregularly",
+    "The externalization of internal problems in migrant adolescents",
+    "Conditional cash transfers and the migration of young adults",
+    "Migrants' bargaining power in the labour market",
+    "Legal aid for asylum seekers facing deportation",
 ]
 _BORDER = [
     "Integrated border management programme in Niger: equipment and training for border "
@@ -408,6 +430,18 @@ _BORDER = [
     "Frontex joint operations in the Aegean and irregular crossings",
     "Gestion intégrée des frontières au Sahel et migrants",
     "Vigilancia fronteriza y llegadas irregulares a Canarias",
+    # second round: deterrence, turnbacks, walls and enforcement, named operations
+    "Deterrence policies in Australia: boat turnbacks and offshore detention",
+    "Prevention Through Deterrence and migrant deaths in the Sonoran desert",
+    "Walls, fences and irregular migration: a global analysis",
+    "Mexico's enforcement of its southern border",
+    "Drones and the surveillance of migration at sea",
+    "The Libyan coast guard and the EU",
+    "EU border policies and migrant deaths in the Mediterranean",
+    "The Migrant Protection Protocols and asylum seekers in Mexico",
+    "Gli accordi Italia-Libia e i respingimenti in mare",
+    "Migração e controle de fronteiras no Brasil",
+    "Muros fronterizos y migración irregular",
 ]
 _NOT_BORDER = [
     "Assisted voluntary return programme supported by the Frontex Joint Reintegration "
@@ -415,6 +449,15 @@ _NOT_BORDER = [
     "Tuberculosis screening and disease surveillance of refugees at the border",
     "Coast guard training for oil spill response",
     "Food security in border regions among refugees",
+    # second round: agencies named as actors, detainees, obstacles
+    "Assisted voluntary returns: the Office for Foreigners, the Border Guard and IOM help "
+    "migrants with transport and reintegration",
+    "Detention and fast-track asylum decisions by the former UK Border Agency for "
+    "illegal migrants",
+    "A detention centre for foreigners who were arrested or intercepted at sea",
+    "Barriers refugees and migrants face in accessing health services",
+    "Health of migrants at the US-Mexico border: a cross-sectional study",
+    "Wildlife fences and wildebeest migration",
 ]
 
 

@@ -213,7 +213,9 @@ def test_conflicts_adjudication_and_resolution(review):
     assert conflicts[["record_id", "ana", "ben", "adjudicated"]].values.tolist() == [
         ["db:a", "include", "exclude", False], ["db:c", "exclude", "maybe", False]]
     assert conflicts["reasons"].tolist() == ["ben: TA_DESIGN", "ana: TA_INTERVENTION"]
-    assert ana.progress().n_conflicts == 2
+    assert ana.progress().n_conflicts is None  # blind: nothing about others' decisions
+    assert "conflict" not in ana.progress().summary()
+    assert _session(review, "ana", blind=False).progress().n_conflicts == 2
     event = ana.adjudicate("db:a", "include", reviewer="carla")
     assert review.decisions().set_index("event_id").loc[event, "kind"] == "adjudication"
     conflicts = ana.conflicts()
@@ -422,3 +424,121 @@ def test_cli_errors_are_one_line(tmp_path):
     assert result.exit_code == 2 and "nothing to do" in result.output
     result = runner.invoke(screen_command, ["--help"])
     assert result.exit_code == 0 and "--export-queue" in result.output
+
+
+# -- the protocol drives the session ---------------------------------------------------------
+
+PROTOCOL_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "protocol" / "minimal_v1.yaml"
+
+
+def _protocol(reviewers: int = 2, **screening):
+    from evidence_synth.protocol import Protocol, load_protocol
+
+    data = load_protocol(PROTOCOL_FIXTURE).to_dict()
+    data["stages"][0].update(decisions=["include", "exclude", "maybe"],
+                             reviewers_per_record=reviewers, auto_exclude=True)
+    data["screening"] = {"stopping_rule": {"method": "callaghan_muller_hansen"}, **screening}
+    return Protocol.from_dict(data)
+
+
+def test_protocol_chooses_stopping_rule_prioritisation_and_seed(review):
+    from evidence_synth.screen import stopping_rule
+
+    review.set_protocol(_protocol(stopping_rule={"method": "sneyd_stevenson",
+                                                 "target_recall": 0.9}))
+    session = _session(review, random_state=7)
+    assert repr(session.stopping) == repr(stopping_rule("sneyd_stevenson", target_recall=0.9))
+    assert session.ranker.random_state == 7
+    assert _session(review, stopping=NIrrelevantInARow(3)).stopping.n == 3
+    assert _session(review, stopping=False).stopping is None
+    review.set_protocol(_protocol(prioritisation="none",
+                                  stopping_rule={"method": "none"}))
+    session = _session(review)
+    assert session.ranker is None and session.stopping is None
+    assert session.next(1).to_frame()["source"].tolist() == ["rules"]
+    decision = session.stop_check(report=False)
+    assert not decision.stop and decision.rule.startswith("none")
+
+
+def test_dual_screening_second_reviewer_catches_up_first(review):
+    review.set_protocol(_protocol(reviewers=2))
+    ana, ben = _session(review, "ana"), _session(review, "ben")
+    assert ana.reviewers_per_record == 2
+    for _ in range(3):
+        ana.decide(ana.next(1).record_ids[0], "exclude")
+    ana_first = set(ana.my_decisions()["record_id"])
+    # ben is offered ana's three records first (in his own ranked order), then new ones
+    assert set(ben.next(3).record_ids) == ana_first
+    assert ben.progress().n_waiting == 3
+    # they alternate: ben works through what ana opened, ana stays 3 records ahead
+    for _ in range(4):
+        for who in (ana, ben):
+            who.decide(who.next(1).record_ids[0], "exclude")
+    assert set(ben.my_decisions()["record_id"]) < set(ana.my_decisions()["record_id"])
+    progress = ben.progress()
+    assert (progress.n_started, progress.n_covered, progress.n_short) == (7, 4, 3)
+    assert progress.n_waiting == 3
+    assert "4 of 7 started records have 2 reviewers, 3 wait for you" in progress.summary()
+    assert "conflict" not in progress.summary()
+    assert ana.progress().n_waiting == 0
+    for _ in range(3):
+        ben.decide(ben.next(1).record_ids[0], "exclude")
+    assert set(ben.my_decisions()["record_id"]) == set(ana.my_decisions()["record_id"])
+    assert ben.progress().n_short == 0
+
+
+def test_single_screening_splits_the_pool(review):
+    review.set_protocol(_protocol(reviewers=1))
+    ana, ben = _session(review, "ana"), _session(review, "ben")
+    ana.decide("db:a", "include")
+    assert ben.next(10).record_ids[-1] == "db:a"  # already covered: offered last
+    assert ana.progress().summary().count("reviewers") == 0
+
+
+def test_close_at_stop_excludes_what_nobody_screened(review, capsys):
+    review.set_protocol(_protocol(reviewers=1))
+    session = _session(review, stopping=NIrrelevantInARow(3), ranker=False)
+    session.apply_auto_exclusions()
+    session.decide("db:a", "include")
+    with pytest.raises(StoreError, match="does not say stop yet for ana"):
+        session.close_at_stop()
+    for rid in ("e", "f", "j"):
+        session.decide(f"db:{rid}", "exclude", reason="TA_INTERVENTION")
+    closed = session.close_at_stop()
+    assert sorted(closed["record_id"]) == ["db:b", "db:c", "db:d", "db:g"]
+    events = review.decisions().set_index("record_id").loc[list(closed["record_id"])]
+    assert set(events["actor"]) == {"model"} and set(events["reviewer"]) == {"stopping rule"}
+    assert events["note"].iloc[0].startswith("closed at the stop by ana:\nSTOP: NIrrelevant")
+    assert len(session.next(5)) == 0
+    assert session.progress().n_remaining == 0
+    resolved = session.resolved().set_index("record_id")
+    assert resolved.loc["db:b", "by"] == "model"
+    from evidence_synth.report import prisma_counts
+
+    counts = prisma_counts(review)
+    assert counts.records_excluded_automation == 4
+    assert counts.excluded_automatic == 2  # the rules' exclusions, before screening
+    assert counts.records_screened == 8
+    assert len(counts.stopping_reports) == 1
+    assert "records left unscreened were excluded at a stop" in counts.summary()
+    # a reviewer who reads a closed record later overrides the exclusion
+    session.decide("db:b", "include")
+    assert session.resolved().set_index("record_id").loc["db:b", "by"] == "agreement"
+    # stages where the protocol forbids automatic exclusion refuse
+    with pytest.raises(ProtocolError, match="does not allow automatic exclusion"):
+        Screening(review, "full_text", reviewer="ana", stopping=NIrrelevantInARow(1)
+                  ).close_at_stop()
+
+
+def test_cli_close_at_stop(tmp_path):
+    review = _make_review(tmp_path)
+    review.set_protocol(_protocol(reviewers=1, stopping_rule={"method": "knee"}))
+    review.close()
+    db = str(tmp_path / "review.db")
+    runner = CliRunner()
+    result = runner.invoke(screen_command, [db, "--close-at-stop"])
+    assert result.exit_code == 2 and "--close-at-stop needs --reviewer" in result.output
+    result = runner.invoke(screen_command, [db, "--close-at-stop", "--reviewer", "ana",
+                                            "--rules", str(RULES), "--criteria", str(CRITERIA)])
+    assert result.exit_code == 1
+    assert "the stopping rule does not say stop yet for ana" in result.output

@@ -114,9 +114,13 @@ def test_rules_from_protocol_methods():
     assert isinstance(stopping_rule("sneyd_stevenson"), PoissonProcessStop)
     assert isinstance(stopping_rule("knee"), KneeStop)
     assert stopping_rule("none") is None
-    combined = default_stopping_rule()
+    combined = stopping_rule("sneyd_stevenson_or_callaghan_muller_hansen")
     assert isinstance(combined, AnyOf)
     assert [type(r) for r in combined.rules] == [PoissonProcessStop, HypergeometricStop]
+    default = default_stopping_rule()
+    assert repr(default) == repr(PoissonProcessStop(0.95, 0.8, rate="power"))
+    assert stopping_rule("sneyd_stevenson").confidence == 0.95
+    assert stopping_rule("sneyd_stevenson_calibrated", confidence=0.9).confidence == 0.9
     with pytest.raises(EvidenceSynthError, match="stopping method"):
         stopping_rule("quantile")
 
@@ -142,7 +146,8 @@ def test_rule_from_the_review_protocol_and_mappings():
 
 def test_combined_report_names_the_deciding_estimate():
     labels = _decaying()
-    decision, _ = replay_stopping(labels, default_stopping_rule())
+    decision, _ = replay_stopping(labels,
+                                  stopping_rule("sneyd_stevenson_or_callaghan_muller_hansen"))
     assert decision.stop and decision.confidence == 0.95
     assert decision.estimated_recall is not None and decision.estimated_recall > 0.8
     assert "estimated recall >=" in decision.report()

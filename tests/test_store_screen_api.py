@@ -140,6 +140,7 @@ SCREENING_API = {
     "apply_auto_exclusions": (
         "method (self, *, reviewer: 'str | None' = None) -> 'pd.DataFrame'"
     ),
+    "close_at_stop": "method (self) -> 'pd.DataFrame'",
     "conflicts": "method (self) -> 'pd.DataFrame'",
     "decide": (
         "method (self, record_id: 'str', decision: 'str', *, "
@@ -166,6 +167,7 @@ SCREENING_API = {
     "records": "method (self) -> 'pd.DataFrame'",
     "refresh": "method (self) -> 'None'",
     "resolved": "method (self, stage: 'str | None' = None) -> 'pd.DataFrame'",
+    "reviewers_per_record": "property (self) -> 'int'",
     "stop_check": "method (self, *, report: 'bool' = True) -> 'StopDecision'",
 }
 CARDS_API = {
@@ -183,15 +185,22 @@ PROGRESS_API = {
     "__init__": (
         "method (self, stage: 'str', reviewer: 'str', n_records: 'int', "
         "n_auto_excluded: 'int', n_screened: 'int', n_included: 'int', n_excluded: 'int', "
-        "n_maybe: 'int', n_conflicts: 'int', estimated_recall: 'float | None' = None, "
-        "confidence: 'float | None' = None, stop: 'bool' = False) -> None"
+        "n_maybe: 'int', n_conflicts: 'int | None', "
+        "estimated_recall: 'float | None' = None, confidence: 'float | None' = None, "
+        "stop: 'bool' = False, reviewers_per_record: 'int' = 1, n_started: 'int' = 0, "
+        "n_covered: 'int' = 0, n_waiting: 'int' = 0) -> None"
     ),
     "__repr__": 'method (self)',
     "_repr_html_": "method (self) -> 'str'",
     "confidence": 'attribute NoneType',
     "estimated_recall": 'attribute NoneType',
     "fraction": "property (self) -> 'float'",
+    "n_covered": 'attribute int',
     "n_remaining": "property (self) -> 'int'",
+    "n_short": "property (self) -> 'int'",
+    "n_started": 'attribute int',
+    "n_waiting": 'attribute int',
+    "reviewers_per_record": 'attribute int',
     "stop": 'attribute bool',
     "summary": "method (self) -> 'str'",
     "to_frame": "method (self) -> 'pd.DataFrame'",

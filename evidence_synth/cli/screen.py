@@ -32,10 +32,14 @@ from .common import echo_note, quiet_option, stored_review_files
                    "the ranking [default: the criteria stored with the review's protocol].")
 @click.option("--apply-auto-exclusions", is_flag=True,
               help="First write the exclusions the criteria allow a tool to make.")
+@click.option("--close-at-stop", is_flag=True,
+              help="When the protocol's stopping rule says --reviewer may stop, exclude the "
+                   "records nobody has screened (reported as excluded by automation tools, "
+                   "with the rule's report); an error while it does not.")
 @quiet_option
 def command(review: str, stage: str, queue_path: Path | None, decisions_path: Path | None,
             reviewer: str | None, rules_path: Path | None, criteria_path: Path | None,
-            apply_auto_exclusions: bool) -> None:
+            apply_auto_exclusions: bool, close_at_stop: bool) -> None:
     """Export the ranked screening queue of REVIEW and/or import decisions into it.
 
     The review's own criteria and rules (stored by `init --protocol` or `set-protocol`)
@@ -46,17 +50,23 @@ def command(review: str, stage: str, queue_path: Path | None, decisions_path: Pa
       evidence-synth screen review.db --apply-auto-exclusions
       evidence-synth screen review.db --export-queue queue.csv
       evidence-synth screen review.db --import-decisions ana.csv --reviewer ana
+      evidence-synth screen review.db --close-at-stop --reviewer ana
     """
-    if queue_path is None and decisions_path is None and not apply_auto_exclusions:
-        raise click.UsageError("nothing to do: give --export-queue, --import-decisions "
-                               "or --apply-auto-exclusions")
+    if (queue_path is None and decisions_path is None and not apply_auto_exclusions
+            and not close_at_stop):
+        raise click.UsageError("nothing to do: give --export-queue, --import-decisions, "
+                               "--apply-auto-exclusions or --close-at-stop")
+    if close_at_stop and reviewer is None:
+        raise click.UsageError("--close-at-stop needs --reviewer: whose decisions the "
+                               "stopping rule reads")
     if decisions_path is not None and not decisions_path.exists():
         raise click.ClickException(f"{decisions_path}: file not found (--import-decisions)")
     from ..progress import steps
     from ..screen.session import Screening
     from ..store import open_review
 
-    names = ["load records", "auto-exclusions", "import decisions", "rank", "write queue"]
+    names = ["load records", "auto-exclusions", "import decisions", "close at stop", "rank",
+             "write queue"]
     try:
         with open_review(review, create=False) as store, \
                 steps("screen", names) as progress:
@@ -79,6 +89,13 @@ def command(review: str, stage: str, queue_path: Path | None, decisions_path: Pa
                 click.echo(f"{len(written)} decisions imported from {decisions_path} "
                            f"at {stage}")
                 session.refresh()
+            if close_at_stop:
+                progress.step("close at stop")
+                decision = session.stop_check(report=False)
+                closed = session.close_at_stop()
+                click.echo(decision.report())
+                click.echo(f"{len(closed)} records nobody screened excluded by the stopping "
+                           f"rule at {stage}")
             if queue_path is not None:
                 progress.step("rank")
                 queue = session.queue()

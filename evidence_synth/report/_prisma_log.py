@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..screen.policy import AUTOMATION, STOPPING_REVIEWER, counted, reason_order
 from ._prisma_boxes import BOXES
 from ._provenance import protocol_of
 
@@ -52,9 +53,7 @@ class Reasons:
             return cls()
         labels = {str(c): str(lbl) for c, lbl in zip(frame["code"], frame["label"],
                                                       strict=True)}
-        order = {}
-        for i, row in enumerate(frame.itertuples()):
-            order[str(row.code)] = int(row.order) if pd.notna(row.order) else 1000 + i
+        order = reason_order(protocol)
         removed = frozenset(str(c) for c, s in zip(frame["code"], frame["stage"], strict=True)
                             if str(s) not in SCREENING_STAGES)
         return cls(labels, order, removed)
@@ -94,7 +93,10 @@ class ReviewLog:
     protocol_sha256 : str or None
     problems : list of str
         Found while reading: records missing from the run, record counts that do not
-        match, unresolved conflicts.
+        match, unresolved conflicts, records screened by fewer reviewers than the
+        protocol requires.
+    stopping_reports : list of str
+        The stopping rule's reports written with the records closed at a stop.
     """
 
     records: pd.DataFrame
@@ -105,6 +107,7 @@ class ReviewLog:
     reasons: Reasons
     protocol_sha256: str | None
     problems: list[str]
+    stopping_reports: list[str] = field(default_factory=list)
 
     @cached_property
     def _by_group(self) -> pd.DataFrame:
@@ -158,19 +161,40 @@ def read_log(review: Any, *, run_id: int | None = None) -> ReviewLog:
     group_of = dict(zip(records["record_id"], records["group_id"], strict=True))
     events = events.assign(group_id=events["record_id"].map(group_of))
     finals = final_decisions(events, reasons.order)
+    required = _reviewers_required(protocol)
     for stage, table in finals.items():
-        unresolved = sorted(g for g, f in table.items() if f.status == "unresolved"
-                            and branch.get(g) != "previous")
+        table = {g: f for g, f in table.items() if branch.get(g) != "previous"}
+        unresolved = sorted(g for g, f in table.items() if f.status == "unresolved")
         if unresolved:
             problems.append(
                 f"{len(unresolved)} unresolved conflict(s) at {stage} (reviewers disagree, "
                 f"no adjudication): groups {listing(unresolved)}"
             )
+        need = required.get(stage, 1)
+        short = sorted(g for g, f in table.items() if f.by == "agreement"
+                       and f.n_reviewers < need)
+        if short:
+            problems.append(
+                f"{len(short)} report(s) at {stage} screened by fewer reviewers than the "
+                f"protocol requires ({need} per record): groups {listing(short)}"
+            )
+    closed = events[(events["reviewer"] == STOPPING_REVIEWER) & (events["actor"] == "model")]
     return ReviewLog(
         records=records, reports=reports, branch=branch, finals=finals,
         source_name=dict(zip(sources["source_id"], sources["database"], strict=True)),
         reasons=reasons, protocol_sha256=getattr(protocol, "sha256", None), problems=problems,
+        stopping_reports=list(dict.fromkeys(closed["note"].dropna())),
     )
+
+
+def _reviewers_required(protocol: Any) -> dict[str, int]:
+    """Stage -> the protocol's ``reviewers_per_record`` (empty without a protocol)."""
+    try:
+        stages = protocol.stages_frame()
+    except AttributeError:
+        return {}
+    return {str(s): int(n) for s, n in zip(stages["stage_id"], stages["reviewers_per_record"],
+                                            strict=True) if pd.notna(n)}
 
 
 def _records(dedup: pd.DataFrame, owners: pd.DataFrame) -> pd.DataFrame:
@@ -267,31 +291,31 @@ def study_trace(part: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- decision policy: the final decision of a group at a stage -------------------------------
-PASS = ("include", "maybe")
-
-
 @dataclass(frozen=True)
 class Final:
     """A group's final decision at one stage, and the events that made it.
 
-    ``status`` is ``"final"`` or ``"unresolved"`` (reviewers disagree, no adjudication;
-    ``decision`` is then ``None``). ``reason`` is the exclusion reason code (``None`` when
-    none was given). ``actors`` are all actors with an event on the group at the stage;
-    ``deciding_*`` and ``event_ids`` describe the events that decided it.
+    Read from :func:`evidence_synth.screen.policy.counted`, the one definition of which
+    decision counts (shared with the screening session). ``status`` is ``"final"`` or
+    ``"unresolved"`` (reviewers disagree, no adjudication; ``decision`` is then ``None``).
+    ``reason`` is the exclusion reason code (``None`` when none was given). ``by`` says
+    how it was decided (``adjudication``, ``agreement``, ``conflict``, or the automation
+    actor ``rule``/``model``); ``deciding_actor``, ``event_ids`` and ``n_reviewers``
+    describe the deciding events and how many reviewers screened the group.
     """
 
     status: str
     decision: str | None
     reason: str | None
-    actors: frozenset[str]
-    deciding_human: bool
+    by: str
     deciding_actor: str
     event_ids: tuple[int, ...]
+    n_reviewers: int = 0
 
     @property
-    def any_human(self) -> bool:
-        """Whether a human made any decision on the group at this stage."""
-        return "human" in self.actors
+    def deciding_human(self) -> bool:
+        """Whether people (reviewers or an adjudicator) made the decision."""
+        return self.by not in AUTOMATION
 
     def is_(self, decision: str) -> bool:
         """Whether the final decision is ``decision``."""
@@ -307,11 +331,6 @@ def final_decisions(events: pd.DataFrame, reason_order: Mapping[str, int]
                     ) -> dict[str, dict[str, Final]]:
     """Final decision of every group at every stage, from its decision events.
 
-    The newest adjudication event if there is one, else the reviewers' latest decisions
-    when they agree (at title/abstract ``include`` and ``maybe`` agree); otherwise
-    unresolved. An exclusion's reason is the one most deciding events give (ties: protocol
-    order, then code).
-
     Parameters
     ----------
     events : pandas.DataFrame
@@ -320,39 +339,10 @@ def final_decisions(events: pd.DataFrame, reason_order: Mapping[str, int]
         Reason code -> its position in the protocol.
     """
     out: dict[str, dict[str, Final]] = {}
-    if events.empty:
-        return out
-    events = events.sort_values("event_id")
-    cols = ["stage", "group_id", "event_id", "decision", "reason", "reviewer", "actor", "kind"]
-    by_key: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
-    for row in events[cols].itertuples(index=False, name=None):
-        by_key.setdefault((row[0], row[1]), []).append(row)
-    for (stage, group_id), rows in by_key.items():
-        adjudications = [r for r in rows if r[7] == "adjudication"]
-        if adjudications:
-            deciding = [adjudications[-1]]
-            status, decision = "final", deciding[0][3]
-        else:
-            latest: dict[str, tuple[Any, ...]] = {}
-            for r in rows:
-                latest[r[5]] = r  # rows are in event order: the last one per reviewer wins
-            deciding = list(latest.values())
-            decided_as = {r[3] for r in deciding}
-            if stage == "title_abstract" and decided_as <= set(PASS):
-                decided_as = {"include"} if "include" in decided_as else decided_as
-            status = "final" if len(decided_as) == 1 else "unresolved"
-            decision = next(iter(decided_as)) if status == "final" else None
-        reason = None
-        if decision == "exclude":
-            tally = Counter(r[4] for r in deciding if isinstance(r[4], str) and r[4])
-            if tally:
-                reason = min(tally, key=lambda c: (-tally[c], reason_order.get(c, 10**6), c))
-        deciding_actors = {r[6] for r in deciding}
-        out.setdefault(stage, {})[group_id] = Final(
-            status=status, decision=decision, reason=reason,
-            actors=frozenset(r[6] for r in rows),
-            deciding_human="human" in deciding_actors,
-            deciding_actor=",".join(sorted(deciding_actors)),
-            event_ids=tuple(int(r[2]) for r in deciding),
-        )
+    table = counted(events, key="group_id", reason_order=reason_order)
+    for row in table.itertuples(index=False):
+        out.setdefault(row.stage, {})[row.group_id] = Final(
+            status=row.status, decision=row.decision, reason=row.reason, by=row.by,
+            deciding_actor=row.actor, event_ids=row.event_ids,
+            n_reviewers=int(row.n_reviewers))
     return out

@@ -62,6 +62,8 @@ class PrismaCounts:
     reports. Fields outside the PRISMA2020 layout: the human/automation split of
     ``records_excluded``, and duplicates and screening exclusions in the other-methods
     branch (written to the CSV's ``tooltips`` so they survive a round trip).
+    ``stopping_reports`` holds the stopping rule's report of each stop at which the
+    records left unscreened were excluded (``Screening.close_at_stop``).
     """
 
     previous_studies: int = 0
@@ -92,6 +94,7 @@ class PrismaCounts:
     new_studies: int = 0
     new_reports: int = 0
     problems: list[str] = field(default_factory=list)
+    stopping_reports: list[str] = field(default_factory=list)
     protocol_sha256: str | None = None
     _trace: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
@@ -252,6 +255,9 @@ class PrismaCounts:
         """A few lines for a terminal or a log."""
         text = SUMMARY_FIELD.sub(
             lambda m: str(sum(count(self, key) for key in m.group(1).split("+"))), SUMMARY)
+        for report in self.stopping_reports:
+            text += "\n  records left unscreened were excluded at a stop: " + " ".join(
+                line.strip() for line in report.splitlines()[1:3])
         return text + (f"\n  problems: {len(self.problems)}" if self.problems else "")
 
     def __repr__(self) -> str:
@@ -336,10 +342,12 @@ def prisma_counts(
     from a ``database`` or ``register`` source, else to *other methods*; the other members
     are its duplicates. Events on any member count for the group.
 
-    The final decision of a group at a stage is the newest adjudication event if there is
-    one, else the reviewers' latest decisions when they agree (at title/abstract
-    ``include`` and ``maybe`` agree: both pass). Disagreement without adjudication is
-    *unresolved* and reported by :meth:`PrismaCounts.check`.
+    The final decision of a group at a stage is the one the screening session counts
+    (:mod:`evidence_synth.screen.policy`): the newest adjudication if there is one, else
+    the reviewers' latest decisions when they agree (at title/abstract ``include`` and
+    ``maybe`` agree: both pass), else, when no reviewer decided, the latest automatic
+    event. Disagreement without adjudication is *unresolved* and reported by
+    :meth:`PrismaCounts.check`.
 
     Parameters
     ----------
@@ -376,6 +384,7 @@ def prisma_counts(
             tally.trace[box.key] = pd.concat([tally.trace[k] for k in box.sum_of],
                                              ignore_index=True)
     tally.counts.problems = tally.problems
+    tally.counts.stopping_reports = list(log.stopping_reports)
     tally.counts._trace = tally.trace
     return tally.counts
 
@@ -446,7 +455,7 @@ def _before_screening(tally: _Tally, removed: set[str], automation: set[str]) ->
             continue
         if final.is_("exclude") and final.reason in removed:
             for_other_reasons.append(g)
-        elif final.is_("exclude") and not final.any_human and final.actors & automation:
+        elif final.is_("exclude") and final.by in automation:
             by_automation.append(g)
         else:
             to_screen.append(g)

@@ -119,7 +119,8 @@ class CardsMixin:
             frame = pd.DataFrame({C.TITLE: [_text(record[C.TITLE])],
                                   C.ABSTRACT: [_text(record[C.ABSTRACT])]})
             terms = self.ranker.explain(frame, top=25)
-            terms = terms[terms["term"].map(_meaningful)]
+            # a boolean mask even when empty (an empty object Series would select columns)
+            terms = terms[terms["term"].map(_meaningful).astype(bool)]
             up = terms.loc[terms["direction"] == "for", "term"].head(5).tolist()
             down = terms.loc[terms["direction"] == "against", "term"].head(5).tolist()
             if up:

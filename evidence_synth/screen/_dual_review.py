@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import columns as C  # noqa: N812
 from .agreement import screening_agreement
-from .policy import human_screening
+from .policy import conflicting, human_screening, latest_decisions
 
 
 class DualReviewMixin:
@@ -35,6 +35,9 @@ class DualReviewMixin:
     def conflicts(self) -> pd.DataFrame:
         """Records on which reviewers' latest decisions disagree.
 
+        At title/abstract, include and maybe do not disagree (both pass; see
+        :mod:`~evidence_synth.screen.policy`).
+
         Returns
         -------
         pandas.DataFrame
@@ -42,10 +45,9 @@ class DualReviewMixin:
             decision, ``reasons`` (reviewer: reason, ...), ``adjudicated`` (bool) and
             ``adjudication`` (the adjudicated decision or ``<NA>``).
         """
-        latest = self.latest()
-        split = latest.groupby("record_id")["decision"].nunique()
-        ids = split[split > 1].index
-        latest = latest[latest["record_id"].isin(ids)]
+        events = self.events()
+        latest = latest_decisions(events)
+        latest = latest[latest["record_id"].isin(conflicting(events))]
         reviewers = sorted(latest["reviewer"].unique())
         wide = latest.pivot(index="record_id", columns="reviewer", values="decision")
         wide = wide.reindex(columns=reviewers)
@@ -55,7 +57,6 @@ class DualReviewMixin:
                                                              strict=True)),
             include_groups=False,
         ) if latest["reason"].notna().any() else pd.Series(dtype=object)
-        events = self.events()
         adj = events[events["kind"] == "adjudication"].drop_duplicates("record_id", keep="last")
         adj = adj.set_index("record_id")["decision"]
         titles = self.records().set_index(C.RECORD_ID)[C.TITLE]

@@ -25,10 +25,14 @@ class Progress:
     n_included: int
     n_excluded: int
     n_maybe: int
-    n_conflicts: int
+    n_conflicts: int | None
     estimated_recall: float | None = None
     confidence: float | None = None
     stop: bool = False
+    reviewers_per_record: int = 1
+    n_started: int = 0
+    n_covered: int = 0
+    n_waiting: int = 0
 
     @property
     def n_remaining(self) -> int:
@@ -40,22 +44,42 @@ class Progress:
         """Share of the pool this reviewer has decided."""
         return self.n_screened / self.n_records if self.n_records else 1.0
 
+    @property
+    def n_short(self) -> int:
+        """Records some reviewer decided that still have fewer than the required reviewers."""
+        return self.n_started - self.n_covered
+
     def to_frame(self) -> pd.DataFrame:
         """One row: ``stage, reviewer, n_records, n_auto_excluded, n_screened, n_included,
         n_excluded, n_maybe, n_remaining, n_conflicts, estimated_recall, confidence,
-        stop``."""
+        stop, reviewers_per_record, n_started, n_covered, n_short, n_waiting``.
+
+        ``n_conflicts`` is ``None`` for a blind reviewer. Coverage: ``n_started`` records
+        have a decision by anyone, ``n_covered`` of them by the ``reviewers_per_record``
+        the protocol requires (or an adjudication), ``n_short`` by fewer; ``n_waiting``
+        of those wait for this reviewer.
+        """
         row = {k: getattr(self, k) for k in (
             "stage", "reviewer", "n_records", "n_auto_excluded", "n_screened", "n_included",
             "n_excluded", "n_maybe", "n_remaining", "n_conflicts", "estimated_recall",
-            "confidence", "stop")}
+            "confidence", "stop", "reviewers_per_record", "n_started", "n_covered",
+            "n_short", "n_waiting")}
         return pd.DataFrame([row])
 
     def summary(self) -> str:
-        """One line for humans."""
+        """One line for humans (nothing about others' decisions when blind)."""
+        automatic = (f"; {self.n_auto_excluded} excluded automatically"
+                     if self.n_auto_excluded else "")
         text = (f"{self.reviewer} at {self.stage}: {self.n_screened} of {self.n_records} "
                 f"screened ({100 * self.fraction:.0f}%), {self.n_included} include, "
-                f"{self.n_maybe} maybe, {self.n_excluded} exclude; "
-                f"{self.n_auto_excluded} excluded by rules; {self.n_conflicts} conflicts")
+                f"{self.n_maybe} maybe, {self.n_excluded} exclude{automatic}")
+        if self.reviewers_per_record > 1:
+            text += (f"; {self.n_covered} of {self.n_started} started records have "
+                     f"{self.reviewers_per_record} reviewers")
+            if self.n_waiting:
+                text += f", {self.n_waiting} wait for you"
+        if self.n_conflicts is not None:
+            text += f"; {self.n_conflicts} conflicts"
         if self.estimated_recall is not None:
             text += (f"; estimated recall >= {self.estimated_recall:.2f} "
                      f"({100 * (self.confidence or 0):.0f}% confidence)")
@@ -94,7 +118,13 @@ class ProgressMixin:
         -------
         StopDecision
         """
-        decision = self.stopping.check(self._state())
+        state = self._state()
+        if self.stopping is None:
+            decision = StopDecision(False, "none (every record is screened)",
+                                    state.n_screened, state.n_records,
+                                    int(state.labels.sum()))
+        else:
+            decision = self.stopping.check(state)
         if report:
             print(decision.report())
         return decision
@@ -106,14 +136,21 @@ class ProgressMixin:
         mine = mine[mine["record_id"].isin(eligible)]
         counts = mine["decision"].value_counts()
         decision = self.stop_check(report=False) if len(mine) else None
+        need = self.reviewers_per_record
+        reviewers, settled = self._coverage()
+        reviewers = reviewers[reviewers.index.isin(eligible)]
+        covered = (reviewers >= need) | reviewers.index.isin(settled)
+        waiting = ~covered & ~reviewers.index.isin(set(mine["record_id"]))
         return Progress(
             stage=self.stage, reviewer=self.reviewer, n_records=len(eligible),
             n_auto_excluded=len(self.records()) - len(eligible), n_screened=len(mine),
             n_included=int(counts.get("include", 0) + counts.get("retrieved", 0)),
             n_excluded=int(counts.get("exclude", 0) + counts.get("not_retrieved", 0)),
             n_maybe=int(counts.get("maybe", 0)),
-            n_conflicts=int((~self.conflicts()["adjudicated"]).sum()),
+            n_conflicts=None if self.blind else int((~self.conflicts()["adjudicated"]).sum()),
             estimated_recall=None if decision is None else decision.estimated_recall,
             confidence=None if decision is None else decision.confidence,
             stop=bool(decision.stop) if decision is not None else False,
+            reviewers_per_record=need, n_started=len(reviewers),
+            n_covered=int(covered.sum()), n_waiting=int(waiting.sum()),
         )

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import columns as C  # noqa: N812
 from ._cards import Cards
-from .policy import RELEVANT, auto_excluded
+from .policy import RELEVANT, auto_excluded, latest_decisions
 
 
 class QueueMixin:
@@ -47,7 +47,28 @@ class QueueMixin:
         ids = set(eligible[C.RECORD_ID].astype(str))
         queue = self._ranking[~self._ranking["record_id"].isin(mine)
                               & self._ranking["record_id"].isin(ids)]
-        return queue.reset_index(drop=True)
+        return self._allocate(queue).reset_index(drop=True)
+
+    def _allocate(self, queue: pd.DataFrame) -> pd.DataFrame:
+        """Records others started that still need decisions first, then new, then covered.
+
+        Within each group the ranked order is kept, so with dual screening a reviewer
+        catches up on the records the others screened before opening new ones, and every
+        record screened when the stage ends has its required number of reviewers.
+        """
+        need = self.reviewers_per_record
+        reviewers, settled = self._coverage()
+        n = queue["record_id"].map(reviewers).fillna(0).to_numpy()
+        done = queue["record_id"].isin(settled).to_numpy() | (n >= need)
+        group = np.where(done, 2, np.where(n > 0, 0, 1))
+        return queue.iloc[np.argsort(group, kind="stable")]
+
+    def _coverage(self) -> tuple[pd.Series, set[str]]:
+        """Reviewers with a decision per record, and records settled by adjudication."""
+        events = self.events()
+        reviewers = latest_decisions(events).groupby("record_id").size()
+        settled = set(events.loc[events["kind"] == "adjudication", "record_id"])
+        return reviewers, settled
 
     def queue(self) -> pd.DataFrame:
         """The whole ranked queue of records this reviewer has not decided.

@@ -42,7 +42,7 @@ from .criteria import Criteria, load_criteria
 from .policy import RELEVANT as RELEVANT
 from .ranking import ScreeningRanker
 from .rules import RuleHits, RuleSet, apply_rules, load_rules
-from .stopping_methods import default_stopping_rule
+from .stopping_methods import stopping_rule_from_protocol
 
 if TYPE_CHECKING:
     from ..store import Review
@@ -63,15 +63,19 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         Who screens in this session; decisions are written under this name.
     ranker : ScreeningRanker or False, optional
         Orders the queue; default ``ScreeningRanker(query=<criteria text>,
-        random_state=0)``. ``False`` keeps import order.
+        random_state=random_state)``, or none when the protocol's
+        ``screening.prioritisation`` is ``"none"``. ``False`` keeps import order (rule
+        order with rules).
     rules : RuleSet or path, optional
         Highlighting, tags and (with ``criteria``) auto-exclusions.
     criteria : Criteria or path, optional
         Reason codes offered and checked, criteria text for the cold start, and the
         auto-exclusions the criteria allow.
-    stopping : stopping rule, optional
-        Default :func:`~evidence_synth.screen.stopping_methods.default_stopping_rule`
-        (hypergeometric test, 95% recall at 95% confidence).
+    stopping : stopping rule or False, optional
+        Default: the rule of the review protocol's ``screening.stopping_rule``
+        (:func:`~evidence_synth.screen.stopping_methods.stopping_rule_from_protocol`), or
+        :func:`~evidence_synth.screen.stopping_methods.default_stopping_rule` without one.
+        ``False`` (or the protocol method ``none``): no rule, screen every record.
     blind : bool, default True
         The reviewer's ranking and cards use only their own decisions.
     retrain_every : int, default 10
@@ -81,7 +85,16 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         Refit in a background thread and keep showing the current ranking until the new
         one is ready; ``"auto"``: for pools of more than 2,000 records.
     random_state : int, default 0
-        Seed for random sampling when the stopping rule asks for it.
+        Seed of the default ranker and of random sampling when the stopping rule asks
+        for it.
+
+    Notes
+    -----
+    With dual screening (the protocol stage's ``reviewers_per_record`` > 1) each
+    reviewer's queue offers first the records other reviewers have decided that still
+    need more decisions, then the records nobody has decided, then records that already
+    have enough decisions; each group in the reviewer's own ranked order (see
+    :meth:`queue`).
     """
 
     def __init__(
@@ -109,13 +122,17 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self.rules = load_rules(rules) if isinstance(rules, str | os.PathLike) else rules
         self.criteria = (load_criteria(criteria) if isinstance(criteria, str | os.PathLike)
                          else criteria)
-        if ranker is None:
+        self._protocol = review.protocol
+        screening = self._protocol_screening()
+        if ranker is None and screening.get("prioritisation") != "none":
             query = None
             if self.criteria is not None and stage in self.criteria.stages:
                 query = self.criteria.text(stage)
-            ranker = ScreeningRanker(query=query, random_state=0)
+            ranker = ScreeningRanker(query=query, random_state=random_state)
         self.ranker = ranker or None
-        self.stopping = stopping if stopping is not None else default_stopping_rule()
+        if stopping is None:
+            stopping = stopping_rule_from_protocol(self._protocol)
+        self.stopping = stopping or None
         self.blind = blind
         self.retrain_every = int(retrain_every)
         self.background = background
@@ -165,8 +182,10 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         return self._records
 
     def refresh(self) -> None:
-        """Forget cached records, rule hits and ranking (after new imports or dedup runs)."""
+        """Forget cached records, rule hits, ranking and protocol (after new imports, dedup
+        runs or a new protocol)."""
         self._records = self._hits = self._ranking = self._refit = None
+        self._protocol, self._stage_row = self.review.protocol, None
         self._ranked_with = -1
 
     def _pool(self) -> pd.DataFrame:
@@ -227,17 +246,21 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
     def resolved(self, stage: str | None = None) -> pd.DataFrame:
         """The decision that counts per record at a stage.
 
-        An adjudication wins; otherwise an automatic (rule) exclusion; otherwise the
-        reviewers' latest decisions when they agree. Records on which reviewers disagree
-        and that were not adjudicated are left out (see :meth:`conflicts`).
+        An adjudication wins; otherwise the reviewers' latest decisions when they agree
+        (include and maybe agree at title/abstract); otherwise, when no reviewer decided,
+        an automatic exclusion (by the criteria's rules or at a stop). Records on which
+        reviewers disagree and that were not adjudicated are left out (see
+        :meth:`conflicts`). The one definition is :mod:`evidence_synth.screen.policy`,
+        which the PRISMA counts use too.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``record_id, decision, reason, by`` (``adjudication``, ``rule`` or
-            ``agreement``).
+            Columns ``record_id, decision, reason, by`` (``adjudication``, ``agreement``,
+            ``rule`` or ``model``).
         """
-        return policy.resolved(self.review.decisions(stage=stage or self.stage))
+        return policy.resolved(self.review.decisions(stage=stage or self.stage),
+                               reason_order=policy.reason_order(self._protocol))
 
     # -- automation ----------------------------------------------------------------------
     def apply_auto_exclusions(self, *, reviewer: str | None = None) -> pd.DataFrame:
@@ -275,9 +298,65 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self._ranking = None
         return todo.assign(event_id=pd.array(ids, dtype="Int64"))
 
+    def close_at_stop(self) -> pd.DataFrame:
+        """Exclude the records nobody has screened, once the stopping rule says stop.
+
+        Every record of the pool left after automatic exclusions that has no decision
+        at this stage gets one exclusion event: ``actor="model"``, reviewer
+        ``"stopping rule"``, and the stopping rule's report (rule, records screened,
+        estimated recall and its confidence) as its note. PRISMA counts them among the
+        screened records as *excluded by automation tools*, with the report attached
+        (:attr:`PrismaCounts.stopping_reports`). A reviewer who screens such a record
+        later overrides the exclusion (see :mod:`~evidence_synth.screen.policy`).
+
+        Raises
+        ------
+        StoreError
+            When the stopping rule (on this reviewer's decisions) does not say stop yet,
+            or the session has no stopping rule.
+        ProtocolError
+            When the review's protocol does not allow automatic exclusion at this stage.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The records closed: ``record_id, event_id``.
+        """
+        if self.stopping is None:
+            raise StoreError("close_at_stop needs a stopping rule; this session has none")
+        self._check_protocol_allows_auto_exclusion()
+        decision = self.stop_check(report=False)
+        if not decision.stop:
+            raise StoreError(
+                f"the stopping rule does not say stop yet for {self.reviewer} at "
+                f"{self.stage}: " + decision.report().splitlines()[0])
+        decided = set(self.events()["record_id"])
+        todo = [r for r in self._eligible()[C.RECORD_ID].astype(str) if r not in decided]
+        note = f"closed at the stop by {self.reviewer}:\n{decision.report()}"
+        ids = self.review.add_decisions([
+            {"record_id": r, "stage": self.stage, "decision": "exclude",
+             "reviewer": policy.STOPPING_REVIEWER, "note": note, "actor": "model"}
+            for r in todo
+        ]) if todo else []
+        self._ranking = None
+        return pd.DataFrame({"record_id": pd.array(todo, dtype="string"),
+                             "event_id": pd.array(ids, dtype="Int64")})
+
+    def _protocol_screening(self) -> dict[str, Any]:
+        data = self._protocol.to_dict() if self._protocol is not None else {}
+        return dict(data.get("screening") or {})
+
+    @property
+    def reviewers_per_record(self) -> int:
+        """Independent reviewers each record needs at this stage (the protocol's; else 1)."""
+        row = self._protocol_stage()
+        if row is None or pd.isna(row["reviewers_per_record"]):
+            return 1
+        return int(row["reviewers_per_record"])
+
     def _protocol_stage(self) -> pd.Series | None:
         if self._stage_row is None:
-            protocol = self.review.protocol
+            protocol = self._protocol
             stages = protocol.stages_frame() if protocol is not None else None
             row = (stages[stages["stage_id"] == self.stage] if stages is not None
                    else pd.DataFrame())

@@ -11,8 +11,8 @@ Rules: :class:`HypergeometricStop` (Callaghan & Müller-Hansen 2020),
 2019, 2021), :class:`KneeStop` (Cormack & Grossman 2016), :class:`NIrrelevantInARow`
 (heuristic), and the combinators :class:`AnyOf` and :class:`AllOf` (also
 ``rule_a | rule_b`` and ``rule_a & rule_b``). The default
-(:func:`~evidence_synth.screen.stopping_methods.default_stopping_rule`) stops when the
-Poisson-process rule or the hypergeometric test says so;
+(:func:`~evidence_synth.screen.stopping_methods.default_stopping_rule`) is the
+Poisson-process rule with its quantile calibrated on four tuning sets;
 :mod:`~evidence_synth.screen.stopping_methods` builds the rule a protocol names.
 """
 
