@@ -446,7 +446,7 @@ def test_frames_have_documented_columns_and_dtypes() -> None:
     p = load_protocol(MINIMAL)
     nodes = p.framework_frame()
     assert list(nodes.columns) == ["node_id", "parent_id", "label", "kind", "namespace",
-                                   "read_only", "maps_to", "order", "definition"]
+                                   "read_only", "maps_to", "order", "definition", "layer"]
     assert str(nodes.node_id.dtype) == "string"
     assert nodes.read_only.dtype == bool
     assert nodes.order.tolist()[:2] == [1, 2] and pd.isna(nodes.order[2])
