@@ -1,6 +1,6 @@
 """Forest plots: ratio measures on a log axis, weights, heterogeneity, prediction interval.
 
-The printed numbers are pinned to metafor 3.8.1 (Debian r-cran-metafor) on the BCG data,
+The printed numbers are pinned to metafor 3.8-1 (Debian r-cran-metafor) on the BCG data,
 odds ratios, REML: ``rma(yi, vi, data=escalc("OR", ai=tpos, bi=tneg, ci=cpos, di=cneg,
 data=dat.bcg))``: estimate exp(-0.7452) = 0.47 [0.33, 0.68], prediction interval
 [0.14, 1.57], Q(df = 12) = 163.1649, I^2 = 92.07%, tau^2 = 0.3378, weights 4.98% (Aronson

@@ -35,7 +35,7 @@ _PATTERNS = {
     "^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$": "YYYY, YYYY-MM or YYYY-MM-DD",
     "^[A-Z][A-Z0-9_]*$": "an upper-case code such as ROUTE_DIVERSION",
     "^[A-Za-z0-9.]+([-–][A-Za-z0-9.]+)?$": "a page or page range such as 14 or 14-15",
-    "^[A-Z]{3}$": "an ISO 3166-1 alpha-3 code (e.g. GHA) or a country name",
+    "^[A-Z]{3}$": "an ISO 3166-1 alpha-3 code or a country name (e.g. GHA, Ghana)",
 }
 _MAX_LINES = 60
 
