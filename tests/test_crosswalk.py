@@ -81,7 +81,7 @@ def test_a_person_can_decide_a_match():
     assert table.loc["eppi:20", ["node_id", "match"]].tolist() == ["3ie:flow", "manual"]
     assert walk.node_map["eppi:20"] == "3ie:flow" and "eppi:2" not in walk.node_map
     assert walk.unmatched["reason"].str.contains("left off the map by the crosswalk").all()
-    with pytest.raises(ContractError, match="'3ie:nope' .* is not a row or column"):
+    with pytest.raises(ContractError, match=r"'3ie:nope' .* is not a row or column"):
         crosswalk(_map(), FRAMEWORK, mapping={"eppi:20": "3ie:nope"})
 
 

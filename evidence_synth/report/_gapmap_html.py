@@ -375,15 +375,21 @@ def payload(gm: GapMap) -> dict[str, Any]:
                 for n in frame.itertuples()]
 
     rows = []
-    for e in gm.evidence.itertuples():
-        side = e.unintended_column if isinstance(e.unintended_column, str) else None
-        effect = e.effect_label or e.unintended_code.replace("_", " ").lower() or (
+    ev = gm.evidence
+    names = ("study_id", "intervention", "outcome", "on_main", "countries",
+             "countries_unknown", "design", "effect_class", "unintended_column", "direction",
+             "effect_label", "unintended_code")
+    for (study, row, outcome, on_main, countries, unknown, design, effect_class, side,
+         direction, label, code) in zip(*(ev[c].to_numpy(dtype=object) for c in names),
+                                        strict=True):
+        side = side if isinstance(side, str) else None
+        effect = label or code.replace("_", " ").lower() or (
             u_label.get(side, "") if side is not None else "")
-        rows.append([s_index[e.study_id], [r_index[x] for x in up_r[e.intervention]],
-                     [c_index[x] for x in up_c[e.outcome]] if e.on_main else [],
-                     [*e.countries, *e.countries_unknown], e.design, e.effect_class,
+        rows.append([s_index[study], [r_index[x] for x in up_r[row]],
+                     [c_index[x] for x in up_c[outcome]] if on_main else [],
+                     [*countries, *unknown], design, effect_class,
                      [u_index[x] for x in up_u[side]] if side is not None else [],
-                     e.direction, effect])
+                     direction, effect])
     codes = sorted({c for cs in gm.evidence["countries"] for c in cs})
     unknown = sorted({c for cs in gm.evidence["countries_unknown"] for c in cs})
     names = {c: country_name(c) for c in codes}

@@ -98,24 +98,24 @@ def evidence_frame(evidence: Any, *, codebook: Any = None) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise ContractError(f"evidence: expected a DataFrame or an EvidenceTable, got "
                             f"{type(evidence).__name__}")
-    out = pd.DataFrame(index=frame.index)
+    n = len(frame)
+    out: dict[str, list[Any]] = {}
     for name, aliases in {"study_id": ("study_id",), **_ALIASES}.items():
         found = next((a for a in aliases if a in frame.columns), None)
         if found is None:
             raise ContractError(f"evidence: missing column {name!r} (accepted: "
                                 f"{', '.join(aliases)}); has {', '.join(map(str, frame.columns))}")
-        out[name] = frame[found].astype(str)
+        out[name] = [str(v) for v in _values(frame, found)]
     out["design"] = text(frame, "design", "not reported")
-    inferred = ["systematic_review" if d == "systematic_review" else "impact_evaluation"
-                for d in out["design"]]
     given = text(frame, "study_type", "")
-    out["study_type"] = [g or i for g, i in zip(given, inferred, strict=True)]
+    out["study_type"] = [g or ("systematic_review" if d == "systematic_review"
+                               else "impact_evaluation")
+                         for g, d in zip(given, out["design"], strict=True)]
     out["origin"] = text(frame, "origin", "new")
-    source = frame["country"] if "country" in frame else (
-        frame["countries"] if "countries" in frame else [None] * len(frame))
-    kept = frame["countries_unknown"] if "countries_unknown" in frame else [()] * len(frame)
-    resolved = [normalise_countries([*_listed(v), *_listed(u)])
-                for v, u in zip(source, kept, strict=True)]
+    column = "country" if "country" in frame else "countries"
+    resolved = _countries(_values(frame, column) if column in frame else [None] * n,
+                          _values(frame, "countries_unknown") if "countries_unknown" in frame
+                          else [None] * n)
     out["countries"] = [codes for codes, _ in resolved]
     out["countries_unknown"] = [unknown for _, unknown in resolved]
     out["effect_class"] = text(frame, "effect_class", "not coded")
@@ -133,15 +133,34 @@ def evidence_frame(evidence: Any, *, codebook: Any = None) -> pd.DataFrame:
     out["domain"] = [d or domains.get(code, "")
                      for d, code in zip(own, out["unintended_code"], strict=True)]
     out["title"] = text(frame, "title", "")
-    out["year"] = [year(v) for v in frame["year"]] if "year" in frame else [None] * len(frame)
+    out["year"] = ([year(v) for v in _values(frame, "year")] if "year" in frame
+                   else [None] * n)
     out["estimate_id"] = text(frame, "estimate_id", "")
-    out["source"] = [_evidence_source(r) for r in frame.to_dict("records")]
+    out["source"] = _evidence_sources(frame)
     out["unplaced"] = text(frame, "unplaced", "")
-    bad = out.loc[~out["origin"].isin(ORIGINS), "origin"].unique()
-    if len(bad):
+    bad = sorted(set(out["origin"]) - set(ORIGINS))
+    if bad:
         raise ContractError(f"evidence: origin must be one of {', '.join(ORIGINS)}, found "
                             f"{', '.join(map(repr, bad))}")
-    return out.reset_index(drop=True)[list(EVIDENCE_COLUMNS)]
+    return pd.DataFrame({c: out[c] for c in EVIDENCE_COLUMNS}, dtype=object)
+
+
+def _values(frame: pd.DataFrame, column: str) -> list[Any]:
+    """A column as plain Python objects (fast to iterate, whatever its dtype)."""
+    return frame[column].to_numpy(dtype=object).tolist()
+
+
+def _countries(values: list[Any], unknown: list[Any]) -> list[tuple[list[str], list[str]]]:
+    """:func:`normalise_countries` of each row (country values repeat: resolved once)."""
+    cache: dict[Any, tuple[list[str], list[str]]] = {}
+    out = []
+    for value, extra in zip(values, unknown, strict=True):
+        key = (tuple(_listed(value)), tuple(_listed(extra)))
+        if key not in cache:
+            cache[key] = normalise_countries([*key[0], *key[1]])
+        codes, rest = cache[key]
+        out.append((list(codes), list(rest)))
+    return out
 
 
 def _listed(value: Any) -> list[Any]:
@@ -166,6 +185,13 @@ def _codebook_maps(codebook: Any) -> tuple[dict[str, str], dict[str, str]]:
         str(c): str(lbl) for c, lbl in zip(frame["code"], frame["label"], strict=True)
         if not missing(lbl)}
     return domains, labels
+
+
+def _evidence_sources(frame: pd.DataFrame) -> list[str]:
+    names = ("source", "page", "quote", "measure", "yi", "outcome_wording", "outcome_type")
+    columns = {c: _values(frame, c) if c in frame else [None] * len(frame) for c in names}
+    return [_evidence_source(dict(zip(names, row, strict=True)))
+            for row in zip(*columns.values(), strict=True)]
 
 
 def _evidence_source(row: dict[str, Any]) -> str:
@@ -203,13 +229,16 @@ def year(value: Any) -> str | None:
 def text(frame: pd.DataFrame, column: str, default: str) -> list[str]:
     if column not in frame:
         return [default] * len(frame)
-    return [default if missing(v) else str(v) for v in frame[column]]
+    return [default if missing(v) else str(v) for v in _values(frame, column)]
 
 
 def missing(value: Any) -> bool:
-    if isinstance(value, (list, tuple)):
-        return False
-    return value is None or (not isinstance(value, str) and pd.isna(value)) or value == ""
+    """None, NA, NaN/NaT or an empty string (a list is never missing)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, str):
+        return value == ""
+    return isinstance(value, float) and value != value
 
 
 def citation(title: str | None, year_: str | None) -> str:
