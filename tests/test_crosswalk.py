@@ -148,8 +148,8 @@ def test_a_dep_export_imported_as_records_warns_that_it_is_a_map(tmp_path):
     records = CliRunner().invoke(cli, ["import", store, str(dep), "--database", "DEP"])
     assert records.exit_code == 0, records.output
     assert "1 records imported" in records.output
-    assert "warning: " in records.output and "looks like a 3ie DEP evidence-map export" in \
-        records.output and "--map" in records.output
+    assert "1 warning(s): " in records.output and "looks like a 3ie DEP evidence-map " \
+        "export" in records.output and "--map" in records.output
     as_map = CliRunner().invoke(cli, ["import", store, str(dep), "--map", "--database",
                                       "3ie DEP", "--allow-duplicate"])
     assert as_map.exit_code == 0, as_map.output
