@@ -181,7 +181,10 @@ _JS = r"""
       b.className = "bubble " + c[0]; item.appendChild(b);
       item.appendChild(document.createTextNode(" " + c[c.length - 1])); box.appendChild(item);
     });
-    $("viewnote").textContent = state.view === "main" ? D.notes.main : D.notes.unintended;
+    var unintended = state.effects === "unintended" || state.effects.indexOf("unintended_") === 0;
+    $("viewnote").textContent = state.view === "main" ?
+      D.notes.main + (unintended && D.notes.elsewhere ? " " + D.notes.elsewhere : "") :
+      D.notes.unintended;
   }
 
   function render(result) {
@@ -418,6 +421,10 @@ def payload(gm: GapMap) -> dict[str, Any]:
                 "of unintended effect (an effect coded on an outcome column sits in its "
                 "codebook domain)." if has_layer else
                 "Unintended effects on the outcome columns, by direction."),
+            "elsewhere": (
+                "Unintended effects coded on their own domains (route diversion, migrant "
+                "safety, ...) are in the Unintended effects view; the list counts them all."
+                if has_layer else ""),
         },
         "version": __version__,
         "protocol": gm.protocol_sha256,
