@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import pandas as pd
 
 from .datasets import demo_dir
 from .dedup import find_duplicates, merge_duplicates
+from .errors import DataQualityWarning
 from .extract import EvidenceTable
 from .protocol import Protocol
 from .report import build_report, prisma_counts
@@ -101,11 +103,16 @@ def run_demo(out_dir: str | Path, *, echo: Callable[[str], object] = print) -> D
 def _import_sources(review: Review, protocol: Protocol, echo: Callable[[str], object]):
     data = demo_dir()
     queries = protocol.sources_frame().set_index("source_id")["query"]
-    emap = review.import_map(data / "previous_map_3ie.html", source_id="3ie-egm",
-                             database="3ie EGM: Addressing Root Causes and Drivers of "
-                                      "Irregular Migration", imported_by="demo")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        emap = review.import_map(data / "previous_map_3ie.html", source_id="3ie-egm",
+                                 database="3ie EGM: Addressing Root Causes and Drivers of "
+                                          "Irregular Migration", imported_by="demo")
     echo(f"imported the previous map: {len(emap.records)} studies, "
          f"{len(emap.framework)} framework nodes, {len(emap.codes)} codes")
+    for warning in caught:
+        echo(f"  warning: {Path(str(warning.message).split(': ', 1)[0]).name}: "
+             f"{str(warning.message).split(': ', 1)[-1]}")
     for source_id, name, database, platform, searched_on in _SEARCHES:
         frame = review.import_file(data / name, database=database, platform=platform,
                                    searched_on=searched_on, source_id=source_id,

@@ -196,6 +196,13 @@ def _link_problems(
     if target.get("kind") != node.get("kind"):
         return [(path, f"{key} {ref!r} is a {target.get('kind')}, but {nid!r} is a "
                  f"{node.get('kind')}; expected the same kind")]
+    if key == "parent" and target.get("layer", "main") != node.get("layer", "main"):
+        return [(path, f"parent {ref!r} is in layer {target.get('layer', 'main')!r}, but "
+                 f"{nid!r} is in layer {node.get('layer', 'main')!r}; expected the same "
+                 "layer")]
+    if key == "maps_to" and node.get("layer") == "unintended":
+        return [(path, f"{nid!r} is an unintended-effects column, which the previous version "
+                 "did not code; remove its maps_to")]
     if key == "parent":
         seen, up = {nid}, ref
         while isinstance(up, str) and up in by_id:
@@ -446,7 +453,8 @@ class Protocol:
         pandas.DataFrame
             Columns ``node_id``, ``parent_id``, ``label``, ``kind`` (row, column,
             filter), ``namespace``, ``read_only`` (bool), ``maps_to``, ``order`` (Int64),
-            ``definition``; text columns are ``string`` with ``<NA>`` when absent.
+            ``definition``, ``layer`` (``main`` or ``unintended`` for columns, ``<NA>``
+            for rows and filters); text columns are ``string`` with ``<NA>`` when absent.
         """
         nodes = self.data["framework"]["nodes"]
         return pd.DataFrame({
@@ -459,6 +467,8 @@ class Protocol:
             "maps_to": _strings(n.get("maps_to") for n in nodes),
             "order": pd.array([n.get("order") for n in nodes], dtype="Int64"),
             "definition": _strings(n.get("definition") for n in nodes),
+            "layer": _strings(n.get("layer", "main") if n["kind"] == "column" else None
+                              for n in nodes),
         })
 
     def exclusion_reasons_frame(self) -> pd.DataFrame:
@@ -557,12 +567,16 @@ class Protocol:
 
     def summary(self) -> str:
         """A few lines naming the review, its hash and the size of each part."""
-        kinds = self.framework_frame()["kind"].value_counts()
+        nodes = self.framework_frame()
+        kinds = nodes["kind"].value_counts()
+        unintended = int((nodes["layer"] == "unintended").sum())
+        columns = f"{kinds.get('column', 0) - unintended} columns" + (
+            f" (+{unintended} unintended-effect columns)" if unintended else "")
         return "\n".join([
             f"Protocol {self.review_id!r} (schema_version {self.schema_version})",
             f"  {self.title}",
             f"  sha256 {self.sha256}",
-            f"  framework: {kinds.get('row', 0)} rows, {kinds.get('column', 0)} columns, "
+            f"  framework: {kinds.get('row', 0)} rows, {columns}, "
             f"{kinds.get('filter', 0)} filters",
             f"  sources: {len(self.data['sources'])}; stages: "
             f"{', '.join(s['id'] for s in self.data['stages'])}; exclusion reasons: "

@@ -238,6 +238,9 @@ COLUMNS = [
     (9103, "International migration stock"),
     (9104, "Intention to migrate"),
     (9105, "Knowledge, perceptions, attitudes, and Expectations"),
+    # A column the review's protocol does not have: the crosswalk reports its codes as
+    # unmatched and the report lists the study carrying it (synthetic, for the demo).
+    (9106, "Remittances"),
 ]
 DESIGNS = {9201: "Impact evaluation", 9202: "Systematic review"}
 COUNTRIES = {9301: "Nigeria", 9302: "Ghana", 9303: "Senegal", 9304: "Ethiopia",
@@ -249,7 +252,7 @@ MAP_CODES = {  # study -> (row, columns, design, country)
     "11": (9002, [9101], 9201, 9304),
     "12": (9003, [9102], 9201, 9305),
     "13": (9004, [9105, 9101], 9202, 9308),
-    "31": (9001, [9102], 9201, 9306),
+    "31": (9001, [9102, 9106], 9201, 9306),
     "32": (9003, [9104], 9201, 9307),
 }
 

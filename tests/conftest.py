@@ -33,6 +33,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             )
 
 
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory):
+    """``evidence-synth demo --out DIR`` run once per session from an empty folder.
+
+    Returns ``(completed_process, out_dir, working_dir)``; tests read the demo's outputs
+    and must not change them.
+    """
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("demo")
+    elsewhere = root / "elsewhere"  # not the repository: the review files ship with it
+    elsewhere.mkdir()
+    out = root / "demo-output"
+    script = Path(sys.executable).with_name("evidence-synth")
+    completed = subprocess.run([str(script), "demo", "--out", str(out)], capture_output=True,
+                               text=True, cwd=elsewhere, check=False,
+                               env=dict(os.environ, MPLBACKEND="Agg"))
+    return completed, out, elsewhere
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """``../shared/data`` beside the repository; skips when it is absent."""

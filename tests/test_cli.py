@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -101,14 +100,8 @@ def _files_on_disk(folder: Path) -> int:
     return sum(1 for p in folder.rglob("*") if p.is_file())
 
 
-def test_demo_runs_into_output_folder(tmp_path):
-    script = Path(sys.executable).with_name("evidence-synth")
-    elsewhere = tmp_path / "elsewhere"  # not the repository: the review files ship with it
-    elsewhere.mkdir()
-    out = tmp_path / "demo-output"
-    completed = subprocess.run([str(script), "demo", "--out", str(out)], capture_output=True,
-                               text=True, cwd=elsewhere, check=False,
-                               env=dict(os.environ, MPLBACKEND="Agg"))
+def test_demo_runs_into_output_folder(demo_run, tmp_path):
+    completed, out, elsewhere = demo_run
     assert completed.returncode == 0, completed.stderr
     assert f"demo finished: {_files_on_disk(out)} files in {out}" in completed.stdout
     assert not list(elsewhere.iterdir())

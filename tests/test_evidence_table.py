@@ -88,6 +88,28 @@ def test_add_study_refuses_duplicates_and_invalid_studies_and_adds_nothing():
     assert table.studies == [STUDY]
 
 
+def test_countries_become_iso_codes_and_unknown_ones_are_refused():
+    table = EvidenceTable([ROW], studies=[dict(STUDY, countries=[
+        "The Gambia", "sn", "Côte d'Ivoire", "GMB", "Congo, The Democratic Republic of the"])])
+    assert table.studies[0]["countries"] == ["GMB", "SEN", "CIV", "COD"]
+    with pytest.raises(ExtractionError) as info:
+        EvidenceTable([ROW], studies=[dict(STUDY, countries=["Ghana", "Atlantis", "ZZZ"])])
+    problems = info.value.problems.sort_values("path")
+    assert problems["path"].tolist() == ["studies[0].countries[1]", "studies[0].countries[2]"]
+    assert problems["problem"].str.contains("ISO 3166-1 alpha-3 code or a country name").all()
+
+
+def test_rename_studies_keeps_the_old_id_as_an_alias():
+    table = EvidenceTable([ROW], studies=[STUDY]).rename_studies({"S1": "S000042"})
+    assert table.studies[0]["study_id"] == "S000042"
+    assert table.studies[0]["aliases"] == ["S1"]
+    assert table.rows[0]["study_id"] == "S000042"
+    two = EvidenceTable([ROW, dict(ROW, study_id="S2")], studies=[
+        STUDY, dict(STUDY, study_id="S2", citation="Diallo (2021)")])
+    with pytest.raises(ExtractionError, match="duplicate study_id 'S9'"):
+        two.rename_studies({"S1": "S9", "S2": "S9"})
+
+
 def test_wrong_row_names_its_row_and_field():
     bad = dict(ROW, estimate_id="T2.c2", effect_class="harmful")
     with pytest.raises(ExtractionError) as info:

@@ -158,8 +158,8 @@ def test_bad_workbook_lists_every_problem_with_sheet_row_and_column(template, fo
     assert message.startswith(f"{filled}: 5 problems in the extraction workbook:")
     assert "sheet 'studies', row 4, column D (year): expected a number, found '2023a'" \
         in message
-    assert "sheet 'studies', row 4, column H (countries): expected ISO 3166-1 alpha-3 country " \
-        "code (XKX for Kosovo, as used by the EU and the World Bank), found 'XXX'" in message
+    assert "sheet 'studies', row 4, column H (countries): expected an ISO 3166-1 alpha-3 code " \
+        "or a country name, found 'XXX', which is no ISO 3166 country" in message
 
 
 def test_tampered_yi_in_a_workbook_is_caught_at_its_cell(form, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evidence_synth.columns import validate_records
+from evidence_synth.errors import DataQualityWarning
 from evidence_synth.io import list_formats, read_records, sniff_format
 
 
@@ -303,7 +304,9 @@ def test_dep_csv_one_study_over_several_rows(tmp_path):
             "34810,,\"Ndoye, Mamadou\",,,,Employment type,\n"
             "34810,,Not specified,,,,,\n"
             ",,,,,,,\n")
-    df = read_records(_write(tmp_path, text, "dep.csv"))
+    with pytest.warns(DataQualityWarning, match="looks like a 3ie DEP evidence-map export"):
+        df = read_records(_write(tmp_path, text, "dep.csv"))
+    assert any("--map" in w for w in df.attrs["warnings"])
     assert len(df) == 1
     assert _get(df, "authors") == ["Kane, Abou", "Ndoye, Mamadou"]
     assert _get(df, "keywords") == ["Impact evaluation", "employment"]

@@ -446,7 +446,7 @@ def test_frames_have_documented_columns_and_dtypes() -> None:
     p = load_protocol(MINIMAL)
     nodes = p.framework_frame()
     assert list(nodes.columns) == ["node_id", "parent_id", "label", "kind", "namespace",
-                                   "read_only", "maps_to", "order", "definition"]
+                                   "read_only", "maps_to", "order", "definition", "layer"]
     assert str(nodes.node_id.dtype) == "string"
     assert nodes.read_only.dtype == bool
     assert nodes.order.tolist()[:2] == [1, 2] and pd.isna(nodes.order[2])
@@ -511,3 +511,43 @@ def test_docs_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
     result = doctest.testfile(str(ROOT / "docs" / "protocol.md"), module_relative=False)
     assert result.failed == 0
     assert result.attempted >= 8
+
+
+def _unintended_column(node_id: str, **extra) -> dict:
+    return {"id": node_id, "label": node_id.split(":")[1], "kind": "column",
+            "layer": "unintended", "read_only": False, "namespace": "ext", **extra}
+
+
+def test_unintended_layer_columns_need_no_maps_to(minimal_dict: dict) -> None:
+    nodes = minimal_dict["framework"]["nodes"]
+    nodes += [_unintended_column("ext:harm"),
+              _unintended_column("ext:harm.route", parent="ext:harm")]
+    protocol = validate_protocol(minimal_dict)
+    frame = protocol.framework_frame().set_index("node_id")
+    assert frame.loc["ext:harm.route", "layer"] == "unintended"
+    assert frame.loc["3ie:col_a", "layer"] == "main" and pd.isna(frame.loc["3ie:row_a",
+                                                                           "layer"])
+    assert "1 columns (+2 unintended-effect columns)" in protocol.summary()
+
+
+@pytest.mark.parametrize(
+    ("node", "path", "message"),
+    [
+        (_unintended_column("ext:harm", maps_to="3ie:col_a"), "$.framework.nodes[5].maps_to",
+         "'ext:harm' is an unintended-effects column, which the previous version did not "
+         "code; remove its maps_to"),
+        (_unintended_column("ext:harm", parent="3ie:col_a"), "$.framework.nodes[5].parent",
+         "parent '3ie:col_a' is in layer 'main', but 'ext:harm' is in layer 'unintended'"),
+        ({**_unintended_column("ext:harm"), "kind": "row", "maps_to": "3ie:row_a"},
+         "$.framework.nodes[5].kind", "'column' was expected"),
+        ({**_unintended_column("ext:harm"), "layer": "main"}, "$.framework.nodes[5].maps_to",
+         "required key 'maps_to' is missing"),
+    ],
+)
+def test_layer_rules(minimal_dict: dict, node: dict, path: str, message: str) -> None:
+    minimal_dict["framework"]["nodes"].append(node)
+    assert len(minimal_dict["framework"]["nodes"]) == 6
+    with pytest.raises(ProtocolError) as exc_info:
+        validate_protocol(minimal_dict)
+    problems = _problems(exc_info)
+    assert [p for p in problems if p[0] == path and message in p[2]], problems

@@ -48,9 +48,13 @@ def test_report_writes_every_output_with_provenance(tmp_path):
     assert forests == ["forest:3ie:c1", "forest:3ie:c2", "forest:3ie:c4"]
     assert result.counts.records_screened == 8
     assert result.problems == []
-    assert result.notes == [  # S1 and S5 have two estimates each
+    assert result.notes == [  # S1 and S5 have two estimates each; titles are labels
         f"forest plot for {o}: some studies contribute several effect sizes, which are not "
-        "independent" for o in ("3ie:c1", "3ie:c2")]
+        "independent" for o in ("Any migration", "International migration flow")]
+    assert result.forest_titles["forest:3ie:c4"] == "Intention to migrate"
+    assert result.status == "final" and result.unplaced.empty
+    # the fixture's unintended rows: S1 (adverse) and S4 on the main columns, S5 beneficial
+    assert sorted(result.unintended["study_id"]) == ["S1", "S4", "S5"]
 
     stamp = f"evidence_synth {__version__}"
     assert (out / "prisma_counts.csv").read_text(encoding="utf-8").startswith(f"# {stamp}")
@@ -106,6 +110,21 @@ def test_previous_map_joins_the_gap_map_with_strict_json_page_data(tmp_path):
     assert cells.loc[("3ie:1", "3ie:c4"), "study_ids"] == ["S1", "eppi:77000", "eppi:77001"]
     assert cells.loc[("3ie:1", "3ie:c4"), "n_ie_previous"] == 3
     assert cells.loc[("3ie:1", "3ie:c2"), "study_ids"] == ["eppi:77006"]
+    # codes of the map that the fixture's framework lacks are listed, never dropped: the
+    # "Remittances" column of eppi:77006 (on the map through its flow code), and the
+    # studies whose only row or column has no match
+    unplaced = result.unplaced
+    remittances = unplaced[unplaced["what"].str.contains("Remittances")]
+    assert remittances[["study_id", "elsewhere_on_map"]].values.tolist() == [
+        ["eppi:77006", "yes"]]
+    off_map = set(unplaced.loc[unplaced["elsewhere_on_map"] == "no", "study_id"])
+    # rows the fixture lacks: Orderly... (77002, 77005), Resilience... (77003), Build Safe
+    # Communities... (77004, 77007)
+    assert off_map == {"eppi:77002", "eppi:77003", "eppi:77004", "eppi:77005", "eppi:77007"}
+    assert set(off_map) | set(result.gap_map.evidence["study_id"]) >= {
+        f"eppi:{n}" for n in range(77000, 77008)}  # every study of the map is accounted for
+    index = result.index.read_text(encoding="utf-8")
+    assert 'id="unplaced"' in index and "Remittances" in index
     page = result.files["gapmap_html"].read_text(encoding="utf-8")
     data = page.split('type="application/json">', 1)[1].split("</script>", 1)[0]
 
@@ -113,5 +132,8 @@ def test_previous_map_joins_the_gap_map_with_strict_json_page_data(tmp_path):
         raise ValueError(f"non-JSON constant {constant} in the page data")
 
     payload = json.loads(data, parse_constant=refuse)
-    assert "Nigeria" in payload["countries"]
-    assert {s["year"] for s in payload["studies"] if s["id"] == "eppi:77000"} == {"2020"}
+    assert ["NGA", "Nigeria (NGA)"] in payload["countries"]  # ISO code, shown by name
+    assert payload["countryIndex"]["nigeria"] == payload["countryIndex"]["nga"] == "NGA"
+    assert [s["label"] for s in payload["studies"] if s["id"] == "eppi:77000"] == [
+        "Cash transfers and migration intentions in northern Nigeria: a randomised "
+        "evaluation (2020)"]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from PIL import Image
 
 from evidence_synth import __version__
@@ -54,3 +58,68 @@ def test_png_is_a4_wide_and_carries_provenance(tmp_path):
         assert image.size[0] == 827  # 8.27 in at 100 dpi
         assert __version__ in image.info.get("Software", "")
         assert "ab" * 32 in image.info.get("Description", "")
+
+
+def _review_in_progress(path):
+    """Four Scopus records, two of them screened: screening is unfinished."""
+    import pandas as pd
+
+    from evidence_synth import open_review
+    from evidence_synth.columns import records_from_dicts
+
+    review = open_review(path)
+    review.add_records(records_from_dicts({"record_id": f"s:{i}", "title": f"Record {i}"}
+                                          for i in range(1, 5)),
+                       source={"source_id": "s", "kind": "database", "database": "Scopus"})
+    review.save_duplicate_groups(pd.DataFrame(
+        [{"record_id": f"s:{i}", "group_id": f"G{i}", "is_primary": True} for i in range(1, 5)]))
+    review.add_decisions([
+        {"record_id": "s:1", "stage": "title_abstract", "decision": "exclude",
+         "reviewer": "ana", "reason": "TA_POPULATION"},
+        {"record_id": "s:2", "stage": "title_abstract", "decision": "include",
+         "reviewer": "ana"}])
+    return review
+
+
+def test_unfinished_screening_gives_a_draft_mark_on_the_figure_and_the_csv(tmp_path):
+    from evidence_synth.report import prisma_counts
+
+    with _review_in_progress(tmp_path / "r.db") as review:
+        counts = prisma_counts(review)
+    assert counts.pending == [
+        "2 record(s) from databases/registers not yet screened at title/abstract: groups "
+        "G3, G4",
+        "1 report(s) sought for retrieval but neither assessed at full text nor marked not "
+        "retrieved: groups G2"]
+    assert counts.draft_reasons() == ["screening in progress"]
+    assert counts.status == "DRAFT: screening in progress"
+    result = prisma_diagram(counts, tmp_path / "flow", dpi=60)
+    assert result.status == counts.status
+    svg = result.svg.read_text(encoding="utf-8")
+    assert "DRAFT: screening in progress \u2013 these counts are not final" in svg
+    assert ">DRAFT<" in svg  # the watermark
+    with Image.open(result.png) as image:
+        assert image.info["Title"].startswith("DRAFT: screening in progress")
+        rgb = np.asarray(image.convert("RGB")).astype(int)
+        red = int(((rgb[..., 0] > 150) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)).sum())
+        assert red > 200  # the red mark is drawn, not only written in the metadata
+    path = counts.to_prisma2020_csv(tmp_path / "prisma2020.csv")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    title = frame.loc[frame["box"] == "newstud", "boxtext"].item()
+    assert title.startswith("DRAFT: screening in progress - Identification of new studies")
+    meta = json.loads(Path(f"{path}.meta.json").read_text(encoding="utf-8"))
+    assert meta["status"] == "DRAFT: screening in progress"
+    assert json.loads(counts.to_json())["draft_reasons"] == ["screening in progress"]
+    back = PrismaCounts.from_prisma2020_csv(path)  # the mark does not disturb reading back
+    assert back.records_screened == counts.records_screened == 2
+
+
+def test_inconsistent_counts_are_a_draft_and_consistent_ones_are_not(tmp_path):
+    assert COUNTS.draft_reasons() == [] and COUNTS.status == "final"
+    broken = PrismaCounts(**{**{f: getattr(COUNTS, f) for f in (
+        "database_results", "duplicates", "records_screened")}, "records_screened": 5})
+    assert broken.draft_reasons() == ["counts inconsistent"]
+    result = prisma_diagram(broken, tmp_path / "flow", dpi=60)
+    assert "DRAFT: counts inconsistent" in result.svg.read_text(encoding="utf-8")
+    clean = prisma_diagram(COUNTS, tmp_path / "clean", dpi=60)
+    assert clean.status == "final" and "DRAFT" not in clean.svg.read_text(encoding="utf-8")

@@ -172,3 +172,102 @@ def test_protocol_framework_gives_3ie_and_ext_rows_with_sub_levels():
     cells = result.to_frame().set_index(["row_id", "column_id"])["n_studies"]
     assert cells[("ext:partnership_diplomacy", "3ie:international_migration_flow")] == 1
     assert cells[("ext:border_management", "3ie:international_migration_flow")] == 1
+
+
+LAYERED = pd.DataFrame([  # a main view and an unintended-effects layer
+    ("3ie:1", None, "Economic Opportunities and Work Policies", "row", None),
+    ("ext:border", None, "Border management", "row", None),
+    ("3ie:c1", None, "Any migration", "column", "main"),
+    ("ext:u", None, "Unintended effects, all domains", "column", "unintended"),
+    ("ext:u.route", "ext:u", "Route diversion", "column", "unintended"),
+    ("ext:u.safety", "ext:u", "Migrant safety", "column", "unintended"),
+    ("ext:effect_class", None, "Effect class", "filter", None),
+], columns=["node_id", "parent_id", "label", "kind", "layer"])
+
+
+def _layered_evidence() -> pd.DataFrame:
+    return pd.DataFrame([
+        # study, intervention, outcome, effect class, direction, code, countries
+        ("A", "ext:border", "3ie:c1", "intended", None, None, "MAR"),
+        ("A", "ext:border", "ext:u.route", "unintended_adverse", "adverse", "ROUTE", "Morocco"),
+        ("B", "ext:border", "ext:u.safety", "unintended_beneficial", None, "SAFER", "ma"),
+        ("B", "ext:border", "ext:u.safety", "unintended_adverse", "adverse", "DEATHS", None),
+        ("C", "3ie:1", "3ie:c1", "unintended_adverse", "adverse", "MORE", "GHA"),  # main col
+        ("D", "3ie:1", "3ie:c1", "unintended_adverse", "mixed", "NOCODE", "Ghana"),
+        ("E", "ext:border", "ext:effect_class", "unintended_adverse", None, None, None),
+        ("F", "3ie:9", "3ie:c1", "intended", None, None, None),
+        ("G", "3ie:1", "ext:u.route", "unclear", "unclear", None, "Atlantis"),
+    ], columns=["study_id", "intervention", "outcome", "effect_class", "direction",
+                "unintended_code", "country"])
+
+
+def test_unintended_layer_is_a_view_of_its_own_and_nothing_is_dropped():
+    codebook = {"ROUTE": "ext:u.route", "MORE": "ext:u", "DEATHS": "ext:u.safety",
+                "SAFER": "ext:u.safety"}
+    with pytest.warns(DataQualityWarning, match=r"2 evidence row\(s\) of 2 stud"):
+        gm = gap_map(_layered_evidence(), LAYERED, codebook=codebook)
+    assert list(gm.columns["node_id"]) == ["3ie:c1"]
+    assert list(gm.unintended_columns["node_id"]) == ["ext:u", "ext:u.route", "ext:u.safety"]
+    placed = gm.evidence.set_index(["study_id", "outcome"])
+    # C: an unintended effect on a main column stays there and joins its codebook domain;
+    # D has no domain and goes to the layer's root
+    assert placed.loc[("C", "3ie:c1"), ["on_main", "unintended_column"]].tolist() == [
+        True, "ext:u"]
+    assert placed.loc[("D", "3ie:c1"), "unintended_column"] == "ext:u"
+    assert placed.loc[("A", "ext:u.route"), ["on_main", "unintended_column"]].tolist() == [
+        False, "ext:u.route"]
+    reasons = dict(zip(gm.unmapped["study_id"], gm.unmapped["reason"], strict=True))
+    assert reasons == {
+        "E": "outcome 'ext:effect_class' is a filter node, not a column (declare it kind: "
+             "column, with layer: unintended for an unintended-effect domain)",
+        "F": "intervention '3ie:9' is not a node of the framework"}
+    cells = gm.to_frame("unintended").set_index(["row_id", "column_id"])
+    border_safety = cells.loc[("ext:border", "ext:u.safety")]
+    assert (border_safety["n_studies"], border_safety["n_adverse"],
+            border_safety["n_beneficial"]) == (1, 1, 1)  # B, both directions
+    root = cells.loc[("3ie:1", "ext:u")]
+    assert (root["study_ids"], root["n_adverse"], root["n_mixed"], root["n_unclear"]) == (
+        ["C", "D", "G"], 1, 1, 1)
+    assert cells.loc[("ext:border", "ext:u"), "study_ids"] == ["A", "B"]
+    assert gm.to_frame().set_index(["row_id", "column_id"]).loc[
+        ("3ie:1", "3ie:c1"), "study_ids"] == ["C", "D"]
+    # countries: codes, names, alpha-2 all become one ISO code; unknown kept apart
+    countries = gm.evidence.set_index(["study_id", "outcome"])
+    assert countries.loc[("B", "ext:u.safety"), "countries"].iloc[0] == ["MAR"]
+    assert countries.loc[("G", "ext:u.route"), "countries_unknown"] == ["Atlantis"]
+    assert "unintended-effects view: 6 evidence rows of 5 studies in 3 columns" in gm.summary()
+
+
+def test_a_framework_without_a_layer_shows_unintended_effects_on_its_columns(gm, tmp_path):
+    assert list(gm.unintended_columns["node_id"]) == list(gm.columns["node_id"])
+    cells = gm.to_frame("unintended")
+    shown = {(r.row_id, r.column_id): r.study_ids for r in cells.itertuples() if r.n_studies}
+    # the fixture's unintended rows: S1 (adverse, Cash transfers x Any migration), S4
+    # (adverse, border x flow), S5 (beneficial, readmission x flow)
+    assert shown[("3ie:11", "3ie:c1")] == ["S1"]
+    assert shown[("ext:partnership_diplomacy", "3ie:c2")] == ["S5"]
+    assert cells.set_index(["row_id", "column_id"]).loc[
+        ("ext:readmission", "3ie:c2"), "n_beneficial"] == 1
+    with pytest.raises(ValueError, match="view: expected one of main, unintended"):
+        gm.to_frame("harms")
+    svg, png = gm.figure(tmp_path / "u.png", view="unintended", dpi=60)
+    text = svg.read_text(encoding="utf-8")
+    assert "Unintended effects map" not in text and "Unintended effects: Test map" in text
+    assert "Adverse effects" in text and png.stat().st_size > 5_000
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed "
+                    "(apt-get install -y chromium) - the browser test of the HTML map needs it")
+def test_unintended_view_and_country_names_in_chromium(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        gm = gap_map(_layered_evidence(), LAYERED, codebook={"ROUTE": "ext:u.route"})
+    page = gm.to_html(tmp_path / "map.html")
+    dom = _chromium("--dump-dom", page.as_uri() + "#view=unintended&effects=unintended"
+                    "&country=Morocco", profile=tmp_path / "profile").stdout
+    assert '<table id="gapmap" data-view="unintended">' in dom
+    assert re.findall(r'data-study="([^"]+)"', dom) == ["A", "B"]  # both in Morocco
+    assert "2 of 5 studies shown" in dom  # E and F are not on the map (GapMap.unmapped)
+    cells = dict(re.findall(r'data-row="ext:border" data-col="([^"]+)" data-n="(\d+)"', dom))
+    assert cells == {"ext:u": "2", "ext:u.route": "1", "ext:u.safety": "1"}
+    assert "Route diversion" in dom and "Adverse effects" in dom

@@ -266,10 +266,11 @@ def test_import_map_keeps_framework_and_codes(review):
     assert review.count("records") == 8
     assert emap.records["record_id"].str.startswith("3ie-evidence-gap-map-1:").all()
     framework = review.map_framework()
-    # 2 header nodes + 7 intervention rows + 5 outcome columns + 2 filters with 2 + 8 options
-    assert len(framework) == 2 + 7 + 5 + 2 + 2 + 8
+    # 2 header nodes + 7 intervention rows + 6 outcome columns (5 of 3ie, "Remittances")
+    # + 2 filters with 2 + 8 options
+    assert len(framework) == 2 + 7 + 6 + 2 + 2 + 8
     codes = review.map_codes()
-    assert len(codes) == 4 * 8 + 2  # row, design, country and one or two outcome columns
+    assert len(codes) == 4 * 8 + 3  # row, design, country and one to two outcome columns
     assert set(codes["record_id"]) <= set(review.records()["record_id"])
     assert codes["known"].all()
 

@@ -1,4 +1,4 @@
-"""Mantel-Haenszel, Peto and forest plots against published metafor values."""
+"""Mantel-Haenszel and Peto against published metafor values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from evidence_synth.errors import EffectSizeError
 from evidence_synth.extract import escalc
-from evidence_synth.synthesis import forest_plot, rma, rma_mh, rma_peto
+from evidence_synth.synthesis import rma_mh, rma_peto
 
 TPOS = [4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27]
 TNEG = [119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886]
@@ -103,19 +103,3 @@ def test_mh_bad_inputs():
         rma_mh(ai=[1, 2], bi=[3, -4], ci=[1, 1], di=[2, 2])
     with pytest.raises(EffectSizeError, match="'di'"):
         rma_peto(ai=[1], bi=[2], ci=[3])
-
-
-def test_forest_plot_writes_png_and_svg(tmp_path):
-    dat = escalc("RR", ai=TPOS, bi=TNEG, ci=CPOS, di=CNEG)
-    res = rma(dat["yi"], dat["vi"], slab=[f"Trial {i}" for i in range(1, 14)])
-    png = tmp_path / "forest.png"
-    fig = forest_plot(res, path=png, transf=np.exp, xlabel="Risk ratio")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert labels[0] == "Trial 1" and labels[-1] == "RE Model"
-    svg = tmp_path / "peto.svg"
-    forest_plot(rma_peto(TPOS, TNEG, CPOS, CNEG), path=svg)
-    assert b"<svg" in svg.read_bytes()[:500]
-    meta_reg = rma(dat["yi"], dat["vi"], mods=np.arange(13.0))
-    fig2 = forest_plot(meta_reg)
-    assert len(fig2.axes[0].get_yticklabels()) == 13

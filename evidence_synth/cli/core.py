@@ -102,9 +102,16 @@ def _echo_stored(files) -> None:
 @_REVIEW
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--database", required=True, help="Database or register searched, e.g. Scopus.")
-@click.option("--kind", type=click.Choice(SOURCE_KINDS), default="database", show_default=True,
-              help="What kind of source the files come from (PRISMA 2020 branch).")
+@click.option("--database", help="Database or register searched, e.g. Scopus (required "
+              "unless --map; with --map the map's name, default '3ie evidence gap map').")
+@click.option("--map", "as_map", is_flag=True,
+              help="The files are evidence gap maps (EPPI-Mapper HTML, EPPI-Reviewer JSON, "
+                   "3ie DEP export): import their studies, framework and codes, by default "
+                   "as the previous version of the review, and cross-walk their codes to "
+                   "the protocol's framework.")
+@click.option("--kind", type=click.Choice(SOURCE_KINDS), default=None,
+              help="What kind of source the files come from (PRISMA 2020 branch); default "
+                   "database, or previous_version with --map.")
 @click.option("--platform", help="Interface used, e.g. Ovid or EBSCOhost.")
 @click.option("--searched-on", help="Date of the search (YYYY-MM-DD).")
 @click.option("--query", help="The search string as run.")
@@ -121,15 +128,18 @@ def _echo_stored(files) -> None:
 @click.option("--allow-duplicate", is_flag=True,
               help="Import a file even if the same content was imported before.")
 @quiet_option
-def import_(review: str, files: tuple[Path, ...], database: str, kind: str,
-            platform: str | None, searched_on: str | None, query: str | None,
-            fmt: str | None, encoding: str | None, column_pairs: dict[str, str],
-            header_row: int | None, imported_by: str | None, allow_duplicate: bool) -> None:
-    """Import bibliographic FILES into REVIEW, one source per file, each in one transaction.
+def import_(review: str, files: tuple[Path, ...], database: str | None, as_map: bool,
+            kind: str | None, platform: str | None, searched_on: str | None,
+            query: str | None, fmt: str | None, encoding: str | None,
+            column_pairs: dict[str, str], header_row: int | None, imported_by: str | None,
+            allow_duplicate: bool) -> None:
+    """Import bibliographic FILES (or, with --map, evidence gap maps) into REVIEW, one source
+    per file, each in one transaction.
 
     Records with no title, abstract, DOI, authors or PMID (empty rows of a spreadsheet,
     say) are not imported; the summary line says how many, and the source's notes keep
-    them.
+    them. A file's data warnings (an encoding fallback, a file that looks like a map, map
+    codes without a match in the protocol) are printed with its summary.
     """
     import warnings
 
@@ -137,10 +147,23 @@ def import_(review: str, files: tuple[Path, ...], database: str, kind: str,
     from ..progress import steps
     from ..store import open_review
 
+    if database is None and not as_map:
+        raise click.UsageError("Missing option '--database' (the database or register "
+                               "searched, e.g. Scopus).")
+    if as_map and (fmt or encoding or column_pairs or header_row):
+        raise click.UsageError("--format, --encoding, --column and --header-row apply to "
+                               "bibliographic files, not to --map (a map's format is read "
+                               "from its content)")
+    kind = kind or ("previous_version" if as_map else "database")
     with open_review(review, create=False) as store, \
             steps("importing", [p.name for p in files]) as progress:
         for path in files:
             progress.step(path.name)
+            if as_map:
+                _import_map(store, path, database=database, kind=kind, platform=platform,
+                            searched_on=searched_on, query=query, imported_by=imported_by,
+                            allow_duplicate=allow_duplicate)
+                continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataQualityWarning)  # summarised below
                 frame = store.import_file(
@@ -150,6 +173,30 @@ def import_(review: str, files: tuple[Path, ...], database: str, kind: str,
                     imported_by=imported_by, allow_duplicate=allow_duplicate,
                 )
             click.echo(_import_summary(path, frame))
+
+
+def _import_map(store, path: Path, *, database: str | None, **options) -> None:
+    """``import --map``: the map's summary, the crosswalk's, and each data warning."""
+    import warnings
+
+    from ..errors import DataQualityWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        emap = store.import_map(path, database=database or "3ie evidence gap map", **options)
+    source = emap.records["source_id"].iloc[0] if len(emap.records) else "?"
+    click.echo(f"{path}: map imported as source {source} ({emap.meta.get('format')}): "
+               f"{len(emap.records)} studies, {len(emap.framework)} framework nodes, "
+               f"{len(emap.codes)} codes")
+    walk = emap.meta.get("crosswalk")
+    if walk is not None:
+        click.echo(f"  {walk.summary().splitlines()[0]}")
+    for warning in caught:
+        if issubclass(warning.category, DataQualityWarning):
+            click.echo(f"warning: {warning.message}", err=True)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename,
+                                 warning.lineno)
 
 
 def _column_map(pairs: tuple[str, ...]) -> dict[str, str]:

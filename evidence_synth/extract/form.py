@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..countries import country_codes
 from ..errors import ProtocolError
 from ..schema_validation import load_schema, validate_yaml_document
 
@@ -343,8 +344,11 @@ def _framework_from_protocol(path: Path, framework: Mapping[str, Any]) -> dict[s
         raise ProtocolError(f"{path}: outcome_filters {', '.join(missing)} are not nodes of "
                             f"the protocol {source}")
     outcomes = [_node(r) for r in records if r["kind"] == "column"]
+    taken = {o["id"] for o in outcomes}
     for parent in filters:
         for r in records:
+            if r["node_id"] in taken:
+                continue
             if r["node_id"] == parent:
                 outcomes.append({k: v for k, v in _node(r).items() if k != "parent"})
             elif r["parent_id"] == parent:
@@ -519,6 +523,5 @@ def _kind_and_choices(level: str, name: str, declared: str | None) -> tuple[str,
     return (kind if kind in ("number", "integer", "boolean", "object") else "string"), ()
 
 
-@lru_cache(maxsize=1)
 def _country_codes() -> tuple[str, ...]:
-    return tuple(load_schema(LEVELS["study"])["$defs"]["iso3"]["enum"])
+    return country_codes()

@@ -37,6 +37,7 @@ from .table_rows import (
     _raise,
     _row_problems,
     _unflatten,
+    normalise_study,
 )
 from .template import read_workbook, write_template
 
@@ -133,7 +134,7 @@ class EvidenceTable:
         EvidenceTable
             ``self``.
         """
-        new_studies = [_nest(s) for s in studies]
+        new_studies = [normalise_study(_nest(s)) for s in studies]
         new_rows = [_nest(r) for r in rows]
         problems = self._check(new_studies, new_rows)
         _raise(problems)
@@ -743,6 +744,27 @@ class EvidenceTable:
                 "measure", "yi", "vi"]
         return head + self.counts().to_html() + self.to_frame()[show].head(20).to_html(
             index=False, na_rep="")
+
+    def rename_studies(self, mapping: Mapping[str, str]) -> EvidenceTable:
+        """A copy in which studies carry new ids (e.g. the review's study ids).
+
+        A renamed study keeps its former id in ``aliases`` and its estimates follow it;
+        ids not in ``mapping`` stay as they are.
+
+        Raises
+        ------
+        ExtractionError
+            When two studies would end up with the same id.
+        """
+        studies, rows = self.studies, self.rows
+        for study in studies:
+            new = mapping.get(study["study_id"])
+            if new and new != study["study_id"]:
+                study["aliases"] = sorted({*study.get("aliases", []), study["study_id"]})
+                study["study_id"] = new
+        for row in rows:
+            row["study_id"] = mapping.get(row["study_id"]) or row["study_id"]
+        return EvidenceTable(rows, studies=studies, form=self.form)
 
     def _like(self, rows: list[dict[str, Any]], changed: Iterable[int]) -> EvidenceTable:
         """A copy with new rows whose keys are unchanged; only ``changed`` are re-validated."""

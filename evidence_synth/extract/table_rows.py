@@ -18,6 +18,7 @@ import jsonschema
 import numpy as np
 import pandas as pd
 
+from ..countries import country_code, country_codes
 from ..effects.compute import FORMULAS, MODIFIERS
 from ..errors import ExtractionError
 from ..schema_validation import load_schema
@@ -34,6 +35,7 @@ _PATTERNS = {
     "^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$": "YYYY, YYYY-MM or YYYY-MM-DD",
     "^[A-Z][A-Z0-9_]*$": "an upper-case code such as ROUTE_DIVERSION",
     "^[A-Za-z0-9.]+([-–][A-Za-z0-9.]+)?$": "a page or page range such as 14 or 14-15",
+    "^[A-Z]{3}$": "an ISO 3166-1 alpha-3 code or a country name (e.g. GHA, Ghana)",
 }
 _MAX_LINES = 60
 
@@ -206,10 +208,41 @@ def _row_problems(level: str, index: int, row: Mapping[str, Any],
     if level == "estimate":
         found += [_problem(level, index, row, parts, msg)
                   for parts, msg in _estimate_checks(row, form)]
-    elif form is not None:
+    else:
+        found += [_problem(level, index, row, parts, msg)
+                  for parts, msg in _country_checks(row)]
+    if level != "estimate" and form is not None:
         found += [_problem(level, index, row, parts, msg) for parts, msg in _form_extra(row, form,
                                                                                        level)]
     return found
+
+
+def normalise_study(study: dict[str, Any]) -> dict[str, Any]:
+    """The study with its ``countries`` as ISO 3166-1 alpha-3 codes where they resolve
+    (names, alpha-2 codes, any case); values that name no country are kept as given, for
+    the checks to report."""
+    values = study.get("countries")
+    if values is None or not isinstance(values, (list, tuple, str)):
+        return study
+    items = [values] if isinstance(values, str) else list(values)
+    out: list[Any] = []
+    for item in items:
+        code = country_code(item) if isinstance(item, str) else None
+        value = code or item
+        if value not in out:
+            out.append(value)
+    return {**study, "countries": out}
+
+
+def _country_checks(row: Mapping[str, Any]) -> Iterable[tuple[list[Any], str]]:
+    values = row.get("countries")
+    if not isinstance(values, list):
+        return
+    known = set(country_codes())
+    for i, value in enumerate(values):
+        if isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value) and value not in known:
+            yield ["countries", i], (f"expected an ISO 3166-1 alpha-3 code or a country name, "
+                                     f"found {value!r}, which is no ISO 3166 country")
 
 
 def _estimate_checks(row: Mapping[str, Any], form: ExtractionForm | None

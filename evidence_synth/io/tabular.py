@@ -307,7 +307,16 @@ def parse(text: str | None, *, path: Any = None, xlsx: bool = False, xls: bool =
         out.records.append({h: [row[i] if i < len(row) else ""] for i, h in enumerate(header)})
         out.lines.append(line)
     out.header = header
-    return merge_dep(out) if is_dep(header) else out
+    if not is_dep(header):
+        return out
+    message = (f"{path}: this looks like a 3ie DEP evidence-map export (columns "
+               f"{', '.join(sorted(DEP_KEYS))}): its studies are read as records, but not its "
+               "intervention and outcome codes; to import it as a map (framework, codes, the "
+               "previous version of the review) use `evidence-synth import REVIEW FILE --map` "
+               "or Review.import_map")
+    out.warnings.append(message)
+    warnings.warn(message, DataQualityWarning, stacklevel=2)
+    return merge_dep(out)
 
 
 def is_dep(header: list[str]) -> bool:

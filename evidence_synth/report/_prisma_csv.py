@@ -98,7 +98,11 @@ def prisma2020_frame(counts: PrismaCounts) -> pd.DataFrame:
             "boxtext": boxtext, "tooltips": tooltip, "url": "NA",
             "n": _n_cell(counts, counted) if counted is not None else "0",
         })
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    if counts.draft_reasons():  # the R package draws this title: the mark travels with it
+        title = frame["box"] == "newstud"
+        frame.loc[title, "boxtext"] = f"{counts.status} - " + frame.loc[title, "boxtext"]
+    return frame
 
 
 def write_prisma2020_csv(frame: pd.DataFrame, path: Path) -> None:

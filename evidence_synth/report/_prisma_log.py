@@ -95,6 +95,9 @@ class ReviewLog:
         Found while reading: records missing from the run, record counts that do not
         match, unresolved conflicts, records screened by fewer reviewers than the
         protocol requires.
+    unfinished : list of str
+        The problems among ``problems`` that mean screening is still in progress
+        (unresolved conflicts, records still short of their reviewers).
     stopping_reports : list of str
         The stopping rule's reports written with the records closed at a stop.
     """
@@ -107,6 +110,7 @@ class ReviewLog:
     reasons: Reasons
     protocol_sha256: str | None
     problems: list[str]
+    unfinished: list[str] = field(default_factory=list)
     stopping_reports: list[str] = field(default_factory=list)
 
     @cached_property
@@ -162,11 +166,12 @@ def read_log(review: Any, *, run_id: int | None = None) -> ReviewLog:
     events = events.assign(group_id=events["record_id"].map(group_of))
     finals = final_decisions(events, reasons.order)
     required = _reviewers_required(protocol)
+    unfinished: list[str] = []
     for stage, table in finals.items():
         table = {g: f for g, f in table.items() if branch.get(g) != "previous"}
         unresolved = sorted(g for g, f in table.items() if f.status == "unresolved")
         if unresolved:
-            problems.append(
+            unfinished.append(
                 f"{len(unresolved)} unresolved conflict(s) at {stage} (reviewers disagree, "
                 f"no adjudication): groups {listing(unresolved)}"
             )
@@ -174,16 +179,17 @@ def read_log(review: Any, *, run_id: int | None = None) -> ReviewLog:
         short = sorted(g for g, f in table.items() if f.by == "agreement"
                        and f.n_reviewers < need)
         if short:
-            problems.append(
+            unfinished.append(
                 f"{len(short)} report(s) at {stage} screened by fewer reviewers than the "
                 f"protocol requires ({need} per record): groups {listing(short)}"
             )
+    problems += unfinished
     closed = events[(events["reviewer"] == STOPPING_REVIEWER) & (events["actor"] == "model")]
     return ReviewLog(
         records=records, reports=reports, branch=branch, finals=finals,
         source_name=dict(zip(sources["source_id"], sources["database"], strict=True)),
         reasons=reasons, protocol_sha256=getattr(protocol, "sha256", None), problems=problems,
-        stopping_reports=list(dict.fromkeys(closed["note"].dropna())),
+        unfinished=unfinished, stopping_reports=list(dict.fromkeys(closed["note"].dropna())),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import warnings
@@ -10,15 +9,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
 import pandas as pd
 
-from .._version import __version__
+from ..crosswalk import Crosswalk, crosswalk, framework_nodes
 from ..errors import EvidenceSynthError
 from ..progress import Steps, steps
+from ._gapmap_inputs import citation, evidence_frame, evidence_from_map
 from ._provenance import footer_text, protocol_of, provenance
+from ._report_forest import forest_plots
+from ._report_index import write_index
+from ._report_studies import (
+    map_rows_as_review_studies,
+    rename_evidence,
+    review_study_ids,
+    unintended_table,
+    unplaced_table,
+)
 from .diagram import prisma_diagram
-from .gapmap import GapMap, _evidence_frame, evidence_from_map, gap_map
+from .gapmap import GapMap, gap_map
 from .prisma import PrismaCounts, prisma_counts
 
 if TYPE_CHECKING:
@@ -36,9 +44,12 @@ class ReportResult:
     ----------
     out_dir : pathlib.Path
     files : dict
-        Output name (``prisma_csv``, ``prisma_json``, ``prisma_svg``, ``prisma_png``,
-        ``gapmap_png``, ``gapmap_svg``, ``gapmap_html``, ``evidence_csv``, ``evidence_xlsx``,
-        ``forest:<group>``, ``index``) -> path.
+        Output name (``prisma_csv``, ``prisma_json``, ``prisma_table``, ``prisma_svg``,
+        ``prisma_png``, ``gapmap_png``, ``gapmap_svg``, ``gapmap_html``, ``gapmap_csv``,
+        ``gapmap_unintended_png``, ``gapmap_unintended_svg``, ``gapmap_unintended_csv``,
+        ``unintended_csv``, ``unplaced_csv``, ``crosswalk_csv``, ``evidence_csv``,
+        ``evidence_studies_csv``, ``evidence_xlsx``, ``forest:<group>``, ``index``) ->
+        path.
     counts : PrismaCounts
     gap_map : GapMap or None
     problems : list of str
@@ -46,6 +57,17 @@ class ReportResult:
     notes : list of str
         Skipped outputs and data warnings (also listed in index.html).
     protocol_sha256 : str or None
+    status : str
+        ``"final"`` or the PRISMA draft mark (``PrismaCounts.status``).
+    unintended : pandas.DataFrame or None
+        The unintended-effects summary (one row per coded effect; see
+        ``unintended_effects.csv``).
+    unplaced : pandas.DataFrame or None
+        Everything coded that is not on the gap map, with the reason.
+    crosswalk : Crosswalk or None
+        The previous map's nodes -> this framework.
+    forest_titles : dict
+        ``forest:<group>`` -> the plot's heading (framework labels).
     """
 
     out_dir: Path
@@ -55,6 +77,11 @@ class ReportResult:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     protocol_sha256: str | None = None
+    status: str = "final"
+    unintended: pd.DataFrame | None = None
+    unplaced: pd.DataFrame | None = None
+    crosswalk: Crosswalk | None = None
+    forest_titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def index(self) -> Path:
@@ -174,89 +201,125 @@ def _build(review: Any, out: Path, *, evidence: Any, framework: Any, previous_ma
             raise
         result.problems += list(exc.problems["message"]) if exc.problems is not None else [
             str(exc)]
+    result.status = counts.status
     files["prisma_csv"] = counts.to_prisma2020_csv(out / "prisma2020.csv")
     files["prisma_json"] = out / "prisma_counts.json"
     counts.to_json(files["prisma_json"])
-    files["prisma_table"] = _write_csv(counts.to_frame(), out / "prisma_counts.csv", sha)
+    files["prisma_table"] = _write_csv(counts.to_frame(), out / "prisma_counts.csv", sha,
+                                       status=counts.status)
     progress.step("PRISMA diagram")
     diagram = prisma_diagram(counts, out / "prisma_flow", title="PRISMA 2020 flow diagram",
                              dpi=dpi)
     files["prisma_svg"], files["prisma_png"] = diagram.svg, diagram.png
 
     progress.step("gap map")
-    frame = framework if framework is not None else protocol
-    parts: list[Any] = []
     if evidence is not None:
-        parts.append(evidence)
-    if previous_map is not None:
-        parts.append(evidence_from_map(previous_map, framework=frame))
-    if parts and frame is not None:
-        combined = pd.concat([_evidence_frame(p) for p in parts], ignore_index=True)
-        combined = _as_review_studies(combined, review, evidence)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            gm = gap_map(combined, frame, title=f"Evidence gap map: {title}",
-                         protocol_sha256=sha)
-        result.notes += [str(w.message) for w in caught]
-        result.gap_map = gm
-        files["gapmap_svg"], files["gapmap_png"] = gm.figure(out / "gap_map", dpi=dpi)
-        files["gapmap_html"] = gm.to_html(out / "gap_map.html")
-        files["gapmap_csv"] = _write_csv(gm.to_frame().assign(
-            study_ids=lambda f: f["study_ids"].map("; ".join)), out / "gap_map_cells.csv", sha)
+        mapping, notes = review_study_ids(review, evidence)
+        result.notes += notes
+        evidence = rename_evidence(evidence, mapping)
+    frame = framework if framework is not None else protocol
+    labels = _labels(frame)
+    walk = None
+    if previous_map is not None and frame is not None:
+        walk = crosswalk(previous_map, frame)
+        result.crosswalk = walk
+        if len(walk.unmatched):
+            result.notes.append(f"previous map: {walk.warning()}")
+    rows = _evidence_rows(review, evidence, previous_map, frame, walk)
+    if rows is not None and frame is not None:
+        _gap_map_outputs(result, rows, frame, title=title, labels=labels, dpi=dpi)
     else:
         result.notes.append(
-            "gap map skipped: " + ("no evidence given" if not parts else
+            "gap map skipped: " + ("no evidence given" if rows is None else
                                    "no framework (no protocol in the review, none given)"))
+    result.unplaced = unplaced_table(result.gap_map, walk, study_of=_study_of(review),
+                                     titles=_titles(result.gap_map))
+    if len(result.unplaced):
+        files["unplaced_csv"] = _write_csv(result.unplaced, out / "not_on_the_map.csv", sha)
+    if walk is not None:
+        files["crosswalk_csv"] = _write_csv(walk.to_frame(), out / "crosswalk.csv", sha)
 
     if evidence is not None:
         progress.step("evidence table")
         files.update(_evidence_outputs(evidence, out, sha))
-        labels = {}
-        if result.gap_map is not None:
-            cols = result.gap_map.columns
-            labels = dict(zip(cols["node_id"], cols["label"], strict=True))
         progress.step("forest plots")
-        files.update(_forest_plots(evidence, out / "forest", sha, result.notes, labels,
-                                   dpi=dpi))
+        forests, result.forest_titles = forest_plots(evidence, out / "forest", sha,
+                                                     result.notes, labels, dpi=dpi)
+        files.update(forests)
     else:
         result.notes.append("evidence table and forest plots skipped: no evidence given")
 
     progress.step("index")
-    files["index"] = _write_index(result, title)
+    files["index"] = write_index(result, title)
     return result
 
 
-def _as_review_studies(rows: pd.DataFrame, review: Review, evidence: Any) -> pd.DataFrame:
-    """Name every gap-map row by the review's study (its duplicate group's ``study_id``).
+def _gap_map_outputs(result: ReportResult, rows: pd.DataFrame, frame: Any, *, title: str,
+                     labels: dict[str, str], dpi: int) -> None:
+    """The gap map (both views: figures, interactive page, cells) and the unintended-effects
+    summary."""
+    out, sha, files = result.out_dir, result.protocol_sha256, result.files
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gm = gap_map(rows, frame, title=f"Evidence gap map: {title}", protocol_sha256=sha)
+    result.notes += [str(w.message) for w in caught]
+    result.gap_map = gm
+    files["gapmap_svg"], files["gapmap_png"] = gm.figure(out / "gap_map", dpi=dpi)
+    files["gapmap_unintended_svg"], files["gapmap_unintended_png"] = gm.figure(
+        out / "gap_map_unintended", dpi=dpi, view="unintended")
+    files["gapmap_html"] = gm.to_html(out / "gap_map.html")
+    for view, key, name in (("main", "gapmap_csv", "gap_map_cells.csv"),
+                            ("unintended", "gapmap_unintended_csv",
+                             "gap_map_unintended_cells.csv")):
+        cells = gm.to_frame(view).assign(study_ids=lambda f: f["study_ids"].map("; ".join))
+        files[key] = _write_csv(cells, out / name, sha)
+    result.unintended = unintended_table(rows, gm, labels)
+    files["unintended_csv"] = _write_csv(result.unintended, out / "unintended_effects.csv",
+                                         sha)
 
-    Evidence-table studies are linked through their ``record_ids``, rows of the previous
-    map through their own record ids; a study any of whose records comes from the
-    previous version is ``origin="previous_map"``. Without deduplication, rows are kept
-    as they are.
-    """
+
+def _evidence_rows(review: Review, evidence: Any, previous_map: Any, frame: Any,
+                   walk: Crosswalk | None) -> pd.DataFrame | None:
+    """The gap map's rows: the evidence table's and the previous map's (through the
+    crosswalk), every study named by the review's study id."""
+    parts: list[pd.DataFrame] = []
+    if evidence is not None:
+        parts.append(evidence_frame(evidence))
+    if previous_map is not None:
+        parts.append(evidence_frame(evidence_from_map(previous_map, framework=frame,
+                                                      walk=walk)))
+    if not parts:
+        return None
+    return map_rows_as_review_studies(pd.concat(parts, ignore_index=True), review)
+
+
+def _labels(frame: Any) -> dict[str, str]:
+    if frame is None:
+        return {}
+    nodes = framework_nodes(frame)
+    return dict(zip(nodes["node_id"], nodes["label"], strict=True))
+
+
+def _study_of(review: Review) -> dict[str, str]:
     groups = review.duplicate_groups()
-    if groups.empty:
-        return rows
-    study_of = dict(zip(groups["record_id"], groups["study_id"], strict=True))
-    sources = review.sources()
-    previous = set(sources.loc[sources["kind"] == "previous_version", "source_id"])
-    records = review.records()[["record_id", "source_id"]]
-    previous_ids = records.loc[records["source_id"].isin(previous), "record_id"]
-    previous_studies = {study_of[r] for r in previous_ids if r in study_of}
-    linked: dict[str, str] = {}
-    for study in getattr(evidence, "studies", None) or []:
-        found = [study_of[r] for r in study.get("record_ids") or [] if r in study_of]
-        if found:
-            linked[study["study_id"]] = found[0]
-    ids = [linked.get(s) or study_of.get(s) or s for s in rows["study_id"]]
-    out = rows.assign(study_id=ids)
-    out.loc[out["study_id"].isin(previous_studies), "origin"] = "previous_map"
-    return out
+    return dict(zip(groups["record_id"], groups["study_id"], strict=True))
 
 
-def _write_csv(frame: pd.DataFrame, path: Path, sha: str | None) -> Path:
+def _titles(gm: GapMap | None) -> dict[str, str]:
+    titles: dict[str, str] = {}
+    if gm is not None:
+        for s, t, y in zip(gm.evidence["study_id"], gm.evidence["title"], gm.evidence["year"],
+                           strict=True):
+            titles.setdefault(s, citation(t, y))
+    return titles
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, sha: str | None, *,
+               status: str | None = None) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write(f"# {footer_text(sha)}\n")
+        if status and status != "final":
+            handle.write(f"# {status}: these counts are not final\n")
         frame.to_csv(handle, index=False)
     return path
 
@@ -312,128 +375,3 @@ def _stamp_xlsx(path: Path, sha: str | None) -> None:
     for key, value in provenance(sha).items():
         sheet.append([key, value])
     book.save(path)
-
-
-def _forest_plots(evidence: Any, out: Path, sha: str | None, problems: list[str],
-                  labels: dict[str, str], *, dpi: int) -> dict[str, Path]:
-    try:
-        from ..synthesis import forest_plot, rma
-    except ImportError:
-        problems.append("forest plots skipped: evidence_synth.synthesis is not available")
-        return {}
-    if hasattr(evidence, "rma_input"):
-        frame = evidence.rma_input()
-    else:
-        frame = evidence.to_frame() if hasattr(evidence, "to_frame") else evidence
-    if not {"yi", "vi"} <= set(frame.columns):
-        problems.append("forest plots skipped: the evidence has no yi/vi columns")
-        return {}
-    frame = frame[frame["yi"].notna() & frame["vi"].notna()]
-    keys = ["outcome"] + (["measure"] if "measure" in frame.columns else [])
-    files: dict[str, Path] = {}
-    out.mkdir(parents=True, exist_ok=True)
-    for group, part in frame.groupby(keys, dropna=False, sort=True):
-        group = group if isinstance(group, tuple) else (group,)
-        name = " ".join(str(g) for g in group)
-        if len(part) < 2:
-            problems.append(f"forest plot for {name} skipped: fewer than 2 effect sizes")
-            continue
-        slab = (part["slab"] if "slab" in part else part["study_id"]).astype(str)
-        if part["study_id"].duplicated().any():
-            problems.append(f"forest plot for {name}: some studies contribute several effect "
-                            "sizes, which are not independent")
-        heading = " ".join([labels.get(str(group[0]), str(group[0])), *map(str, group[1:])])
-        try:
-            res = rma(part["yi"].to_numpy(float), part["vi"].to_numpy(float),
-                      slab=slab.to_numpy())
-            with matplotlib.rc_context({"svg.fonttype": "none"}):
-                fig = forest_plot(res, title=heading)
-                fig.text(0.99, 0.005, footer_text(sha), ha="right", va="bottom", fontsize=5.5,
-                         color="#555555")
-                slug = "".join(ch if ch.isalnum() else "_" for ch in name).strip("_")
-                path = out / f"forest_{slug}.png"
-                fig.savefig(path, dpi=dpi, bbox_inches="tight",
-                            metadata={"Software": f"evidence_synth {__version__}",
-                                      "Description": footer_text(sha)})
-                fig.savefig(path.with_suffix(".svg"), bbox_inches="tight",
-                            metadata={"Creator": f"evidence_synth {__version__}",
-                                      "Description": footer_text(sha)})
-        except EvidenceSynthError as exc:
-            problems.append(f"forest plot for {name} skipped: {exc}")
-            continue
-        files[f"forest:{name}"] = path
-    return files
-
-
-_LINKS = (
-    ("prisma_png", "PRISMA 2020 flow diagram (PNG)"),
-    ("prisma_svg", "PRISMA 2020 flow diagram (SVG)"),
-    ("prisma_csv", "PRISMA counts, PRISMA2020 R package / Shiny app layout (CSV)"),
-    ("prisma_json", "PRISMA counts (JSON)"),
-    ("prisma_table", "PRISMA counts, one row per box (CSV)"),
-    ("gapmap_html", "Evidence gap map, interactive (HTML)"),
-    ("gapmap_png", "Evidence gap map (PNG)"),
-    ("gapmap_svg", "Evidence gap map (SVG)"),
-    ("gapmap_csv", "Evidence gap map cells (CSV)"),
-    ("evidence_csv", "Evidence table (CSV)"),
-    ("evidence_studies_csv", "Evidence table, studies (CSV)"),
-    ("evidence_xlsx", "Evidence table (XLSX)"),
-)
-
-
-def _write_index(result: ReportResult, title: str) -> Path:
-    out = result.out_dir
-    esc = html.escape
-
-    def link(key: str, text: str) -> str:
-        path = result.files.get(key)
-        if path is None:
-            return ""
-        return f'<li><a href="{esc(str(path.relative_to(out)))}">{esc(text)}</a></li>'
-
-    counts = result.counts
-    rows = "".join(
-        f"<tr><td>{esc(str(r.label))}</td><td class='n'>{r.n:,}</td></tr>"
-        for r in counts.to_frame().itertuples() if pd.isna(r.item)
-    ) if counts is not None else ""
-    problems = "".join(f"<li>{esc(p)}</li>" for p in result.problems)
-    notes = "".join(f"<li>{esc(n)}</li>" for n in result.notes)
-    forests = "".join(link(k, k.split(":", 1)[1]) for k in result.files if k.startswith(
-        "forest:"))
-    links = "\n".join(link(key, text) for key, text in _LINKS if key in result.files)
-    gap = ""
-    if "gapmap_png" in result.files:
-        gap = (f'<h2>Evidence gap map</h2><p>{esc(result.gap_map.summary())}</p>'
-               f'<p><a href="gap_map.html">Open the interactive map</a></p>'
-               f'<img src="gap_map.png" alt="Evidence gap map" style="max-width:100%">')
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="generator" content="evidence_synth {esc(__version__)}">
-<meta name="protocol-sha256" content="{esc(result.protocol_sha256 or 'none')}">
-<title>{esc(title)}</title>
-<style>
-body{{font-family:system-ui,"DejaVu Sans",sans-serif;max-width:1000px;margin:20px auto;
-padding:0 16px;color:#222}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ddd;padding:3px 8px}} td.n{{text-align:right}}
-.problems{{background:#fff4e5;border:1px solid #f0b35a;padding:6px 14px}}
-footer{{margin-top:30px;font-size:12px;color:#666;border-top:1px solid #ddd;padding-top:6px}}
-</style></head><body>
-<h1>{esc(title)}</h1>
-{('<div class="problems"><h2>PRISMA problems</h2><ul>' + problems + '</ul></div>')
- if problems else '<p>PRISMA counts checked: the arithmetic adds up and the decision log '
- 'has no open conflicts.</p>'}
-{('<h2>Notes</h2><ul>' + notes + '</ul>') if notes else ''}
-<h2>Files</h2><ul>
-{links}
-</ul>
-{('<h3>Forest plots</h3><ul>' + forests + '</ul>') if forests else ''}
-<h2>PRISMA 2020 flow</h2>
-<img src="prisma_flow.png" alt="PRISMA 2020 flow diagram" style="max-width:100%">
-<table><thead><tr><th>Box</th><th>n</th></tr></thead><tbody>{rows}</tbody></table>
-{gap}
-<footer>{esc(footer_text(result.protocol_sha256))}</footer>
-</body></html>
-"""
-    path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path

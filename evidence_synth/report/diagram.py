@@ -70,11 +70,14 @@ class PrismaDiagram:
     svg, png : pathlib.Path
     boxes : dict
         PRISMA2020 box name (``box1`` ... ``box16``, titles) -> the text drawn in it.
+    status : str
+        ``"final"``, or the draft mark drawn on the figure (``PrismaCounts.status``).
     """
 
     svg: Path
     png: Path
     boxes: dict[str, str] = field(default_factory=dict)
+    status: str = "final"
 
     @property
     def files(self) -> list[Path]:
@@ -168,6 +171,12 @@ def prisma_diagram(
     PrismaDiagram
         The two paths and the text of every box. SVG text is kept as text (searchable).
         Library version and protocol hash are in the footer and in the files' metadata.
+
+    Notes
+    -----
+    Counts that are not final (``counts.draft_reasons()``: screening in progress, counts
+    inconsistent) are drawn with a red "DRAFT: <reasons>" line above the diagram and a
+    "DRAFT" watermark across it, and the files' title metadata starts with "DRAFT".
     """
     base = Path(path)
     base.parent.mkdir(parents=True, exist_ok=True)
@@ -177,7 +186,9 @@ def prisma_diagram(
                    key=lambda p: (row_names.index(p.row), list(_COLUMNS).index(p.columns[0])))
     heights = {row: max(_height(texts[p.name]) for p in drawn if p.row == row)
                for row in row_names}
-    top = 0.35 + (0.35 if title else 0.0)
+    status = counts.status
+    draft = status != "final"
+    top = 0.35 + (0.35 if title else 0.0) + (0.3 if draft else 0.0)
     ys: dict[str, float] = {}
     y = top
     for row in row_names:
@@ -208,18 +219,29 @@ def prisma_diagram(
         if title:
             ax.text(A4_WIDTH / 2, 0.3, title, ha="center", va="center", fontsize=10,
                     fontweight="bold")
+        if draft:
+            _draft_mark(ax, status, y=top - 0.28, height=page_height)
         footer = footer_text(counts.protocol_sha256)
         ax.text(A4_WIDTH - 0.1, page_height - 0.12, footer, ha="right", va="center",
                 fontsize=5.5, color="#555555")
         svg, png = base.with_suffix(".svg"), base.with_suffix(".png")
         description = f"PRISMA 2020 flow diagram; {footer}"
-        fig.savefig(svg, metadata={"Title": "PRISMA 2020 flow diagram",
-                                   "Description": description,
+        name = f"{status}: PRISMA 2020 flow diagram" if draft else "PRISMA 2020 flow diagram"
+        fig.savefig(svg, metadata={"Title": name, "Description": description,
                                    "Creator": f"evidence_synth {__version__}"})
-        fig.savefig(png, dpi=dpi, metadata={"Title": "PRISMA 2020 flow diagram",
-                                            "Description": description,
+        fig.savefig(png, dpi=dpi, metadata={"Title": name, "Description": description,
                                             "Software": f"evidence_synth {__version__}"})
-    return PrismaDiagram(svg=svg, png=png, boxes=texts)
+    return PrismaDiagram(svg=svg, png=png, boxes=texts, status=status)
+
+
+def _draft_mark(ax, status: str, *, y: float, height: float) -> None:
+    """A red line naming why the diagram is a draft, and a watermark across the page."""
+    ax.text(A4_WIDTH / 2, y, f"{status} – these counts are not final",
+            ha="center", va="center", fontsize=9, fontweight="bold", color="#c00000",
+            bbox={"boxstyle": "round,pad=0.25", "facecolor": "#fde9e9",
+                  "edgecolor": "#c00000", "linewidth": 0.8})
+    ax.text(A4_WIDTH / 2, height / 2, "DRAFT", ha="center", va="center", fontsize=110,
+            fontweight="bold", color="#c00000", alpha=0.13, rotation=35, zorder=10)
 
 
 def _draw_box(ax, x, y, w, h, text, colour, *, bold=False, center=False) -> None:

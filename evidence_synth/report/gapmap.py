@@ -4,6 +4,15 @@ Rows are the framework's ``row`` nodes (the 3ie interventions and the review's o
 ``ext:`` rows, with their sub-levels), columns its ``column`` nodes. A parent cell counts
 the distinct studies coded anywhere in its sub-tree, so a study appears once per cell
 however many records, reports or outcome rows it has.
+
+The map has two views. The *main* view has the columns of the main layer (the outcome
+columns). The *unintended-effects* view has the columns of the ``unintended`` layer (the
+outcome domains of unintended effects) and counts studies by the direction of the effect
+(adverse, beneficial, mixed, unclear); it holds every evidence row coded on an
+unintended-layer column, and every unintended effect coded on a main column (under its
+codebook domain, or the layer's root). A framework without an unintended layer draws the
+unintended view on its main columns. An evidence row that fits neither view is kept in
+:attr:`GapMap.unmapped` with the reason, never dropped.
 """
 
 from __future__ import annotations
@@ -16,30 +25,41 @@ from typing import Any
 
 import pandas as pd
 
-from .._version import __version__
-from ..errors import ContractError, DataQualityWarning
+from ..errors import DataQualityWarning
 from ._gapmap_figure import draw
-from ._gapmap_html import render_html
+from ._gapmap_html import payload, render_html
+from ._gapmap_inputs import (
+    DIRECTIONS,
+    EVIDENCE_COLUMNS,
+    ORIGINS,
+    STUDY_TYPES,
+    UNINTENDED,
+    ancestors,
+    evidence_frame,
+    evidence_from_map,
+    framework_frame,
+    ordered,
+)
 from ._provenance import footer_text
 
-STUDY_TYPES = ("impact_evaluation", "systematic_review")
-ORIGINS = ("previous_map", "new")
-UNINTENDED = ("unintended_beneficial", "unintended_adverse")
-_ALIASES = {
-    "intervention": ("intervention", "intervention_id", "intervention_node", "row_id"),
-    "outcome": ("outcome", "outcome_id", "outcome_node", "column_id"),
-}
+VIEWS = ("main", "unintended")
 _SPLITS = {
     "n_ie_previous": ("impact_evaluation", "previous_map"),
     "n_ie_new": ("impact_evaluation", "new"),
     "n_sr_previous": ("systematic_review", "previous_map"),
     "n_sr_new": ("systematic_review", "new"),
 }
-FRAME_COLUMNS = (
-    "row_id", "row_label", "row_level", "row_namespace", "column_id", "column_label",
-    "column_level", "n_studies", "n_impact_evaluation", "n_systematic_review", "n_previous",
-    "n_new", "n_ie_previous", "n_ie_new", "n_sr_previous", "n_sr_new", "study_ids",
-)
+_CELL = ("row_id", "row_label", "row_level", "row_namespace", "column_id", "column_label",
+         "column_level", "n_studies")
+FRAME_COLUMNS = (*_CELL, "n_impact_evaluation", "n_systematic_review", "n_previous",
+                 "n_new", "n_ie_previous", "n_ie_new", "n_sr_previous", "n_sr_new",
+                 "study_ids")
+UNINTENDED_FRAME_COLUMNS = (*_CELL, *(f"n_{d}" for d in DIRECTIONS), "study_ids")
+PLACED_COLUMNS = (*EVIDENCE_COLUMNS, "on_main", "unintended_column")
+UNMAPPED_COLUMNS = (*EVIDENCE_COLUMNS, "reason")
+
+__all__ = ["FRAME_COLUMNS", "ORIGINS", "STUDY_TYPES", "UNINTENDED", "GapMap",
+           "evidence_from_map", "gap_map"]
 
 
 @dataclass
@@ -49,15 +69,23 @@ class GapMap:
     Attributes
     ----------
     rows, columns : pandas.DataFrame
-        The framework's row and column nodes in display order: ``node_id, label, level``
-        (0 for top level), ``namespace``, ``parent_id``, ``maps_to``.
+        The framework's row nodes and its main-layer column nodes in display order:
+        ``node_id, label, level`` (0 for top level), ``namespace``, ``parent_id``,
+        ``maps_to``.
     evidence : pandas.DataFrame
-        The evidence rows used: ``study_id, intervention, outcome, study_type, origin,
-        countries`` (list), ``design, effect_class, title, year``.
+        Every evidence row placed on the map: ``study_id, intervention, outcome, design,
+        study_type, origin, countries`` (ISO 3166 alpha-3 codes), ``countries_unknown``,
+        ``effect_class, direction, unintended_code, domain, title, year, estimate_id,
+        source, unplaced``, then ``on_main`` (in a cell of the main view) and
+        ``unintended_column`` (its column in the unintended-effects view, or ``None``).
     unmapped : pandas.DataFrame
-        Evidence rows whose intervention or outcome is not a row/column of the framework.
+        Evidence rows that fit neither view, with the same columns as ``evidence`` (up to
+        ``unplaced``) and ``reason``.
     title : str
     protocol_sha256 : str or None
+    unintended_columns : pandas.DataFrame
+        Columns of the unintended-effects view (the ``unintended`` layer, or the main
+        columns when the framework has no such layer).
     """
 
     rows: pd.DataFrame
@@ -66,42 +94,67 @@ class GapMap:
     unmapped: pd.DataFrame
     title: str = "Evidence gap map"
     protocol_sha256: str | None = None
-    _frame: pd.DataFrame | None = field(default=None, repr=False)
+    unintended_columns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["node_id", "label", "level", "namespace", "parent_id", "maps_to"]))
+    _frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per cell (row node x column node), in display order.
+    def to_frame(self, view: str = "main") -> pd.DataFrame:
+        """One row per cell (row node x column node) of a view, in display order.
+
+        Parameters
+        ----------
+        view : {"main", "unintended"}
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``row_id, row_label, row_level, row_namespace, column_id, column_label,
-            column_level, n_studies, n_impact_evaluation, n_systematic_review, n_previous,
-            n_new, n_ie_previous, n_ie_new, n_sr_previous, n_sr_new`` (counts of distinct
-            studies) and ``study_ids`` (sorted list).
+            ``view="main"``: columns ``row_id, row_label, row_level, row_namespace,
+            column_id, column_label, column_level, n_studies, n_impact_evaluation,
+            n_systematic_review, n_previous, n_new, n_ie_previous, n_ie_new,
+            n_sr_previous, n_sr_new`` (counts of distinct studies) and ``study_ids``
+            (sorted list). ``view="unintended"``: the same first eight columns, then
+            ``n_adverse, n_beneficial, n_mixed, n_unclear`` (studies with an effect of
+            that direction in the cell; a study with two directions counts in both) and
+            ``study_ids``.
         """
-        if self._frame is None:
-            self._frame = _cell_frame(self)
-        return self._frame.copy()
+        _check_view(view)
+        if view not in self._frames:
+            self._frames[view] = _cell_frame(self, view)
+        return self._frames[view].copy()
 
-    def matrix(self, value: str = "n_studies") -> pd.DataFrame:
-        """The map as a rows x columns table of one count (index and columns are labels)."""
-        frame = self.to_frame()
+    @property
+    def unintended(self) -> pd.DataFrame:
+        """The evidence rows of the unintended-effects view (see :attr:`evidence`)."""
+        rows = self.evidence[self.evidence["unintended_column"].notna()]
+        return rows.reset_index(drop=True)
+
+    def matrix(self, value: str = "n_studies", *, view: str = "main") -> pd.DataFrame:
+        """A view as a rows x columns table of one count (index and columns are labels)."""
+        frame = self.to_frame(view)
+        columns = self._view_columns(view)
         table = frame.pivot(index="row_id", columns="column_id", values=value)
-        table = table.loc[list(self.rows["node_id"]), list(self.columns["node_id"])]
+        table = table.loc[list(self.rows["node_id"]), list(columns["node_id"])]
         table.index = [("  " * lvl) + lbl for lbl, lvl in zip(self.rows["label"],
                                                                self.rows["level"], strict=True)]
-        table.columns = list(self.columns["label"])
+        table.columns = list(columns["label"])
         return table
 
     def summary(self) -> str:
-        """Numbers of rows, columns, studies, empty cells and unmapped rows."""
+        """Numbers of rows, columns, studies, empty cells, unintended effects, unmapped rows."""
         frame = self.to_frame()
         n_studies = self.evidence["study_id"].nunique()
         empty = int((frame["n_studies"] == 0).sum())
-        return (f"{self.title}: {len(self.rows)} intervention rows x {len(self.columns)} "
-                f"outcome columns, {n_studies} studies, {empty} of {len(frame)} cells empty"
-                + (f", {len(self.unmapped)} evidence rows not on the framework"
-                   if len(self.unmapped) else ""))
+        unintended = self.unintended
+        line = (f"{self.title}: {len(self.rows)} intervention rows x {len(self.columns)} "
+                f"outcome columns, {n_studies} studies, {empty} of {len(frame)} cells empty")
+        if len(unintended):
+            line += (f"; unintended-effects view: {len(unintended)} evidence rows of "
+                     f"{unintended['study_id'].nunique()} studies in "
+                     f"{len(self.unintended_columns)} columns")
+        if len(self.unmapped):
+            line += (f", {len(self.unmapped)} evidence rows of "
+                     f"{self.unmapped['study_id'].nunique()} studies not placed")
+        return line
 
     def __repr__(self) -> str:
         return f"GapMap({self.summary()!r})"
@@ -109,34 +162,45 @@ class GapMap:
     def _repr_html_(self) -> str:
         return self.matrix().to_html()
 
-    # ---- figures ------------------------------------------------------------------------
-    def figure(self, path: str | os.PathLike[str], *, dpi: int = 200) -> list[Path]:
-        """Draw the map as a bubble chart to SVG and PNG.
+    def _view_columns(self, view: str) -> pd.DataFrame:
+        return self.columns if view == "main" else self.unintended_columns
 
-        Each cell holds up to four bubbles: impact evaluations (blue) and systematic reviews
-        (orange), each from the previous map (dark) and new (light); the area is
-        proportional to the number of studies, which is written in the bubble.
+    # ---- figures ------------------------------------------------------------------------
+    def figure(self, path: str | os.PathLike[str], *, dpi: int = 200,
+               view: str = "main") -> list[Path]:
+        """Draw a view of the map as a bubble chart to SVG and PNG.
+
+        In the main view each cell holds up to four bubbles: impact evaluations (blue) and
+        systematic reviews (orange), each from the previous map (dark) and new (light); in
+        the unintended-effects view, studies with adverse (red), beneficial (green), mixed
+        (purple) and unclear (grey) effects. The area is proportional to the number of
+        studies, which is written in the bubble.
 
         Parameters
         ----------
         path : path-like
             Output path; its suffix is replaced by ``.svg`` and ``.png``.
         dpi : int, default 200
+        view : {"main", "unintended"}
 
         Returns
         -------
         list of pathlib.Path
             The SVG and PNG paths.
         """
-        return draw(self, Path(path), dpi=dpi)
+        _check_view(view)
+        return draw(self, Path(path), dpi=dpi, view=view)
 
     def to_html(self, path: str | os.PathLike[str]) -> Path:
         """Write a self-contained interactive HTML map (inline CSS and JS, no network).
 
-        Filters: country, design, unintended effects, study type, origin. Clicking a cell
-        lists its studies. The state can be set from the URL fragment, e.g.
-        ``map.html#country=Mexico&effects=unintended&cell=3ie:1|3ie:c2`` (``effects``:
-        ``unintended`` (either kind), an ``effect_class`` value, or ``all``).
+        Two views (outcomes; unintended effects by direction). Filters: country (ISO 3166
+        codes, shown by name), design, unintended effects, study type, origin. Without a
+        selected cell the side panel lists every study that passes the filters; clicking a
+        cell lists its studies. The state can be set from the URL fragment, e.g.
+        ``map.html#view=unintended&country=Mexico&effects=unintended&cell=3ie:1|3ie:c2``
+        (``country``: an alpha-3 code or a name; ``effects``: ``unintended`` (either
+        kind), an ``effect_class`` value, or ``all``).
 
         Returns
         -------
@@ -144,10 +208,15 @@ class GapMap:
         """
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render_html(_html_payload(self), title=self.title,
+        target.write_text(render_html(payload(self), title=self.title,
                                       footer=footer_text(self.protocol_sha256)),
                           encoding="utf-8")
         return target
+
+
+def _check_view(view: str) -> None:
+    if view not in VIEWS:
+        raise ValueError(f"view: expected one of {', '.join(VIEWS)}, found {view!r}")
 
 
 def gap_map(
@@ -156,8 +225,9 @@ def gap_map(
     *,
     title: str = "Evidence gap map",
     protocol_sha256: str | None = None,
+    codebook: Any = None,
 ) -> GapMap:
-    """Build the evidence gap map of interventions x outcomes.
+    """Build the evidence gap map of interventions x outcomes (and unintended effects).
 
     Parameters
     ----------
@@ -166,323 +236,158 @@ def gap_map(
         ``study_id``, ``intervention`` and ``outcome`` (framework node ids; also accepted:
         ``intervention_id``/``outcome_id``), and optionally ``study_type``
         (``impact_evaluation`` | ``systematic_review``, default impact evaluation),
-        ``origin`` (``previous_map`` | ``new``, default new), ``country`` (str, ``;``- or
-        ``|``-separated, or list), ``design``, ``effect_class``, ``title``, ``year``.
+        ``origin`` (``previous_map`` | ``new``, default new), ``country`` or
+        ``countries`` (ISO 3166 codes or names; str, ``;``- or ``|``-separated, or list),
+        ``design``, ``effect_class``, ``direction``, ``unintended_code``, ``domain``,
+        ``title``, ``year``, ``source``, ``page``, ``quote``.
     framework : pandas.DataFrame, Protocol or EvidenceMap
         Framework nodes with columns ``node_id``, ``label``, ``kind`` (``row``/``column``;
-        other kinds are ignored) and optionally ``parent_id``, ``order``, ``namespace``,
-        ``maps_to``; a Protocol's ``framework_frame()`` or an EvidenceMap's
-        ``framework`` is used as is.
+        other kinds are never placed on) and optionally ``parent_id``, ``order``,
+        ``maps_to``, ``layer`` (``unintended`` for the columns of the unintended-effects
+        view); a Protocol's ``framework_frame()`` or an EvidenceMap's ``framework`` is used
+        as is.
     title : str, default "Evidence gap map"
     protocol_sha256 : str, optional
         Printed on the outputs; taken from ``framework`` when it is a Protocol.
+    codebook : Codebook, DataFrame or mapping, optional
+        The unintended-effects codebook (code -> ``domain``): places an unintended effect
+        coded on a main column in its domain's column of the unintended view. Default: the
+        codebook of an EvidenceTable's form.
 
     Returns
     -------
     GapMap
+
+    Warns
+    -----
+    DataQualityWarning
+        When evidence rows cannot be placed (they are in ``GapMap.unmapped``).
     """
     if protocol_sha256 is None and hasattr(framework, "sha256"):
         protocol_sha256 = framework.sha256
-    nodes = _framework_frame(framework)
-    rows = _ordered(nodes[nodes["kind"] == "row"])
-    columns = _ordered(nodes[nodes["kind"] == "column"])
-    data = _evidence_frame(evidence)
-    known = data["intervention"].isin(set(rows["node_id"])) & data["outcome"].isin(
-        set(columns["node_id"]))
-    unmapped = data[~known].reset_index(drop=True)
+    nodes = framework_frame(framework)
+    rows = ordered(nodes[nodes["kind"] == "row"])
+    is_column = nodes["kind"] == "column"
+    columns = ordered(nodes[is_column & (nodes["layer"] != "unintended")])
+    layer = ordered(nodes[is_column & (nodes["layer"] == "unintended")])
+    unintended_columns = layer if len(layer) else columns
+    data = evidence_frame(evidence, codebook=codebook)
+    placed = _place(data, nodes, rows, columns, layer)
+    unmapped = data[placed["reason"].notna()].assign(
+        reason=placed.loc[placed["reason"].notna(), "reason"]).reset_index(drop=True)
+    kept = placed["reason"].isna()
+    on_map = data[kept].assign(on_main=placed.loc[kept, "on_main"].astype(bool),
+                               unintended_column=placed.loc[kept, "unintended_column"])
     if len(unmapped):
+        first = unmapped.iloc[0]
         warnings.warn(
-            f"{len(unmapped)} evidence row(s) have an intervention or outcome that is not a "
-            f"row/column of the framework (e.g. study {unmapped['study_id'].iloc[0]!r}: "
-            f"{unmapped['intervention'].iloc[0]!r} x {unmapped['outcome'].iloc[0]!r}); "
-            "they are listed in GapMap.unmapped",
+            f"{len(unmapped)} evidence row(s) of {unmapped['study_id'].nunique()} stud(y/ies) "
+            f"cannot be placed on the map (e.g. study {first['study_id']!r}: "
+            f"{first['reason']}); they are listed in GapMap.unmapped with the reason",
             DataQualityWarning, stacklevel=2,
         )
-    return GapMap(rows=rows, columns=columns, evidence=data[known].reset_index(drop=True),
-                  unmapped=unmapped, title=title, protocol_sha256=protocol_sha256)
+    return GapMap(rows=rows, columns=columns, evidence=on_map.reset_index(drop=True),
+                  unmapped=unmapped[list(UNMAPPED_COLUMNS)], title=title,
+                  protocol_sha256=protocol_sha256, unintended_columns=unintended_columns)
 
 
-# ---- inputs ---------------------------------------------------------------------------------
-def _framework_frame(framework: Any) -> pd.DataFrame:
-    if hasattr(framework, "framework_frame"):
-        frame = framework.framework_frame()
-    elif isinstance(getattr(framework, "framework", None), pd.DataFrame):
-        frame = framework.framework
-    elif isinstance(framework, pd.DataFrame):
-        frame = framework
-    else:
-        raise ContractError(
-            f"framework: expected a DataFrame of nodes, a Protocol or an EvidenceMap, got "
-            f"{type(framework).__name__}"
-        )
-    missing = [c for c in ("node_id", "label", "kind") if c not in frame.columns]
-    if missing:
-        raise ContractError(f"framework: missing column(s) {', '.join(missing)}; has "
-                            f"{', '.join(map(str, frame.columns))}")
-    out = pd.DataFrame({
-        "node_id": frame["node_id"].astype(str),
-        "label": frame["label"].astype(str),
-        "kind": frame["kind"].astype(str),
-        "parent_id": _optional(frame, "parent_id"),
-        "order": pd.to_numeric(frame["order"], errors="coerce") if "order" in frame
-        else float("nan"),
-        "maps_to": _optional(frame, "maps_to"),
-    })
-    out["namespace"] = [n.split(":", 1)[0] if ":" in n else "" for n in out["node_id"]]
-    out["position"] = range(len(out))
-    return out.reset_index(drop=True)
+def _place(data: pd.DataFrame, nodes: pd.DataFrame, rows: pd.DataFrame,
+           columns: pd.DataFrame, layer: pd.DataFrame) -> pd.DataFrame:
+    """Where each evidence row goes: ``on_main``, ``unintended_column`` or ``reason``."""
+    kind = dict(zip(nodes["node_id"], nodes["kind"], strict=True))
+    row_ids, main_ids, layer_ids = (set(f["node_id"]) for f in (rows, columns, layer))
+    roots = list(layer.loc[layer["level"] == 0, "node_id"])
+    out = []
+    for e in data.itertuples():
+        on_main, side, reason = False, None, None
+        unintended = e.effect_class in UNINTENDED
+        if e.unplaced:
+            reason = e.unplaced
+        elif e.intervention not in row_ids:
+            reason = _not_a("intervention", e.intervention, kind, "row")
+        else:
+            on_main = e.outcome in main_ids
+            if e.outcome in layer_ids or (unintended and not layer_ids and on_main):
+                side = e.outcome
+            elif unintended and e.domain in layer_ids:
+                side = e.domain
+            elif unintended and on_main and len(roots) == 1:
+                side = roots[0]
+            if not on_main and side is None:
+                reason = _not_a("outcome", e.outcome, kind, "column")
+                if unintended and e.domain and e.domain not in layer_ids:
+                    reason += f"; its codebook domain {e.domain!r} is not an unintended-" \
+                              "effects column either"
+        out.append({"on_main": on_main, "unintended_column": side, "reason": reason})
+    return pd.DataFrame(out, index=data.index,
+                        columns=["on_main", "unintended_column", "reason"])
 
 
-def _optional(frame: pd.DataFrame, column: str) -> list[str | None]:
-    if column not in frame:
-        return [None] * len(frame)
-    return [None if pd.isna(v) else str(v) for v in frame[column]]
-
-
-def _ordered(nodes: pd.DataFrame) -> pd.DataFrame:
-    ids = set(nodes["node_id"])
-    children: dict[str | None, list[dict[str, Any]]] = {}
-    for node in nodes.to_dict("records"):
-        parent = node["parent_id"] if node["parent_id"] in ids else None
-        children.setdefault(parent, []).append(node)
-    out: list[dict[str, Any]] = []
-
-    def visit(parent: str | None, level: int) -> None:
-        kids = sorted(children.get(parent, []),
-                      key=lambda n: (pd.isna(n["order"]), n["order"] if pd.notna(n["order"])
-                                     else 0, n["position"]))
-        for node in kids:
-            out.append({**node, "level": level,
-                        "parent_id": node["parent_id"] if parent is not None else None})
-            visit(node["node_id"], level + 1)
-
-    visit(None, 0)
-    columns = ["node_id", "label", "level", "namespace", "parent_id", "maps_to"]
-    return pd.DataFrame(out, columns=columns) if out else pd.DataFrame(columns=columns)
-
-
-def _evidence_frame(evidence: Any) -> pd.DataFrame:
-    if hasattr(evidence, "studies_frame"):  # an EvidenceTable: estimates with study columns
-        frame = evidence.to_frame(with_study=True)
-        if "extra.origin" in frame and "origin" not in frame:
-            frame = frame.assign(origin=frame["extra.origin"])
-        if "citation" in frame and "title" not in frame:
-            frame = frame.assign(title=frame["citation"])
-    elif hasattr(evidence, "to_frame"):
-        frame = evidence.to_frame()
-    else:
-        frame = evidence
-    if not isinstance(frame, pd.DataFrame):
-        raise ContractError(f"evidence: expected a DataFrame or an EvidenceTable, got "
-                            f"{type(evidence).__name__}")
-    out = pd.DataFrame(index=frame.index)
-    for name, aliases in {"study_id": ("study_id",), **_ALIASES}.items():
-        found = next((a for a in aliases if a in frame.columns), None)
-        if found is None:
-            raise ContractError(f"evidence: missing column {name!r} (accepted: "
-                                f"{', '.join(aliases)}); has {', '.join(map(str, frame.columns))}")
-        out[name] = frame[found].astype(str)
-    out["design"] = _text(frame, "design", "not reported")
-    inferred = ["systematic_review" if d == "systematic_review" else "impact_evaluation"
-                for d in out["design"]]
-    given = _text(frame, "study_type", "")
-    out["study_type"] = [g or i for g, i in zip(given, inferred, strict=True)]
-    out["origin"] = _text(frame, "origin", "new")
-    source = frame["country"] if "country" in frame else (
-        frame["countries"] if "countries" in frame else [None] * len(frame))
-    out["countries"] = [_split(v) for v in source]
-    out["effect_class"] = _text(frame, "effect_class", "not coded")
-    out["title"] = _text(frame, "title", "")
-    out["year"] = [_year(v) for v in frame["year"]] if "year" in frame else [None] * len(frame)
-    bad = out.loc[~out["origin"].isin(ORIGINS), "origin"].unique()
-    if len(bad):
-        raise ContractError(f"evidence: origin must be one of {', '.join(ORIGINS)}, found "
-                            f"{', '.join(map(repr, bad))}")
-    return out.reset_index(drop=True)
-
-
-def _year(value: Any) -> str | None:
-    if _missing(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _text(frame: pd.DataFrame, column: str, default: str) -> list[str]:
-    if column not in frame:
-        return [default] * len(frame)
-    return [default if _missing(v) else str(v) for v in frame[column]]
-
-
-def _missing(value: Any) -> bool:
-    if isinstance(value, (list, tuple)):
-        return False
-    return value is None or (not isinstance(value, str) and pd.isna(value)) or value == ""
-
-
-def _split(value: Any) -> list[str]:
-    if isinstance(value, (list, tuple)):
-        return sorted({str(v).strip() for v in value if str(v).strip()})
-    if _missing(value):
-        return []
-    parts = str(value).replace("|", ";").split(";")
-    return sorted({p.strip() for p in parts if p.strip()})
+def _not_a(what: str, node: str, kind: dict[str, str], expected: str) -> str:
+    if not node or node == "nan":
+        return f"no {what} coded"
+    if node not in kind:
+        return f"{what} {node!r} is not a node of the framework"
+    if kind[node] == "filter" and what == "outcome":
+        return (f"outcome {node!r} is a filter node, not a column (declare it kind: column, "
+                "with layer: unintended for an unintended-effect domain)")
+    return f"{what} {node!r} is a {kind[node]} node, not a {expected}"
 
 
 # ---- counting -------------------------------------------------------------------------------
-def _ancestors(nodes: pd.DataFrame) -> dict[str, list[str]]:
-    parent = {n: (None if pd.isna(p) else p)
-              for n, p in zip(nodes["node_id"], nodes["parent_id"], strict=True)}
-    out = {}
-    for node in nodes["node_id"]:
-        chain, cur = [], node
-        while cur is not None and cur not in chain:
-            chain.append(cur)
-            cur = parent.get(cur)
-        out[node] = chain
-    return out
-
-
-def _cells(gm: GapMap) -> dict[tuple[str, str], set[str]]:
-    up_r, up_c = _ancestors(gm.rows), _ancestors(gm.columns)
-    cells: dict[tuple[str, str], set[str]] = {}
-    for study, r, c in zip(gm.evidence["study_id"], gm.evidence["intervention"],
-                           gm.evidence["outcome"], strict=True):
+def _cells(gm: GapMap, view: str) -> dict[tuple[str, str], dict[str, set[str]]]:
+    """(row, column) -> group -> studies; groups are ``all`` and, in the unintended view,
+    the directions."""
+    ev = gm.evidence
+    up_r = ancestors(gm.rows)
+    if view == "main":
+        ev = ev[ev["on_main"]]
+        up_c, column = ancestors(gm.columns), ev["outcome"]
+    else:
+        ev = ev[ev["unintended_column"].notna()]
+        up_c, column = ancestors(gm.unintended_columns), ev["unintended_column"]
+    cells: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for study, r, c, direction in zip(ev["study_id"], ev["intervention"], column,
+                                      ev["direction"], strict=True):
         for rr in up_r[r]:
             for cc in up_c[c]:
-                cells.setdefault((rr, cc), set()).add(study)
+                groups = cells.setdefault((rr, cc), {})
+                groups.setdefault("all", set()).add(study)
+                groups.setdefault(direction, set()).add(study)
     return cells
 
 
-def _study_attributes(evidence: pd.DataFrame) -> pd.DataFrame:
-    return evidence.drop_duplicates("study_id").set_index("study_id")[["study_type", "origin"]]
-
-
-def _cell_frame(gm: GapMap) -> pd.DataFrame:
-    cells = _cells(gm)
-    attrs = _study_attributes(gm.evidence)
+def _cell_frame(gm: GapMap, view: str) -> pd.DataFrame:
+    cells = _cells(gm, view)
+    attrs = gm.evidence.drop_duplicates("study_id").set_index("study_id")
     type_of, origin_of = attrs["study_type"].to_dict(), attrs["origin"].to_dict()
     out = []
     for r in gm.rows.itertuples():
-        for c in gm.columns.itertuples():
-            studies = sorted(cells.get((r.node_id, c.node_id), set()))
-            row = {
-                "row_id": r.node_id, "row_label": r.label, "row_level": r.level,
-                "row_namespace": r.namespace, "column_id": c.node_id, "column_label": c.label,
-                "column_level": c.level, "n_studies": len(studies),
-                "n_impact_evaluation": sum(type_of[s] == STUDY_TYPES[0] for s in studies),
-                "n_systematic_review": sum(type_of[s] == STUDY_TYPES[1] for s in studies),
-                "n_previous": sum(origin_of[s] == ORIGINS[0] for s in studies),
-                "n_new": sum(origin_of[s] == ORIGINS[1] for s in studies),
-            }
-            for name, (stype, origin) in _SPLITS.items():
-                row[name] = sum(type_of[s] == stype and origin_of[s] == origin for s in studies)
+        for c in gm._view_columns(view).itertuples():
+            groups = cells.get((r.node_id, c.node_id), {})
+            studies = sorted(groups.get("all", set()))
+            row = {"row_id": r.node_id, "row_label": r.label, "row_level": r.level,
+                   "row_namespace": r.namespace, "column_id": c.node_id,
+                   "column_label": c.label, "column_level": c.level,
+                   "n_studies": len(studies)}
+            if view == "main":
+                row.update({
+                    "n_impact_evaluation": sum(type_of[s] == STUDY_TYPES[0] for s in studies),
+                    "n_systematic_review": sum(type_of[s] == STUDY_TYPES[1] for s in studies),
+                    "n_previous": sum(origin_of[s] == ORIGINS[0] for s in studies),
+                    "n_new": sum(origin_of[s] == ORIGINS[1] for s in studies),
+                })
+                for name, (stype, origin) in _SPLITS.items():
+                    row[name] = sum(type_of[s] == stype and origin_of[s] == origin
+                                    for s in studies)
+            else:
+                for direction in DIRECTIONS:
+                    row[f"n_{direction}"] = len(groups.get(direction, ()))
             row["study_ids"] = studies
             out.append(row)
-    frame = pd.DataFrame(out, columns=list(FRAME_COLUMNS))
-    for col in FRAME_COLUMNS:
+    names = FRAME_COLUMNS if view == "main" else UNINTENDED_FRAME_COLUMNS
+    frame = pd.DataFrame(out, columns=list(names))
+    for col in names:
         if col.startswith("n_") or col.endswith("_level"):
             frame[col] = frame[col].astype("int64")
     return frame
-
-
-def _html_payload(gm: GapMap) -> dict[str, Any]:
-    up_r, up_c = _ancestors(gm.rows), _ancestors(gm.columns)
-    r_index = {n: i for i, n in enumerate(gm.rows["node_id"])}
-    c_index = {n: i for i, n in enumerate(gm.columns["node_id"])}
-    studies = gm.evidence.drop_duplicates("study_id").reset_index(drop=True)
-    s_index = {s: i for i, s in enumerate(studies["study_id"])}
-
-    def nodes(frame: pd.DataFrame) -> list[dict[str, Any]]:
-        return [{"id": n.node_id, "label": n.label, "level": int(n.level), "ns": n.namespace,
-                 "mapsTo": None if pd.isna(n.maps_to) else str(n.maps_to)}
-                for n in frame.itertuples()]
-
-    rows = []
-    for e in gm.evidence.itertuples():
-        rows.append([s_index[e.study_id], [r_index[x] for x in up_r[e.intervention]],
-                     [c_index[x] for x in up_c[e.outcome]], list(e.countries), e.design,
-                     e.effect_class])
-    return {
-        "rows": nodes(gm.rows),
-        "columns": nodes(gm.columns),
-        "studies": [{"id": s.study_id, "title": s.title, "year": _year(s.year),
-                     "type": s.study_type, "origin": s.origin} for s in studies.itertuples()],
-        "evidence": rows,
-        "countries": sorted({c for cs in gm.evidence["countries"] for c in cs}),
-        "designs": sorted(set(gm.evidence["design"])),
-        "effects": sorted(set(gm.evidence["effect_class"])),
-        "version": __version__,
-        "protocol": gm.protocol_sha256,
-    }
-
-
-def evidence_from_map(
-    emap: Any,
-    *,
-    framework: Any = None,
-    study_type: str = "impact_evaluation",
-) -> pd.DataFrame:
-    """Gap-map evidence rows from an imported map (:func:`evidence_synth.io.read_egm`).
-
-    Each record of the map is one study of the previous map (``origin="previous_map"``),
-    in every cell whose row and column codes it carries (or the map's explicit cells).
-    A record coded with the map's "Systematic review" filter gets that study type; codes
-    under a filter node labelled "Country" become its countries.
-
-    Parameters
-    ----------
-    emap : EvidenceMap
-    framework : Protocol, EvidenceMap or DataFrame, optional
-        Translate the map's node ids to this framework's ids by matching labels
-        (case-insensitive, same kind); rows or columns without a match are dropped.
-    study_type : str, default "impact_evaluation"
-        Study type of records without a "systematic review" code.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``study_id, intervention, outcome, study_type, origin, country`` (list),
-        ``title, year``.
-    """
-    fw = _framework_frame(emap)
-    kind = dict(zip(fw["node_id"], fw["kind"], strict=True))
-    codes = emap.codes
-    if getattr(emap, "cells", None) is not None:
-        pairs = emap.cells.rename(columns={"row_id": "intervention", "column_id": "outcome"})
-        pairs = pairs[["record_id", "intervention", "outcome"]]
-    else:
-        r = codes[codes["node_id"].map(kind) == "row"][["record_id", "node_id"]]
-        c = codes[codes["node_id"].map(kind) == "column"][["record_id", "node_id"]]
-        pairs = r.merge(c, on="record_id", suffixes=("_r", "_c")).rename(
-            columns={"node_id_r": "intervention", "node_id_c": "outcome"})
-    if framework is not None:
-        target = _framework_frame(framework)
-        by_label = {(k, str(lbl).strip().casefold()): n for n, lbl, k in
-                    zip(target["node_id"], target["label"], target["kind"], strict=True)}
-        own = {n: (k, str(lbl).strip().casefold()) for n, lbl, k in
-               zip(fw["node_id"], fw["label"], fw["kind"], strict=True)}
-        pairs = pairs.assign(
-            intervention=pairs["intervention"].map(lambda n: by_label.get(own.get(n))),
-            outcome=pairs["outcome"].map(lambda n: by_label.get(own.get(n))),
-        ).dropna(subset=["intervention", "outcome"])
-    reviews = {n for n, lbl in zip(fw["node_id"], fw["label"], strict=True)
-               if "systematic review" in str(lbl).casefold()}
-    sr = set(codes.loc[codes["node_id"].isin(reviews), "record_id"])
-    label_of = dict(zip(fw["node_id"], fw["label"], strict=True))
-    parent_of = dict(zip(fw["node_id"], fw["parent_id"], strict=True))
-    countries: dict[str, list[str]] = {}
-    for rec, node in zip(codes["record_id"], codes["node_id"], strict=True):
-        parent = parent_of.get(node)
-        if parent is not None and str(label_of.get(parent, "")).casefold() == "country":
-            countries.setdefault(rec, []).append(str(label_of[node]))
-    recs = emap.records.set_index("record_id")
-    out = pairs.rename(columns={"record_id": "study_id"}).drop_duplicates().copy()
-    out["study_type"] = ["systematic_review" if s in sr else study_type
-                         for s in out["study_id"]]
-    out["origin"] = "previous_map"
-    out["country"] = [sorted(countries.get(s, [])) for s in out["study_id"]]
-    out["title"] = [recs["title"].get(s) for s in out["study_id"]]
-    out["year"] = [recs["year"].get(s) for s in out["study_id"]]
-    return out.reset_index(drop=True)

@@ -95,6 +95,7 @@ class PrismaCounts:
     new_reports: int = 0
     problems: list[str] = field(default_factory=list)
     stopping_reports: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
     protocol_sha256: str | None = None
     _trace: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
@@ -175,6 +176,33 @@ class PrismaCounts:
             )
         return self
 
+    def draft_reasons(self) -> list[str]:
+        """Why these counts are not final (empty when they are).
+
+        Returns
+        -------
+        list of str
+            ``"screening in progress"`` when work is still open (records not yet screened,
+            unresolved conflicts, reports sought but neither assessed nor marked not
+            retrieved: listed in :attr:`pending`), and ``"counts inconsistent"`` when the
+            decision log has another problem, or when an equation of :meth:`check` fails
+            although no work is open (open work makes the arithmetic fail by itself:
+            :meth:`check` names the numbers either way).
+        """
+        reasons = []
+        if self.pending:
+            reasons.append("screening in progress")
+        failing = any(value != should for _b, value, _e, _w, should in self.equations())
+        if (failing and not self.pending) or any(p not in self.pending for p in self.problems):
+            reasons.append("counts inconsistent")
+        return reasons
+
+    @property
+    def status(self) -> str:
+        """``"final"``, or ``"DRAFT: <reasons>"`` (see :meth:`draft_reasons`)."""
+        reasons = self.draft_reasons()
+        return f"DRAFT: {' / '.join(reasons)}" if reasons else "final"
+
     # ---- tracing ------------------------------------------------------------------------
     def trace(self, box: str) -> pd.DataFrame:
         """The records or decision events behind one box.
@@ -216,6 +244,8 @@ class PrismaCounts:
                 list(value) if isinstance(value, list) else value)
         out.update(database_total=self.database_total, register_total=self.register_total)
         out.update({box.key: count(self, box.key) for box in BOXES if box.sum_of})
+        out["status"] = self.status
+        out["draft_reasons"] = self.draft_reasons()
         out["provenance"] = provenance(self.protocol_sha256)
         return out
 
@@ -293,6 +323,10 @@ class PrismaCounts:
         ``dbr_excluded``, ...) are written as ``name, n; name, n``; commas and semicolons
         inside names become spaces. Provenance (library version, protocol hash) goes to a
         sidecar ``<path>.meta.json``, because R's ``read.csv`` does not skip comment lines.
+        Counts that are not final (:meth:`draft_reasons`) say so in the title of the new
+        studies' column (``boxtext`` of ``newstud``, which the R package draws:
+        ``"DRAFT: screening in progress - Identification of new studies via ..."``) and in
+        the sidecar's ``status``.
 
         Returns
         -------
@@ -303,6 +337,8 @@ class PrismaCounts:
         write_prisma2020_csv(self.to_prisma2020_frame(), target)
         meta = provenance(self.protocol_sha256)
         meta["describes"] = target.name
+        meta["status"] = self.status
+        meta["draft_reasons"] = self.draft_reasons()
         Path(f"{target}.meta.json").write_text(json.dumps(meta, indent=2) + "\n",
                                                encoding="utf-8")
         return target
@@ -385,6 +421,7 @@ def prisma_counts(
                                              ignore_index=True)
     tally.counts.problems = tally.problems
     tally.counts.stopping_reports = list(log.stopping_reports)
+    tally.counts.pending = tally.pending
     tally.counts._trace = tally.trace
     return tally.counts
 
@@ -397,9 +434,11 @@ class _Tally:
     log: ReviewLog
     trace: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.problems += self.log.problems
+        self.pending += self.log.unfinished
 
     def put(self, key: str, rows: pd.DataFrame, value: Any = None) -> None:
         """Set box ``key`` to ``value`` (default: one per row) and keep its rows."""
@@ -410,10 +449,13 @@ class _Tally:
         """Set box ``key`` to these reports, traced with their decision at ``stage``."""
         self.put(key, self.log.report_trace(group_ids, stage))
 
-    def problem(self, ids: list[str], what: str) -> None:
-        """Report ``"<n> <what>: groups <ids>"`` when ``ids`` is not empty."""
+    def problem(self, ids: list[str], what: str, *, pending: bool = False) -> None:
+        """Report ``"<n> <what>: groups <ids>"`` when ``ids`` is not empty; ``pending``:
+        it is work still to do (the counts are a draft), not an error."""
         if ids:
             self.problems.append(f"{len(ids)} {what}: groups {listing(ids)}")
+            if pending:
+                self.pending.append(self.problems[-1])
 
 
 def _previous_version(tally: _Tally) -> None:
@@ -481,7 +523,8 @@ def _screening(tally: _Tally, to_screen: list[str]) -> list[str]:
         else:
             passed.append(g)
     tally.problem([g for g in log.reports_in("dbr")["group_id"] if g not in title_abstract],
-                  "record(s) from databases/registers not yet screened at title/abstract")
+                  "record(s) from databases/registers not yet screened at title/abstract",
+                  pending=True)
     tally.put_reports("records_screened", to_screen, "title_abstract")
     tally.put_reports("records_excluded_human", by_humans, "title_abstract")
     tally.put_reports("records_excluded_automation", by_automation, "title_abstract")
@@ -512,7 +555,7 @@ def _eligibility(tally: _Tally, passed: list[str]) -> list[str]:
     tally.problem([g for g in passed if g not in full_text
                    and not decided(retrieval.get(g), "not_retrieved")],
                   "report(s) sought for retrieval but neither assessed at full text nor "
-                  "marked not retrieved")
+                  "marked not retrieved", pending=True)
     included: list[str] = []
     for branch in ("dbr", "other"):
         reports = list(log.reports_in(branch)["group_id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .. import columns as cols
-from ..errors import StoreError
+from ..errors import DataQualityWarning, StoreError
 from . import schema
 from ._records import RecordsMixin, file_sha256, plain_rows, source_row, with_review_ids
 
@@ -54,14 +55,31 @@ class MapsMixin(RecordsMixin):
         evidence_synth.io.EvidenceMap
             The map, with ``record_id`` values as stored in the review. EPPI-Reviewer
             outcomes (``.outcomes``) come with it but are not stored; turn them into
-            evidence rows (:meth:`EvidenceTable.from_eppi_outcomes`) to keep them.
+            evidence rows (:meth:`EvidenceTable.from_eppi_outcomes`) to keep them. When
+            the review has a protocol, ``meta["crosswalk"]`` is the
+            :class:`~evidence_synth.crosswalk.Crosswalk` of the map's nodes to the
+            protocol's framework.
+
+        Warns
+        -----
+        DataQualityWarning
+            When codes of the map's rows or columns match no node of the protocol (their
+            number, examples and the number of studies carrying them): those studies are
+            listed as unmapped in the report. The warning is also kept in the source's notes.
         """
+        from ..crosswalk import crosswalk
         from ..io import read_egm
 
         file = Path(path)
         digest = file_sha256(file)
         source_id = source_id or self._next_source_id(database)
         emap = read_egm(file)
+        protocol = getattr(self, "protocol", None)  # the review's (ProtocolMixin)
+        walk = crosswalk(emap, protocol) if protocol is not None else None
+        if walk is not None and len(walk.unmatched):
+            message = f"{file}: {walk.warning()}"
+            emap.meta.setdefault("warnings", []).append(message)
+            warnings.warn(message, DataQualityWarning, stacklevel=2)
         row = source_row(
             {"source_id": source_id, "kind": kind, "database": database,
              "platform": platform or emap.meta.get("format"), "query": query,
@@ -91,6 +109,8 @@ class MapsMixin(RecordsMixin):
         if emap.outcomes is not None:  # kept with the returned map, not in the store
             emap.outcomes = emap.outcomes.assign(
                 record_id=emap.outcomes["record_id"].map(new_ids).astype("string"))
+        if walk is not None:
+            emap.meta["crosswalk"] = crosswalk(emap, protocol)  # with the stored record ids
         return emap
 
     def map_framework(self) -> pd.DataFrame:
