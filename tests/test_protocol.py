@@ -119,6 +119,7 @@ def test_review_protocol_loads_with_its_parts(review: Protocol) -> None:
     assert review.data["dedup"]["versions"] == "link"
     assert dict(review.data["screening"]["stopping_rule"]) == {
         "method": "callaghan_muller_hansen", "target_recall": 0.95, "confidence": 0.95,
+        "random_sample_after": 50,
         "notes": review.data["screening"]["stopping_rule"]["notes"]}
     assert dict(review.data["extraction"]) == {
         "form": "extraction/form.yaml", "codebook": "extraction/unintended-effects-codebook.yaml"}

@@ -193,3 +193,32 @@ def test_fast_hypergeometric_cdf_equals_scipy():
     k = np.minimum(rng.integers(0, 80, 3000), drawn)
     np.testing.assert_allclose(_hypergeom_cdf(k, urn, marked, drawn),
                                hypergeom.cdf(k, urn, marked, drawn), atol=1e-9)
+
+
+def test_protocol_random_sample_after_builds_the_two_phase_hypergeometric_rule():
+    from evidence_synth.screen.stopping_methods import stopping_rule, stopping_rule_from_protocol
+
+    spec = {"method": "callaghan_muller_hansen", "target_recall": 0.95,
+            "random_sample_after": 3}
+    rule = stopping_rule_from_protocol(spec)
+    assert isinstance(rule, HypergeometricStop)
+    # three irrelevant records in a row switch to random sampling; two do not
+    assert rule.sampling(state([1, 1, 0, 0, 0], 100))
+    assert not rule.sampling(state([1, 1, 0, 0], 100))
+    assert stopping_rule_from_protocol({"method": "callaghan_muller_hansen"}).sampling(
+        state([1, 1, 0, 0, 0], 100)) is False
+    with pytest.raises(EvidenceSynthError, match="random_sample_after"):
+        stopping_rule("sneyd_stevenson", random_sample_after=3)
+
+
+def test_the_review_protocol_runs_the_two_phase_workflow_its_notes_describe():
+    from pathlib import Path
+
+    from evidence_synth.protocol import load_protocol
+    from evidence_synth.screen.stopping_methods import stopping_rule_from_protocol
+
+    repo = Path(__file__).resolve().parents[1]
+    protocol = load_protocol(repo / "protocols" / "irregular-migration-egm-update.yaml")
+    rule = stopping_rule_from_protocol(protocol)
+    assert isinstance(rule, HypergeometricStop)
+    assert rule.sampling(state([1] + [0] * 50, 1000))

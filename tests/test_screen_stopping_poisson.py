@@ -131,7 +131,8 @@ def test_rule_from_the_review_protocol_and_mappings():
     rule = stopping_rule_from_protocol(protocol)
     assert repr(rule) == repr(stopping_rule(spec["method"],
                                             target_recall=spec["target_recall"],
-                                            confidence=spec["confidence"]))
+                                            confidence=spec["confidence"],
+                                            random_sample_after=spec["random_sample_after"]))
     assert stopping_rule_from_protocol({"method": "none"}) is None
     assert isinstance(stopping_rule_from_protocol(
         {"screening": {"stopping_rule": {"method": "sneyd_stevenson"}}}), PoissonProcessStop)

@@ -32,6 +32,7 @@ def stopping_rule(
     *,
     target_recall: float = 0.95,
     confidence: float | None = None,
+    random_sample_after: int | None = None,
 ) -> StoppingRule | None:
     """The stopping rule a protocol method names (None for ``"none"``).
 
@@ -54,18 +55,29 @@ def stopping_rule(
     confidence : float, optional
         Confidence level of the test, or the Poisson quantile; default 0.95, and
         ``CALIBRATED_QUANTILE`` for the calibrated method.
+    random_sample_after : int, optional
+        For ``"callaghan_muller_hansen"`` only: the paper's two-phase workflow, where
+        ranked screening runs until this many irrelevant records in a row, then the
+        unscreened records are drawn at random and the test uses that random sample only
+        (``HypergeometricStop(sample_after=n)``; no assumption about the ranking).
+        Without it the test uses ranked quasi-sampling.
 
     Raises
     ------
     EvidenceSynthError
-        For an unknown method.
+        For an unknown method, or ``random_sample_after`` with another method.
     """
+    if random_sample_after is not None and method != "callaghan_muller_hansen":
+        raise EvidenceSynthError(
+            "random_sample_after applies to the callaghan_muller_hansen method only, "
+            f"found method {method!r}")
     if method == "none":
         return None
     if method == "knee":
         return KneeStop()
     level = 0.95 if confidence is None else confidence
-    hypergeometric = HypergeometricStop(target_recall, level)
+    hypergeometric = HypergeometricStop(target_recall, level,
+                                        sample_after=random_sample_after)
     poisson = PoissonProcessStop(target_recall, level, rate="power")
     rules: dict[str, StoppingRule] = {
         "sneyd_stevenson_calibrated": PoissonProcessStop(
@@ -88,7 +100,8 @@ def stopping_rule_from_protocol(protocol: object = None) -> StoppingRule | None:
     ----------
     protocol : Protocol, mapping or None
         A :class:`~evidence_synth.protocol.Protocol`, a protocol mapping, or the
-        ``stopping_rule`` mapping itself (``method``, ``target_recall``, ``confidence``).
+        ``stopping_rule`` mapping itself (``method``, ``target_recall``, ``confidence``,
+        ``random_sample_after``).
         Without a protocol or a ``stopping_rule`` entry: :func:`default_stopping_rule`.
 
     Returns
@@ -110,7 +123,8 @@ def stopping_rule_from_protocol(protocol: object = None) -> StoppingRule | None:
             f"expected screening.stopping_rule to be a mapping with a 'method', found {spec!r}")
     return stopping_rule(spec["method"],
                          target_recall=spec.get("target_recall", 0.95),
-                         confidence=spec.get("confidence"))
+                         confidence=spec.get("confidence"),
+                         random_sample_after=spec.get("random_sample_after"))
 
 
 def default_stopping_rule() -> StoppingRule:
