@@ -100,6 +100,25 @@ class PrismaInconsistencyError(EvidenceSynthError):
     """PRISMA counts do not add up; the message names the two numbers that disagree."""
 
 
+class LimitError(EvidenceSynthError):
+    """An input exceeds a documented limit (size, rows, columns, cell length, nesting, aliases).
+
+    Parameters
+    ----------
+    message : str
+        What was found and where (the file, and the line, record or path when known).
+    limit : str, optional
+        The name of the limit, as documented in ``docs/limits.md``.
+    value : int, optional
+        The limit's value that was exceeded.
+    """
+
+    def __init__(self, message: str, *, limit: str | None = None, value: int | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+
+
 class DataQualityWarning(UserWarning):
     """Something was repaired or guessed on import (encoding fallback, dropped BOM, ...).
 
