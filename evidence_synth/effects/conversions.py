@@ -68,16 +68,21 @@ class Conversion:
         )
 
 
-def _prepare(name: str, rules: dict[str, Any], **values: Any) -> tuple[dict[str, np.ndarray], bool]:
+def _prepare(
+    name: str, rules: dict[str, Any], *, optional: dict[str, Any] | None = None, **values: Any
+) -> tuple[dict[str, np.ndarray], bool]:
+    """Arrays of the required ``values`` and the given ``optional`` ones, checked by ``rules``;
+    and whether every input was a scalar."""
+    optional = optional or {}
     problems = Problems(name)
-    arrays, _ = as_arrays(problems, **values)
+    arrays, _ = as_arrays(problems, **values, **optional)
     for arg, value in values.items():
         if value is None:
             problems.add(None, arg, None, "a value")
     problems.raise_if_any()
     check_rows(problems, arrays, rules)
     problems.raise_if_any()
-    return arrays, all_scalar(*values.values())
+    return arrays, all_scalar(*values.values(), *optional.values())
 
 
 def _result(
@@ -447,16 +452,9 @@ def wwc_cluster_correction(
     rules = {"n1": _N, "n2": _N, "n_clusters": (lambda x: x < 2, ">= 2 (clusters)"),
              "icc": (lambda x: (x < 0) | (x >= 1), "an ICC in [0, 1)"),
              "p": (lambda x: (x <= 0) | (x > 1), "a two-sided p-value in (0, 1]")}  # fmt: skip
-    values = {"g": g, "n1": n1, "n2": n2, "n_clusters": n_clusters, "icc": icc}
-    problems = Problems("wwc_cluster_correction")
-    arrays, k = as_arrays(problems, **values, t=t, p=p)
-    for arg, value in values.items():
-        if value is None:
-            problems.add(None, arg, None, "a value")
-    problems.raise_if_any()
-    check_rows(problems, arrays, rules)
-    problems.raise_if_any()
-    scalar = all_scalar(*values.values(), t, p)
+    arrays, scalar = _prepare("wwc_cluster_correction", rules, optional={"t": t, "p": p},
+                              g=g, n1=n1, n2=n2, n_clusters=n_clusters, icc=icc)  # fmt: skip
+    k = len(arrays["g"])
     N = arrays["n1"] + arrays["n2"]
     n = N / arrays["n_clusters"]
     adjusted = cluster_d(arrays["g"], arrays["n1"], arrays["n2"], cluster_size=n,
@@ -475,7 +473,8 @@ def wwc_cluster_correction(
     p_adj = 2 * stats.t.sf(np.abs(t_adj), h)
     return _result(np.atleast_1d(adjusted.yi), np.atleast_1d(adjusted.vi), scalar, "SMD",
                    "wwc_cluster_correction (WWC Handbook v5.0; Hedges 2007)",
-                   {**values, "t": t, "p": p}, t_adjusted=t_adj, df=h, p_adjusted=p_adj,
+                   {"g": g, "n1": n1, "n2": n2, "n_clusters": n_clusters, "icc": icc, "t": t,
+                    "p": p}, t_adjusted=t_adj, df=h, p_adjusted=p_adj,
                    cluster_size=n)  # fmt: skip
 
 
