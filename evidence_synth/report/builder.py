@@ -14,6 +14,7 @@ import pandas as pd
 from ..crosswalk import Crosswalk, crosswalk, framework_nodes
 from ..errors import EvidenceSynthError
 from ..progress import Steps, steps
+from ..spreadsheet import append_row, write_csv, write_xlsx
 from ._gapmap_inputs import citation, evidence_frame, evidence_from_map
 from ._provenance import footer_text, protocol_of, provenance
 from ._report_forest import forest_plots
@@ -320,7 +321,7 @@ def _write_csv(frame: pd.DataFrame, path: Path, sha: str | None, *,
         handle.write(f"# {footer_text(sha)}\n")
         if status and status != "final":
             handle.write(f"# {status}: these counts are not final\n")
-        frame.to_csv(handle, index=False)
+        write_csv(frame, handle)
     return path
 
 
@@ -353,7 +354,7 @@ def _evidence_outputs(evidence: Any, out: Path, sha: str | None) -> dict[str, Pa
                     lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else (
                         json.dumps(v) if isinstance(v, dict) else v))
         files["evidence_csv"] = out / "evidence_table.csv"
-        flat.to_csv(files["evidence_csv"], index=False)
+        write_csv(flat, files["evidence_csv"])
         _sidecar(files["evidence_csv"], sha)
         files["evidence_xlsx"] = _xlsx(flat, out / "evidence_table.xlsx")
     _stamp_xlsx(files["evidence_xlsx"], sha)
@@ -361,8 +362,7 @@ def _evidence_outputs(evidence: Any, out: Path, sha: str | None) -> dict[str, Pa
 
 
 def _xlsx(frame: pd.DataFrame, path: Path) -> Path:
-    frame.to_excel(path, index=False, sheet_name="evidence")
-    return path
+    return write_xlsx({"evidence": frame}, path)
 
 
 def _stamp_xlsx(path: Path, sha: str | None) -> None:
@@ -373,5 +373,5 @@ def _stamp_xlsx(path: Path, sha: str | None) -> None:
         del book["provenance"]
     sheet = book.create_sheet("provenance")
     for key, value in provenance(sha).items():
-        sheet.append([key, value])
+        append_row(sheet, [key, value])
     book.save(path)
