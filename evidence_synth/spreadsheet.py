@@ -53,6 +53,8 @@ __all__ = [
 #: First characters that make a spreadsheet read a cell as a formula (OWASP).
 TRIGGERS = frozenset("=+-@\t\r")
 _QUOTE = "'"
+#: The row end of the CSVs we write (RFC 4180).
+LINE_END = "\r\n"
 
 
 def _quoted_trigger(text: str) -> bool:
@@ -104,8 +106,14 @@ def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, target: str | os.PathLike[str] | IO[str],
               **to_csv: Any) -> None:
-    """``frame.to_csv(target, index=False, **to_csv)`` with every text cell neutralised."""
-    neutralise_frame(frame).to_csv(target, **{"index": False, **to_csv})
+    """``frame.to_csv(target, index=False, **to_csv)`` with every text cell neutralised.
+
+    Rows end with CRLF (RFC 4180), so that a cell holding a carriage return is quoted
+    (Python's CSV writer quotes only the characters of the line terminator) and reads back
+    as one cell.
+    """
+    options = {"index": False, "lineterminator": LINE_END, **to_csv}
+    neutralise_frame(frame).to_csv(target, **options)
 
 
 def _excel_value(value: Any) -> Any:

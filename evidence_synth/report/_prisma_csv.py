@@ -111,7 +111,7 @@ def prisma2020_frame(counts: PrismaCounts) -> pd.DataFrame:
 def write_prisma2020_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write :func:`prisma2020_frame` as R's ``read.csv`` reads it."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         writer.writerows(frame.map(neutralise_cell).itertuples(index=False, name=None))
 

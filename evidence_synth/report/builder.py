@@ -346,9 +346,9 @@ def _titles(gm: GapMap | None) -> dict[str, str]:
 def _write_csv(frame: pd.DataFrame, path: Path, sha: str | None, *,
                status: str | None = None) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(f"# {footer_text(sha)}\n")
+        handle.write(f"# {footer_text(sha)}\r\n")
         if status and status != "final":
-            handle.write(f"# {status}: these counts are not final\n")
+            handle.write(f"# {status}: these counts are not final\r\n")
         write_csv(frame, handle)
     return path
 
