@@ -86,6 +86,8 @@ def _map_frame(frame: pd.DataFrame, cell: Any) -> pd.DataFrame:
     out = frame.copy()
     for position in range(frame.shape[1]):
         series = frame.iloc[:, position]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(object)
         if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
             out.isetitem(position, series.map(cell, na_action="ignore"))
     out.columns = [cell(c) for c in frame.columns]
