@@ -253,16 +253,28 @@ def test_decisions_and_queue_exports_hold_no_formula_and_import_back(tmp_path):
     assert sorted(restore_frame(queue)["title"]) == sorted(TITLES[2:])  # r0, r1 decided
 
 
-def test_dedup_queue_and_groups_hold_no_formula(tmp_path):
-    doubled = _payload_records(TITLES + TITLES)
-    doubled["record_id"] = [f"r{i}" for i in range(len(doubled))]
-    src = write_records(doubled, tmp_path / "in.ris")
+def test_dedup_queue_and_groups_hold_no_formula_and_answers_import_back(tmp_path):
+    pairs = []  # same title, other author and type: pairs a person must answer
+    for i, title in enumerate(TITLES):
+        pairs.append({"record_id": f"a{i}", "title": title, "year": 2020,
+                      "authors": ["Doe, J."], "journal": "J One", "pub_type": "JOUR"})
+        pairs.append({"record_id": f"b{i}", "title": title, "year": 2020,
+                      "authors": ["Smith, Q."], "journal": "J One", "pub_type": "BOOK"})
+    src = write_records(records_from_dicts(pairs), tmp_path / "in.ris")
     result = CliRunner().invoke(dedup_command, [str(src), "--queue-out",
                                                 str(tmp_path / "q.csv"), "--groups-out",
                                                 str(tmp_path / "g.csv")])
     assert result.exit_code == 0, result.output
     _assert_csv_safe(tmp_path / "q.csv")
     _assert_csv_safe(tmp_path / "g.csv")
+    from evidence_synth.cli.dedup import _read_decisions
+    from evidence_synth.spreadsheet import write_csv
+
+    queue = restore_frame(pd.read_csv(tmp_path / "q.csv", dtype=str, keep_default_na=False))
+    assert len(queue) and set(queue["title_1"]) | set(queue["title_2"]) <= set(TITLES)
+    write_csv(queue.assign(decision="match"), tmp_path / "answered.csv")
+    answered = _read_decisions(tmp_path / "answered.csv")
+    assert answered["title_1"].tolist() == queue["title_1"].tolist()
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -307,6 +319,9 @@ def test_report_outputs_hold_no_formula_and_dollars_are_drawn(tmp_path, monkeypa
                                          "evidence_table.csv", "evidence_table.xlsx"}
     for path in written:
         (_assert_csv_safe if path.suffix == ".csv" else _assert_xlsx_safe)(path)
+    for name in ("prisma2020.csv", "gap_map_cells.csv", "unintended_effects.csv",
+                 "evidence_table.csv"):  # the payloads reached them, quoted
+        assert any(c.startswith("'") for c in _csv_cells(out / name)), name
     back = PrismaCounts.from_prisma2020_csv(out / "prisma2020.csv")
     assert back.database_results == result.counts.database_results
     assert "=cmd|' /C calc'!A0" in back.database_results
@@ -341,3 +356,21 @@ def test_a_failed_report_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
         build_report(review, tmp_path / "new", dpi=40)
     assert not (tmp_path / "new").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_extract_export_cli_holds_no_formula_and_reads_back(tmp_path):
+    from evidence_synth.cli.extract import command as extract_command
+
+    table = _table(TITLES[0])
+    with open_review(tmp_path / "r.db") as review:
+        table.save(review, extractor="ana")
+    for name in ("out.csv", "out.xlsx"):
+        result = CliRunner().invoke(extract_command, ["export", "--review",
+                                                      str(tmp_path / "r.db"), "--out",
+                                                      str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+    _assert_csv_safe(tmp_path / "out.csv")
+    _assert_csv_safe(tmp_path / "out-studies.csv")
+    _assert_xlsx_safe(tmp_path / "out.xlsx")
+    assert EvidenceTable.from_csv(tmp_path / "out.csv") == table
+    assert EvidenceTable.from_xlsx(tmp_path / "out.xlsx") == table
