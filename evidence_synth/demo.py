@@ -27,6 +27,7 @@ from .protocol import Protocol
 from .report import build_report, prisma_counts
 from .reviews import ReviewFiles, bundled_review
 from .screen import Screening
+from .spreadsheet import write_csv
 from .store import Review, open_review
 
 _SEARCHES = (
@@ -93,7 +94,7 @@ def run_demo(out_dir: str | Path, *, echo: Callable[[str], object] = print) -> D
         for line in prisma_counts(review).summary().splitlines():
             echo(line)
         status = out / "status.csv"
-        review.status().to_csv(status, index=False)
+        write_csv(review.status(), status)
         result.files.append(status)
     result.files.append(Path(result.review))
     echo(f"report: {out / 'report' / 'index.html'}")
@@ -140,9 +141,9 @@ def _deduplicate(review: Review, protocol: Protocol, labels: pd.DataFrame, out: 
     run_id = review.save_duplicate_groups(groups, params={"versions": versions})
     merged = merge_duplicates(records, result)
     files = [out / "dedup_pairs.csv", out / "dedup_review_queue.csv", out / "merged_records.csv"]
-    result.pairs.to_csv(files[0], index=False)
-    queue.to_csv(files[1], index=False)
-    merged.drop(columns=["raw"], errors="ignore").to_csv(files[2], index=False)
+    write_csv(result.pairs, files[0])
+    write_csv(queue, files[1])
+    write_csv(merged.drop(columns=["raw"], errors="ignore"), files[2])
     echo(f"deduplication run {run_id}: {len(records)} records -> {groups['group_id'].nunique()} "
          f"groups; {len(queue)} uncertain pair(s) answered by a person")
     return files
@@ -180,7 +181,7 @@ def _screen(review: Review, files: ReviewFiles, labels: pd.DataFrame, out: Path,
                         reviewer=_ADJUDICATOR, reason=None if include else _ta_reason(truth))
     echo(f"title/abstract: {len(conflicts)} conflict(s) adjudicated by {_ADJUDICATOR}")
     files = [out / "agreement_title_abstract.csv", out / "decisions_title_abstract.csv"]
-    lead.agreement().to_csv(files[0], index=False)
+    write_csv(lead.agreement(), files[0])
     lead.export_decisions(files[1])
 
     retrieval = Screening(review, "retrieval", reviewer="alice", ranker=False,

@@ -94,9 +94,11 @@ def command(files: tuple[Path, ...], review_path: str | None, queue_out: Path,
         out.insert(2, "title_1", titles.reindex(out["record_id_1"]).to_numpy())
         out.insert(3, "title_2", titles.reindex(out["record_id_2"]).to_numpy())
         out["decision"] = ""
-        out.to_csv(queue_out, index=False)
+        from ..spreadsheet import write_csv
+
+        write_csv(out, queue_out)
         if groups_out:
-            result.groups.to_csv(groups_out, index=False)
+            write_csv(result.groups, groups_out)
     click.echo(result.summary())
     click.echo(f"review queue written to {queue_out}")
 
@@ -116,7 +118,9 @@ def _read_files(files: tuple[Path, ...]) -> pd.DataFrame:
 def _read_decisions(path: Path) -> pd.DataFrame:
     import pandas as pd
 
-    manual = pd.read_csv(path, dtype=str, keep_default_na=False)
+    from ..spreadsheet import restore_frame
+
+    manual = restore_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
     missing = {"record_id_1", "record_id_2", "decision"} - set(manual.columns)
     if missing:
         raise click.ClickException(f"{path}: missing column(s) {sorted(missing)}")

@@ -131,7 +131,9 @@ def compare(extractor_a: str, extractor_b: str, review: str, out: Path | None) -
     total, agreed = int(agreement["compared"].sum()), int(agreement["agreed"].sum())
     click.echo(f"{len(report)} discrepancies; {agreed}/{total} field values agree")
     if out is not None:
-        report.to_csv(out, index=False)
+        from ..spreadsheet import write_csv
+
+        write_csv(report, out)
         click.echo(f"wrote {out}")
     elif len(report):
         click.echo(report.to_string(index=False, max_colwidth=40))

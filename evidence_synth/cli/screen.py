@@ -105,7 +105,9 @@ def command(review: str, stage: str, queue_path: Path | None, decisions_path: Pa
                     queue = queue[~queue["record_id"].isin(decided)].reset_index(drop=True)
                     queue["rank"] = range(1, len(queue) + 1)
                 progress.step("write queue")
-                queue.to_csv(queue_path, index=False)
+                from ..spreadsheet import write_csv
+
+                write_csv(queue, queue_path)
                 how = queue["source"].iloc[0] if len(queue) else "-"
                 click.echo(f"{len(queue)} records written to {queue_path} (ranked by {how})")
     except EvidenceSynthError as exc:

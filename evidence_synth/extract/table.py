@@ -24,6 +24,7 @@ import pandas as pd
 from ..effects.compute import compute_effect, recompute
 from ..errors import EffectSizeError, ExtractionError, StoreError
 from ..schema_validation import load_schema
+from ..spreadsheet import restore_frame, write_csv
 from .double_extraction import discrepancies
 from .form import LEVELS, ExtractionForm
 from .table_rows import (
@@ -485,7 +486,8 @@ class EvidenceTable:
         """Write estimates to ``path`` and studies to ``<stem>-studies.csv`` beside it.
 
         Lists are joined with ``"; "`` and ``inputs`` written as JSON, so
-        :meth:`from_csv` reads the files back to an equal table.
+        :meth:`from_csv` reads the files back to an equal table. Text a spreadsheet would
+        run as a formula gets a ``'`` prefix, which :meth:`from_csv` removes.
 
         Returns
         -------
@@ -494,8 +496,8 @@ class EvidenceTable:
         """
         path = Path(path)
         studies_path = path.with_name(f"{path.stem}-studies{path.suffix or '.csv'}")
-        _for_csv(self.to_frame()).to_csv(path, index=False)
-        _for_csv(self.studies_frame()).to_csv(studies_path, index=False)
+        write_csv(_for_csv(self.to_frame()), path)
+        write_csv(_for_csv(self.studies_frame()), studies_path)
         return path, studies_path
 
     @classmethod
@@ -513,8 +515,9 @@ class EvidenceTable:
         studies_path = Path(studies) if studies is not None else (guess if guess.exists()
                                                                   else None)
         read = {"dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}
-        rows = pd.read_csv(path, **read)
-        srows = None if studies_path is None else pd.read_csv(studies_path, **read)
+        rows = restore_frame(pd.read_csv(path, **read))
+        srows = None if studies_path is None else restore_frame(pd.read_csv(studies_path,
+                                                                            **read))
         try:
             return cls.from_frame(rows, srows, form=form, verify=verify)
         except ExtractionError as exc:

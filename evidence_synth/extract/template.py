@@ -36,6 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .._version import __version__
 from ..errors import DataQualityWarning, ExtractionError
+from ..spreadsheet import append_row, put_cell
 from .form import LEVELS, ExtractionForm, FormField, default_form
 from .table_rows import _flatten, column_kind, convert_cell, flat_columns
 
@@ -107,11 +108,11 @@ def write_template(
 
 
 def _write_lists(ws: Worksheet, form: ExtractionForm) -> dict[tuple[str, str], str]:
-    ws.append(["meta", "value"])
+    append_row(ws, ["meta", "value"])
     meta = [("template_format", _TEMPLATE_FORMAT), ("form_id", form.id),
             ("form_version", form.version or ""), ("evidence_synth", __version__)]
     for key, value in meta:
-        ws.append([key, value])
+        append_row(ws, [key, value])
     ranges: dict[tuple[str, str], str] = {}
     col = 3
     for level in LEVELS:
@@ -120,9 +121,9 @@ def _write_lists(ws: Worksheet, form: ExtractionForm) -> dict[tuple[str, str], s
             if not values:
                 continue
             letter = get_column_letter(col)
-            ws.cell(row=1, column=col, value=f"{level}:{item.name}")
+            put_cell(ws, 1, col, f"{level}:{item.name}")
             for i, value in enumerate(values, start=2):
-                ws.cell(row=i, column=col, value=value)
+                put_cell(ws, i, col, value)
             ranges[(level, item.name)] = f"{_LISTS}!${letter}$2:${letter}${len(values) + 1}"
             col += 1
     return ranges
@@ -136,16 +137,16 @@ def _write_level(ws: Worksheet, form: ExtractionForm, level: str,
         letter = get_column_letter(col)
         fill = groups.setdefault(item.group,
                                  PatternFill("solid", fgColor=_PALETTE[len(groups) % 10]))
-        top = ws.cell(row=1, column=col, value=item.group if item.group != previous else None)
+        top = put_cell(ws, 1, col, item.group if item.group != previous else None)
         previous = item.group
         top.font = Font(bold=True)
         top.fill = fill
-        label = ws.cell(row=2, column=col, value=item.label + (" *" if item.required else ""))
+        label = put_cell(ws, 2, col, item.label + (" *" if item.required else ""))
         label.font = Font(bold=True)
         label.alignment = Alignment(wrap_text=True, vertical="top")
         label.fill = _COMPUTED_FILL if item.computed else fill
         label.comment = Comment(_help_text(item), "evidence_synth", width=320, height=160)
-        name = ws.cell(row=HEADER_ROW, column=col, value=item.name)
+        name = put_cell(ws, HEADER_ROW, col, item.name)
         name.font = Font(italic=True, color="7F7F7F", size=9)
         ws.column_dimensions[letter].width = item.width or max(12, min(40, len(item.label) + 4))
         if item.kind in ("string", "list"):
@@ -208,23 +209,23 @@ def _write_rows(ws: Worksheet, form: ExtractionForm, level: str,
         for col, item in enumerate(form.fields[level], start=1):
             value = _cell_value(item, flat.get(item.name))
             if value is not None:
-                ws.cell(row=r, column=col, value=value)
+                put_cell(ws, r, col, value)
 
 
 def _write_framework(ws: Worksheet, form: ExtractionForm) -> None:
-    ws.append(["kind", "id", "label", "parent", "definition"])
+    append_row(ws, ["kind", "id", "label", "parent", "definition"])
     for kind, nodes in (("intervention", form.interventions), ("outcome", form.outcomes)):
         for node in nodes:
-            ws.append([kind, node["id"], node["label"], node.get("parent"),
+            append_row(ws, [kind, node["id"], node["label"], node.get("parent"),
                        node.get("definition")])
     _header(ws, (14, 32, 50, 30, 80))
 
 
 def _write_codebook(ws: Worksheet, form: ExtractionForm) -> None:
     frame = form.codebook.to_frame() if form.codebook is not None else pd.DataFrame()
-    ws.append(list(frame.columns))
+    append_row(ws, list(frame.columns))
     for record in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
-        ws.append(list(record))
+        append_row(ws, list(record))
     _header(ws, (24, 34, 20, 34, 30, 30, 70, 70, 40, 40))
     for row in ws.iter_rows(min_row=2):
         for cell in row:
@@ -268,16 +269,16 @@ def _write_readme(ws: Worksheet, form: ExtractionForm) -> None:
         if form.instructions.get(level):
             lines.append((f"{form.sheets[level]}: {form.instructions[level]}", None))
     for text, font in lines:
-        ws.append([text])
+        append_row(ws, [text])
         if font is not None:
             ws.cell(row=ws.max_row, column=1).font = font
         ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True)
-    ws.append([])
-    ws.append(["sheet", "column", "field", "label", "required", "instructions"])
+    append_row(ws, [])
+    append_row(ws, ["sheet", "column", "field", "label", "required", "instructions"])
     head = ws.max_row
     for level in LEVELS:
         for col, item in enumerate(form.fields[level], start=1):
-            ws.append([form.sheets[level], get_column_letter(col), item.name, item.label,
+            append_row(ws, [form.sheets[level], get_column_letter(col), item.name, item.label,
                        "yes" if item.required else "", _help_text(item)])
     for col in range(1, 7):
         ws.cell(row=head, column=col).font = Font(bold=True)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..columns import LIST_COLUMNS, RAW, RECORD_COLUMNS, RECORD_ID, SOURCE_ID, coerce_records
 from ..errors import ParseError
+from ..spreadsheet import restore_frame
 from . import _text, tabular
 
 _BAR = " | "
@@ -65,7 +66,8 @@ def read_records_csv(path: str | Path, *, source_id: str | None = None) -> pd.Da
 
     The inverse of the CSV writer: ``read_records_csv(write_records(df, p, format="csv"))``
     equals ``df`` in every contract column (lists, ``Int64`` years and rows, the ``raw``
-    dict). Hand-made CSVs work too: only a ``title`` column is required; missing columns
+    dict), and text the writer prefixed with ``'`` (formula neutralisation) comes back
+    without it. Hand-made CSVs work too: only a ``title`` column is required; missing columns
     are empty, an empty ``record_id`` becomes ``"<file stem>:<row>"`` and an empty
     ``source_id`` becomes ``source_id`` (default: the file stem). Unlike
     :func:`read_records`, which reads any CSV as a new export, the file's own
@@ -102,6 +104,7 @@ def read_records_csv(path: str | Path, *, source_id: str | None = None) -> pd.Da
         frame = pd.read_csv(io.StringIO(decoded.text), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
         raise ParseError(f"expected a well-formed records CSV: {exc}", path=path) from exc
+    frame = restore_frame(frame)  # the writer's formula-neutralising quotes
     if "title" not in frame.columns:
         raise ParseError("expected a records CSV with a 'title' column; found columns "
                          f"{list(frame.columns)[:8]}", path=path, line=1)

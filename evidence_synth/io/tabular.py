@@ -5,6 +5,9 @@ case-insensitively, first match wins); pass ``columns={"title": "My title col", 
 override. ``raw`` holds every column of the row (``[cell]``; empty cells are kept).
 The 3ie DEP export spreads one study over several rows sharing ``id``: those rows are
 merged into one record whose ``raw`` lists every row's non-empty cells.
+A CSV/TSV cell starting with ``'`` and then a formula character (``'=...``) loses that
+quote, which our writers add (:mod:`evidence_synth.spreadsheet`) and other tools' exports
+add by the same OWASP rule.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..errors import DataQualityWarning, ParseError
+from ..spreadsheet import restore_cell
 from . import _fields as f
 from ._parsed import Parsed, Source
 from ._registry import ImportFormat
@@ -177,7 +181,7 @@ def _rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
     start = 1
     try:
         for row in reader:
-            rows.append(row)
+            rows.append([restore_cell(cell) for cell in row])  # a formula-neutralising quote
             lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:

@@ -10,12 +10,14 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataQualityWarning, EvidenceSynthError
+from ..spreadsheet import write_csv, write_xlsx
 from .records_table import to_table
 
 _RIS_TYPE = re.compile(r"^[A-Z]{2,6}$")
 _LOOKS_TAGGED = re.compile(r"^\s*[A-Z][A-Z0-9] {1,3}-")
 _BOOKISH = frozenset({"BOOK", "CHAP", "EBOOK", "ECHAP", "EDBOOK", "CONF", "CPAPER"})
 _XLSX_CELL_LIMIT = 32_767
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def write_records(
@@ -39,7 +41,10 @@ def write_records(
         ends by default (``newline="\\n"`` for LF); EndNote, Zotero, Rayyan and Covidence
         read it. CSV/XLSX have one column per contract field, lists joined with ``"; "``
         and (``include_raw``) the ``raw`` dict as JSON; :func:`read_records_csv` reads
-        the CSV back into the same frame.
+        the CSV back into the same frame. Text that a spreadsheet would run as a formula
+        (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a ``'``
+        prefix in CSV, which the readers remove again; XLSX cells hold text as string
+        cells, never formulas (see "Spreadsheet safety" in ``docs/import.md``).
     newline : str
         RIS line terminator.
     include_raw : bool
@@ -56,10 +61,9 @@ def write_records(
     elif format in ("csv", "xlsx"):
         table = to_table(df, include_raw)
         if format == "csv":
-            table.to_csv(path, index=False, encoding="utf-8")
+            write_csv(table, path, encoding="utf-8")
         else:
-            table = _clip_for_excel(table)
-            table.to_excel(path, index=False, engine="openpyxl")
+            write_xlsx({"Sheet1": _clip_for_excel(table)}, path)
     else:
         raise EvidenceSynthError(
             f"format {format!r} not supported; expected 'ris', 'csv' or 'xlsx'"
@@ -148,4 +152,13 @@ def _clip_for_excel(table: pd.DataFrame) -> pd.DataFrame:
                 stacklevel=3,
             )
             table.loc[too_long, column] = table.loc[too_long, column].str[:_XLSX_CELL_LIMIT]
+        illegal = table[column].map(lambda v: isinstance(v, str) and bool(_XML_ILLEGAL.search(v)))
+        if illegal.any():
+            warnings.warn(
+                f"{int(illegal.sum())} value(s) of column {column!r} hold control characters "
+                "an .xlsx file cannot store; they were replaced by U+FFFD; use CSV to keep "
+                "them", DataQualityWarning, stacklevel=3,
+            )
+            table.loc[illegal, column] = table.loc[illegal, column].str.replace(
+                _XML_ILLEGAL, "\ufffd", regex=True)
     return table

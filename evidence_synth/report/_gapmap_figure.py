@@ -6,11 +6,11 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 
 from .._version import __version__
+from ..figure_text import plain_text
 from ._provenance import footer_text
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def draw(gm: GapMap, base: Path, *, dpi: int, view: str = "main") -> list[Path]:
     title_extra = 0.22 * title.count("\n")
     height = 1.25 + title_extra + n_rows * cell_h + 1.0
     peak = max(1, int(frame[[b[0] for b in bubbles]].to_numpy().max(initial=0)))
-    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
+    with plain_text(**{"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
         fig = Figure(figsize=(width, height))
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_xlim(0, width)

@@ -8,7 +8,9 @@ holds the PRISMA 2020 box labels the package draws; the descriptions are ours. `
 is written as ``NA``; the template leaves the organisations row's node empty, and so do
 we. Parts of a box that has no row of its own (the human/automation split of the records
 excluded, duplicates and exclusions at screening in the other-methods branch) go to the
-``tooltips`` of the box they are part of, so they survive a round trip.
+``tooltips`` of the box they are part of, so they survive a round trip. Cells that a
+spreadsheet would run as a formula (a database named ``=...``) get a ``'`` prefix, which the
+reader removes (:mod:`evidence_synth.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..errors import PrismaInconsistencyError
+from ..spreadsheet import neutralise_cell, restore_cell
 from ._prisma_boxes import (
     BOX,
     BOXES,
@@ -108,9 +111,9 @@ def prisma2020_frame(counts: PrismaCounts) -> pd.DataFrame:
 def write_prisma2020_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write :func:`prisma2020_frame` as R's ``read.csv`` reads it."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow(COLUMNS)
-        writer.writerows(frame.itertuples(index=False, name=None))
+        writer.writerows(frame.map(neutralise_cell).itertuples(index=False, name=None))
 
 
 def read_prisma2020_csv(path: Path, counts: PrismaCounts) -> PrismaCounts:
@@ -123,7 +126,8 @@ def read_prisma2020_csv(path: Path, counts: PrismaCounts) -> PrismaCounts:
                 f"{path}: expected PRISMA2020 columns {', '.join(COLUMNS)}; "
                 f"missing {', '.join(missing)}"
             )
-        rows = [(i + 2, r) for i, r in enumerate(reader)]
+        rows = [(i + 2, {k: restore_cell(v) for k, v in r.items()})
+                for i, r in enumerate(reader)]
     by_key = {r["data"]: (line, r) for line, r in rows if r["data"] not in ("", "NA")}
     whole_numbers = {f.name for f in fields(counts) if f.type in ("int", int)}
     for key, (line, row) in by_key.items():

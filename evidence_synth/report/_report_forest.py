@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
 from .._version import __version__
 from ..errors import EvidenceSynthError
+from ..figure_text import plain_text
 from ._provenance import footer_text
 
 
@@ -59,7 +58,7 @@ def forest_plots(evidence: Any, out: Path, sha: str | None, notes: list[str],
         try:
             res = rma(part["yi"].to_numpy(float), part["vi"].to_numpy(float),
                       slab=slab.to_numpy())
-            with matplotlib.rc_context({"svg.fonttype": "none"}):
+            with plain_text(**{"svg.fonttype": "none"}):
                 fig = forest_plot(res, measure=measure,
                                   title=f"{heading} ({len(part)} effect sizes)")
                 fig.text(0.99, 0.005, footer_text(sha), ha="right", va="bottom", fontsize=5.5,

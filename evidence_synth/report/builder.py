@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,7 @@ import pandas as pd
 from ..crosswalk import Crosswalk, crosswalk, framework_nodes
 from ..errors import EvidenceSynthError
 from ..progress import Steps, steps
+from ..spreadsheet import append_row, write_csv, write_xlsx
 from ._gapmap_inputs import citation, evidence_frame, evidence_from_map
 from ._provenance import footer_text, protocol_of, provenance
 from ._report_forest import forest_plots
@@ -151,7 +154,9 @@ def build_report(
     review : Review
         The review store.
     out_dir : path-like
-        Created if needed; existing files of the same names are replaced.
+        Created if needed; existing files of the same names are replaced. The report is
+        built in a temporary folder beside it and moved in only when every output is
+        written (``index.html`` last), so a failure leaves ``out_dir`` as it was.
     evidence : EvidenceTable or pandas.DataFrame, optional
         The evidence table (see :func:`gap_map` for the columns a DataFrame needs; with
         ``yi``/``vi`` columns forest plots are drawn per outcome). Without it the gap map,
@@ -175,16 +180,40 @@ def build_report(
     -------
     ReportResult
     """
-    with steps("report", _REPORT_STEPS) as progress:
-        return _build(review, Path(out_dir), evidence=evidence, framework=framework,
-                      previous_map=previous_map, strict=strict, title=title, dpi=dpi,
-                      progress=progress, count_options=count_options)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise EvidenceSynthError(f"{out}: exists and is not a folder; give a folder for the "
+                                 "report")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        with steps("report", _REPORT_STEPS) as progress:
+            result = _build(review, staging, evidence=evidence, framework=framework,
+                            previous_map=previous_map, strict=strict, title=title, dpi=dpi,
+                            progress=progress, count_options=count_options)
+        return _publish(result, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _publish(result: ReportResult, out: Path) -> ReportResult:
+    """Move a finished report from its staging folder into ``out``, ``index.html`` last."""
+    staging = result.out_dir
+    made = sorted((p for p in staging.rglob("*") if p.is_file()),
+                  key=lambda p: (p == result.files.get("index"), str(p)))
+    out.mkdir(exist_ok=True)
+    for path in made:
+        target = out / path.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    result.out_dir = out
+    result.files = {k: out / p.relative_to(staging) for k, p in result.files.items()}
+    return result
 
 
 def _build(review: Any, out: Path, *, evidence: Any, framework: Any, previous_map: Any,
            strict: bool, title: str | None, dpi: int, progress: Steps,
            count_options: dict[str, Any]) -> ReportResult:
-    out.mkdir(parents=True, exist_ok=True)
     protocol = protocol_of(review)
     sha = getattr(protocol, "sha256", None)
     title = title or getattr(protocol, "title", None) or "Review report"
@@ -317,10 +346,10 @@ def _titles(gm: GapMap | None) -> dict[str, str]:
 def _write_csv(frame: pd.DataFrame, path: Path, sha: str | None, *,
                status: str | None = None) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(f"# {footer_text(sha)}\n")
+        handle.write(f"# {footer_text(sha)}\r\n")
         if status and status != "final":
-            handle.write(f"# {status}: these counts are not final\n")
-        frame.to_csv(handle, index=False)
+            handle.write(f"# {status}: these counts are not final\r\n")
+        write_csv(frame, handle)
     return path
 
 
@@ -353,7 +382,7 @@ def _evidence_outputs(evidence: Any, out: Path, sha: str | None) -> dict[str, Pa
                     lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else (
                         json.dumps(v) if isinstance(v, dict) else v))
         files["evidence_csv"] = out / "evidence_table.csv"
-        flat.to_csv(files["evidence_csv"], index=False)
+        write_csv(flat, files["evidence_csv"])
         _sidecar(files["evidence_csv"], sha)
         files["evidence_xlsx"] = _xlsx(flat, out / "evidence_table.xlsx")
     _stamp_xlsx(files["evidence_xlsx"], sha)
@@ -361,8 +390,7 @@ def _evidence_outputs(evidence: Any, out: Path, sha: str | None) -> dict[str, Pa
 
 
 def _xlsx(frame: pd.DataFrame, path: Path) -> Path:
-    frame.to_excel(path, index=False, sheet_name="evidence")
-    return path
+    return write_xlsx({"evidence": frame}, path)
 
 
 def _stamp_xlsx(path: Path, sha: str | None) -> None:
@@ -373,5 +401,5 @@ def _stamp_xlsx(path: Path, sha: str | None) -> None:
         del book["provenance"]
     sheet = book.create_sheet("provenance")
     for key, value in provenance(sha).items():
-        sheet.append([key, value])
+        append_row(sheet, [key, value])
     book.save(path)

@@ -16,11 +16,11 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from .._version import __version__
+from ..figure_text import plain_text
 from ._prisma_boxes import (
     PANEL,
     PANELS,
@@ -196,7 +196,7 @@ def prisma_diagram(
         y += heights[row] + _GAP + (0.05 if row == "head" else 0)
     page_height = y + 0.35
 
-    with matplotlib.rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
+    with plain_text(**{"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
         fig = Figure(figsize=(A4_WIDTH, page_height))
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_xlim(0, A4_WIDTH)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .. import columns as C  # noqa: N812
 from ..errors import ParseError
+from ..spreadsheet import restore_cell, write_csv
 
 _EXPORT_COLUMNS = ["record_id", "stage", "decision", "reason", "note", "reviewer", "actor",
                    "kind", "created_at", "title"]
@@ -25,7 +26,8 @@ class ExchangeMixin:
         """Write the latest human decision per record and reviewer of this stage to CSV.
 
         Screening and adjudication decisions are written (column ``kind``); automatic
-        (rule) exclusions stay in the store.
+        (rule) exclusions stay in the store. Text a spreadsheet would run as a formula
+        gets a ``'`` prefix, which :meth:`import_decisions` removes.
 
         Parameters
         ----------
@@ -44,7 +46,7 @@ class ExchangeMixin:
         latest = events.drop_duplicates(["record_id", "reviewer", "kind"], keep="last")
         titles = self.review.records().set_index(C.RECORD_ID)[C.TITLE]
         out = latest.assign(title=latest["record_id"].map(titles))[_EXPORT_COLUMNS]
-        out.to_csv(path, index=False)
+        write_csv(out, path)
         return out.reset_index(drop=True)
 
     def import_decisions(self, path: str | os.PathLike[str], *, reviewer: str | None = None
@@ -156,7 +158,7 @@ def _read_csv_rows(path: Path) -> list[tuple[int, Mapping[str, str]]]:
         start = reader.line_num + 1
         try:
             for row in reader:
-                rows.append((start, row))
+                rows.append((start, {k: restore_cell(v) for k, v in row.items()}))
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise ParseError(f"not valid CSV: {exc}", path=path, line=reader.line_num) from exc

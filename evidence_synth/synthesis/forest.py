@@ -21,6 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy import stats
 
+from ..figure_text import plain_text
 from .result import MetaResult
 
 #: Measures analysed on the log scale: their name on the exponentiated scale.
@@ -54,6 +55,7 @@ def axis_label(measure: str | None, *, ratio: bool) -> str:
     return found.text[0].upper() + found.text[1:]
 
 
+@plain_text()
 def forest_plot(
     result: MetaResult,
     *,
