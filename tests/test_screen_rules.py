@@ -388,8 +388,6 @@ _PARTNERSHIP = [
     "illegal immigration",
     # second round (issue 18): the external dimension, deals, leverage, more languages
     "The external dimension of EU migration policy: cooperation with third countries",
-    "Externalisation of EU migration policy in the Sahel",
-    "Outsourcing migration management: EU support to Niger",
     "Deportation deals and the cooperation of sending countries",
     "Migration as a bargaining chip: Turkey and the EU",
     "Conditionality in EU migration policy",
@@ -400,6 +398,32 @@ _PARTNERSHIP = [
     "Gli accordi di riammissione tra Italia e Tunisia",
     "Acordo de readmissão entre a União Europeia e Cabo Verde",
     "Acuerdos bilaterales de migración laboral entre España y Marruecos",
+    # third round (issue 18): the external dimension in any wording, the Trust Fund for
+    # Africa named in full, deals named by their pair of states or partner, cooperation
+    # on migration in five languages, return policy as foreign policy, conditionality,
+    # visa-free regimes, French co-development, regional consultative processes
+    'The "external dimension" of EU asylum and immigration policy',
+    "The external dimension of Justice and Home Affairs after Lisbon",
+    "La dimension externe de la politique d'asile de l'Union européenne",
+    "The EU Trust Fund for Africa and the future of development cooperation",
+    "Italy renews its memorandum with Libya despite abuses in detention",
+    "EU–Turkey migration cooperation after the 2016 Statement",
+    "The EU–Turkey March 2016 agreement and refugee returns to Turkey",
+    "Gli accordi Italia-Libia e i migranti",
+    "The EU and Afghanistan get a deal on migrants",
+    "The UK's Rwanda plan for asylum seekers",
+    "Cooperación en materia migratoria entre España y Marruecos",
+    "Coopération en matière de migration entre la France et le Sénégal",
+    "Zusammenarbeit mit Herkunftsländern in der deutschen Migrationspolitik",
+    "Rückkehrpolitik als Außenpolitik: Druck auf Drittstaaten",
+    "Return policy as foreign policy: how the EU presses third countries to take back "
+    "migrants",
+    "New approaches to conditionality in EU relations with Morocco: the role of irregular "
+    "migration",
+    "Visa-free travel and asylum applications: the EU's visa roadmap for the Western Balkans",
+    "Les accords de gestion concertée des flux migratoires et le codéveloppement",
+    "Coercive engineered migration: Belarus and the EU",
+    "The Bali Process and regional cooperation against people smuggling",
 ]
 _NOT_PARTNERSHIP = [
     "Thirty-day hospital readmission after heart failure discharge among immigrants",
@@ -419,6 +443,18 @@ _NOT_PARTNERSHIP = [
     "Conditional cash transfers and the migration of young adults",
     "Migrants' bargaining power in the labour market",
     "Legal aid for asylum seekers facing deportation",
+    # third round: externalisation without a deal is border management (criterion I2);
+    # the same pairs of states sign trade and fisheries agreements; other look-alikes
+    "Externalisation of EU migration policy in the Sahel",
+    "Outsourcing migration management: EU support to Niger",
+    "L'externalisation de l'asile: qu'en disent les juristes ?",
+    "The EU–Morocco fisheries agreement and the emigration of young fishermen",
+    "A memorandum of understanding on gas between Italy and Libya",
+    "The external dimension of EU energy policy",
+    "Return policies of origin countries to attract their diaspora back",
+    "Groupes de codéveloppement professionnel pour infirmières immigrantes",
+    "Visa-free travel and tourism demand in the Western Balkans",
+    "Conditionality of conditional cash transfers and the migration of youth",
 ]
 _BORDER = [
     "Integrated border management programme in Niger: equipment and training for border "
@@ -442,6 +478,33 @@ _BORDER = [
     "Gli accordi Italia-Libia e i respingimenti in mare",
     "Migração e controle de fronteiras no Brasil",
     "Muros fronterizos y migración irregular",
+    # third round: generic externalisation and offshore asylum in five languages, carriers,
+    # US enforcement vocabulary, internal controls under Schengen, European border
+    # services, walls, hotspots, surveillance and search and rescue without migration words
+    "Externalisation of EU migration policy in the Sahel",
+    "Outsourcing migration management: EU support to Niger",
+    "The externalisation of migration control to transit countries",
+    "L'émergence d'une politique européenne d'immigration et son externalisation",
+    "Esternalizzazione delle frontiere e migranti in Libia",
+    "La délocalisation des procédures d'asile hors de l'UE",
+    "Offshore asylum and the Pacific Solution revisited",
+    "Carriers' liability for undocumented passengers and the right to seek asylum",
+    "Responsabilité des transporteurs et demandeurs d'asile",
+    "Does imposing consequences deter illegal entry? Evidence from Arizona",
+    "Measuring unauthorized border crossings between ports of entry",
+    "The probability of apprehension and undocumented migration from Mexico",
+    "Immigration enforcement programs and family separation on the US-Mexico border",
+    "Reintroduction of internal border controls in the Schengen area",
+    "Frontier controls and the free movement of persons in Europe",
+    "Towards a European border guard corps",
+    "Wall-building in the Americas and undocumented migration",
+    "La frontera vertical: la contención de migrantes centroamericanos en México",
+    "The 'hotspot' approach in Lesbos and the registration of arrivals",
+    "Drohnen für die Festung Europa: Überwachung des Mittelmeeres",
+    "Search and rescue in the Central Mediterranean: the withdrawal of state vessels",
+    "The fences of Ceuta and Melilla",
+    "Le refoulement des exilés à la frontière franco-italienne",
+    "Pushbacks from Croatia to Bosnia and the asylum seekers they hit",
 ]
 _NOT_BORDER = [
     "Assisted voluntary return programme supported by the Frontex Joint Reintegration "
@@ -458,6 +521,25 @@ _NOT_BORDER = [
     "Barriers refugees and migrants face in accessing health services",
     "Health of migrants at the US-Mexico border: a cross-sectional study",
     "Wildlife fences and wildebeest migration",
+    # third round: look-alikes of each new class
+    "Externalizing behaviour problems among refugee children",
+    "L'externalisation des services informatiques à l'hôpital",
+    "Air carrier liability for passenger injuries under the Montreal Convention",
+    "Non-refoulement and the right to asylum in international law",
+    "Refoulement et inconscient chez les enfants de migrants: une lecture psychanalytique",
+    "Apprehension about the future among undocumented migrant youth",
+    "Malaria hotspots in the border districts of Greece",
+    "Biodiversity hotspots and species migration on Aegean islands",
+    "Crime hotspots and migrant neighbourhoods in Athens",
+    "Synthetic aperture radar (SAR) detection of oil spills in the Mediterranean",
+    "Catheter pullback in intravascular ultrasound",
+    "Teachers' pushback against migrant integration programmes",
+    "Enforcement of trade rules at the border: customs and tariffs",
+    "Wall-building enzymes in plant cells",
+    "Vigilancia epidemiológica de migrantes en la frontera sur de México",
+    "Language barriers for Hungarian migrants in Austria",
+    "Smuggling markets and illegal border crossings in the Sahara",
+    "The adverse effects of Niger's anti-smuggling law",
 ]
 
 
