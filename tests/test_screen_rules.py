@@ -424,6 +424,10 @@ _PARTNERSHIP = [
     "Les accords de gestion concertée des flux migratoires et le codéveloppement",
     "Coercive engineered migration: Belarus and the EU",
     "The Bali Process and regional cooperation against people smuggling",
+    "Tripartite agreements on the voluntary repatriation of Afghan refugees",
+    "El acuerdo de readmisión entre la UE y Turquía",
+    "The Euro-African dialogue on migration and development ten years on",
+    "La liberalizzazione dei visti per i Balcani occidentali e le domande di asilo",
 ]
 _NOT_PARTNERSHIP = [
     "Thirty-day hospital readmission after heart failure discharge among immigrants",
@@ -455,6 +459,8 @@ _NOT_PARTNERSHIP = [
     "Groupes de codéveloppement professionnel pour infirmières immigrantes",
     "Visa-free travel and tourism demand in the Western Balkans",
     "Conditionality of conditional cash transfers and the migration of youth",
+    "A tripartite agreement between unions, employers and government on migrant wages",
+    "Hospital readmisión de pacientes inmigrantes con insuficiencia cardiaca",
 ]
 _BORDER = [
     "Integrated border management programme in Niger: equipment and training for border "
@@ -505,6 +511,9 @@ _BORDER = [
     "The fences of Ceuta and Melilla",
     "Le refoulement des exilés à la frontière franco-italienne",
     "Pushbacks from Croatia to Bosnia and the asylum seekers they hit",
+    "Closed ports: Italy's policy towards rescue ships carrying migrants",
+    "Die Abschottung Europas und die Flüchtlinge im Mittelmeer",
+    "La contención migratoria en la frontera sur de México",
 ]
 _NOT_BORDER = [
     "Assisted voluntary return programme supported by the Frontex Joint Reintegration "
@@ -540,6 +549,8 @@ _NOT_BORDER = [
     "Language barriers for Hungarian migrants in Austria",
     "Smuggling markets and illegal border crossings in the Sahara",
     "The adverse effects of Niger's anti-smuggling law",
+    "Port closures during COVID-19 and the welfare of seafarers",
+    "Cierre de fronteras y COVID-19: salud de los migrantes venezolanos",
 ]
 
 
