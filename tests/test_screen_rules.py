@@ -428,6 +428,10 @@ _PARTNERSHIP = [
     "El acuerdo de readmisión entre la UE y Turquía",
     "The Euro-African dialogue on migration and development ten years on",
     "La liberalizzazione dei visti per i Balcani occidentali e le domande di asilo",
+    "The EU's external migration policy in Africa",
+    "Migration and the EU-Africa partnership after Valletta",
+    "Spain's cooperation with Senegal and Mauritania on irregular migration",
+    "Accords bilatéraux de gestion des flux migratoires entre la France et le Sénégal",
 ]
 _NOT_PARTNERSHIP = [
     "Thirty-day hospital readmission after heart failure discharge among immigrants",
@@ -461,6 +465,8 @@ _NOT_PARTNERSHIP = [
     "Conditionality of conditional cash transfers and the migration of youth",
     "A tripartite agreement between unions, employers and government on migrant wages",
     "Hospital readmisión de pacientes inmigrantes con insuficiencia cardiaca",
+    "Cooperation with local NGOs on migrants' health in Berlin",
+    "The EU-Turkey customs union agreement and trade in textiles",
 ]
 _BORDER = [
     "Integrated border management programme in Niger: equipment and training for border "
@@ -514,6 +520,10 @@ _BORDER = [
     "Closed ports: Italy's policy towards rescue ships carrying migrants",
     "Die Abschottung Europas und die Flüchtlinge im Mittelmeer",
     "La contención migratoria en la frontera sur de México",
+    "Transit countries as Europe's gatekeepers: Libya and Niger",
+    "The EU-funded containment of migrants in Libya",
+    "The border-industrial complex and surveillance technology",
+    "Grenzverfahren und Transitzonen an der EU-Außengrenze",
 ]
 _NOT_BORDER = [
     "Assisted voluntary return programme supported by the Frontex Joint Reintegration "
@@ -551,6 +561,8 @@ _NOT_BORDER = [
     "The adverse effects of Niger's anti-smuggling law",
     "Port closures during COVID-19 and the welfare of seafarers",
     "Cierre de fronteras y COVID-19: salud de los migrantes venezolanos",
+    "General practitioners as gatekeepers of care for migrants",
+    "Checkpoints and interior immigration enforcement in Mexico",
 ]
 
 
