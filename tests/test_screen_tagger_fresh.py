@@ -1,12 +1,18 @@
-"""Tagger quality on a fresh held-out set of real bibliographic records (issue 18, round 2).
+"""Tagger quality on the second round's fresh set of real records: development data now.
 
 253 records of the irregular-migration literature and around it (journal articles, working
 papers, reports, EU documents; 34 not in English), found on public web pages and labelled
 by reading by another screener who saw neither the rules nor the library, with the
 borderline rules R1-R22 of that set (docs/screening.md, "Tagger quality"). The rules were
 frozen and committed (the commit "screen rules, second round (frozen before the fresh
-held-out set was opened) ...") before the set was opened, and evaluated once; they were
-not changed after.
+held-out set was opened) ...") before the set was opened, and evaluated once (titles only:
+border management 46/47 and 46/81, partnership 37/39 and 37/61).
+
+The third round's rules were written by studying this set's errors by class, so the set is
+**development data** now, not held out: the floor pinned below is the third round's
+title-only figure, measured after the rules were written against these titles. The
+third round's held-out figure comes from another fresh set (docs/screening.md, "Tagger
+quality").
 
 ``tests/fixtures/screen/tagger_fresh_labels.csv`` holds titles, years, first authors,
 languages, source URLs and labels, but no abstracts (copyright), so this test measures
@@ -30,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests" / "fixtures" / "screen" / "tagger_fresh_labels.csv"
 COLUMNS = ["sample_id", "title", "year", "first_author", "language", "source", "has_abstract",
            "border_management", "partnership_diplomacy", "borderline", "rationale"]
-#: Measured once on titles only with the frozen rules: (tp, predicted, positives).
-TITLES_ONLY = {"border_management": (46, 47, 81), "partnership_diplomacy": (37, 39, 61)}
+#: Titles only, third-round rules (development figures): (tp, predicted, positives).
+TITLES_ONLY = {"border_management": (68, 68, 81), "partnership_diplomacy": (54, 54, 61)}
 
 
 def labelled() -> pd.DataFrame:
