@@ -1,0 +1,73 @@
+"""Tagger quality on the third fresh held-out set of real bibliographic records (issue 18, round 3).
+
+248 records of the irregular-migration literature and around it (51 not in English), found
+on public web pages by a screener who read only the protocol (not the rules, the library or
+the tests), and labelled by reading against criteria I2/I3 and the two strategies' nodes,
+with the borderline rules of docs/screening.md ("Third fresh set"). None of its titles is in
+the second fresh set. The third round's rules were frozen in the commit "screen rules,
+third round (frozen before the third fresh set was opened) ..." (rules blob 03ae4e5) and
+evaluated on this set **once** by the lead; the figures pinned here are that evaluation's
+title-only figures, and the rules must not fall below them.
+
+As with the second set, the fixture has no abstracts (copyright):
+``python tests/test_screen_tagger_fresh3.py PATH/TO/records.csv`` prints the figures with
+abstracts from the labeller's local file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_screen_tagger_fresh import COLUMNS, evaluate
+
+LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh3_labels.csv"
+#: Measured once, titles only, with the frozen third-round rules: (tp, predicted, positives).
+TITLES_ONLY = {"border_management": (43, 44, 73), "partnership_diplomacy": (34, 36, 65)}
+
+
+def labelled() -> pd.DataFrame:
+    """The fixture: one row per record, no abstracts."""
+    return pd.read_csv(LABELS, dtype={"year": "Int64"}, keep_default_na=False,
+                       na_values={"year": [""]})
+
+
+def test_fixture_has_no_abstracts_and_the_documented_counts():
+    frame = labelled()
+    assert list(frame.columns) == COLUMNS
+    assert frame["sample_id"].is_unique and len(frame) == 248
+    assert frame[["border_management", "partnership_diplomacy"]].sum().to_dict() == {
+        "border_management": 73, "partnership_diplomacy": 65}
+    both = (frame["border_management"] == 1) & (frame["partnership_diplomacy"] == 1)
+    assert int(both.sum()) == 27
+    assert int((frame["language"] != "en").sum()) == 51
+    assert int(frame["has_abstract"].sum()) == 209 and int(frame["borderline"].sum()) == 53
+
+
+def test_no_title_of_the_second_fresh_set_is_reused():
+    second = pd.read_csv(LABELS.with_name("tagger_fresh_labels.csv"), keep_default_na=False)
+    key = lambda s: s.str.lower().str.replace(r"\W+", "", regex=True)  # noqa: E731
+    assert not set(key(labelled()["title"])) & set(key(second["title"]))
+
+
+def test_tagger_on_third_fresh_titles_keeps_the_measured_floor():
+    scores = evaluate(labelled()).set_index("tag")
+    for tag, (tp, predicted, positives) in TITLES_ONLY.items():
+        row = scores.loc[tag]
+        assert row["positives"] == positives
+        assert row["precision"] >= tp / predicted - 1e-9, (tag, row["precision"])
+        assert row["recall"] >= tp / positives - 1e-9, (tag, row["recall"])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    frame = labelled()
+    print("titles only\n" + evaluate(frame).round(3).to_string(index=False))
+    if len(sys.argv) > 1:
+        texts = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)
+        full = frame.merge(texts[["sample_id", "abstract"]], on="sample_id", how="left",
+                           validate="one_to_one")
+        full["abstract"] = full["abstract"].where(full["abstract"].fillna("") != "", None)
+        print("with abstracts\n" + evaluate(full).round(3).to_string(index=False))
