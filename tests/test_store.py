@@ -64,7 +64,7 @@ def test_new_store_has_current_schema_and_wal(tmp_path):
 
 
 def test_missing_store_is_not_created_when_create_false(tmp_path):
-    with pytest.raises(StoreError, match="no review store here; create one"):
+    with pytest.raises(StoreError, match=r"no review store here \(no such file\); create one"):
         open_review(tmp_path / "absent.db", create=False)
     assert not (tmp_path / "absent.db").exists()
 

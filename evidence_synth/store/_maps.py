@@ -97,7 +97,7 @@ class MapsMixin(RecordsMixin):
         node_columns = [c.name for c in schema.map_nodes.columns]
         with self._begin() as conn:
             self._check_new_source(conn, row, allow_duplicate=allow_duplicate)
-            conn.execute(schema.sources.insert().values(**row))
+            self._insert_source(conn, row)
             self._insert_records(conn, frame)
             if len(nodes):
                 conn.execute(schema.map_nodes.insert(), plain_rows(nodes, node_columns))
