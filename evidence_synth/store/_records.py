@@ -23,7 +23,7 @@ from .vocabulary import SOURCE_KINDS
 
 _JSON_COLUMNS = (cols.AUTHORS, cols.KEYWORDS, cols.RAW)
 #: Attempts at a fresh ``source_id`` when concurrent imports took the one chosen.
-_ID_ATTEMPTS = 5
+_ID_ATTEMPTS = 20
 
 
 class SourceIdTakenError(StoreError):
@@ -176,7 +176,8 @@ class RecordsMixin(Database):
         src = schema.sources.c
         taken = conn.execute(sa.select(src.source_id).where(src.source_id == row["source_id"]))
         if taken.first() is not None:
-            raise StoreError(f"source_id {row['source_id']!r} already exists in this review")
+            raise SourceIdTakenError(
+                f"source_id {row['source_id']!r} already exists in this review")
         if row.get("file_sha256") and not allow_duplicate:
             earlier = conn.execute(
                 sa.select(src.source_id, src.file_name, src.imported_at).where(
