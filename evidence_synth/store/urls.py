@@ -87,4 +87,9 @@ def redact(text: str, url: str) -> str:
     for secret in url_secrets(url):
         if len(secret) >= 4:
             text = text.replace(secret, MASK)
+        # SQLAlchemy reads 'ann:se@cret@host' as password 'se', host 'cret@host': the
+        # driver then names that host; mask each tail of the password before an '@'
+        tails = [secret[i + 1:] for i, char in enumerate(secret) if char == "@"]
+        for tail in sorted(filter(None, tails), key=len, reverse=True):
+            text = text.replace(f"{tail}@", f"{MASK}@")
     return text
