@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -164,3 +165,44 @@ def test_reviewer_writes_only_under_own_identity(team):
         events = lead.decisions()
     assert events[["reviewer", "kind"]].values.tolist() == [
         ["ann", "screen"], ["carol", "adjudication"], ["rules:v1", "screen"]]
+
+
+# -- identifiers ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("ann\n", "expected lower case letters"),
+    ("Ann", "expected lower case letters"),
+    ('ann"; DROP TABLE records; --', "expected lower case letters"),
+    ("select", "an SQL reserved word"),
+    ("user", "reserved by PostgreSQL"),
+    ("public", "reserved by PostgreSQL"),
+    ("current_user", "reserved by PostgreSQL"),
+    ("session_user", "reserved by PostgreSQL"),
+    ("none", "reserved by PostgreSQL"),
+    ("grant", "an SQL reserved word"),
+    ("pg_reviewer", "names starting with pg_ are reserved"),
+    ("es_admin", "one of evidence_synth's group roles"),
+])
+def test_bad_role_names_are_refused_before_anything_changes(pg_url, name, why):
+    with open_review(pg_url) as review:
+        with pytest.raises(StoreError, match="role names refused") as info:
+            grant_reviewers(review, reviewers=["dora", name])
+        assert why in str(info.value)
+        assert repr(name) in str(info.value)
+        with review.engine.connect() as conn:
+            roles = set(conn.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
+    assert "dora" not in roles  # refused as a whole: nothing created
+
+
+def test_a_database_name_with_quotes_is_quoted_not_injected(pg_server):
+    name = 'rev"x; --'
+    pg_server.psql("postgres", f'CREATE DATABASE "{name.replace(chr(34), chr(34) * 2)}"')
+    url = pg_server.url("postgres").rsplit("/", 1)[0] + "/" + quote(name, safe="")
+    with open_review(url) as review:
+        assert review.engine.url.database == name
+        report = grant_reviewers(review, reviewers=["erin"])
+        assert ("erin", "es_reviewer") in report.granted
+        with review.engine.connect() as conn:
+            allowed = conn.exec_driver_sql(
+                "SELECT has_database_privilege('es_reviewer', %s, 'CONNECT')", (name,)).scalar()
+    assert allowed is True
