@@ -206,3 +206,14 @@ def test_a_database_name_with_quotes_is_quoted_not_injected(pg_server):
             allowed = conn.exec_driver_sql(
                 "SELECT has_database_privilege('es_reviewer', %s, 'CONNECT')", (name,)).scalar()
     assert allowed is True
+
+
+def test_a_read_only_server_session_is_reported_as_read_only(pg_url):
+    _seeded(pg_url)
+    read_only = pg_url + "?options=" + quote("-c default_transaction_read_only=on")
+    with open_review(read_only, create=False) as review:
+        assert review.count("records") == 3
+        with pytest.raises(StoreError, match="the review store is read-only") as info:
+            review.add_decision("before:2", "title_abstract", "exclude", reviewer="ann",
+                                reason="TA-POP")
+    assert "connection lost" not in str(info.value)
