@@ -15,7 +15,7 @@ database itself makes sure that
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -138,20 +138,21 @@ def grant_reviewers(
         reserved = [f"{p!r}: an SQL reserved word" for p in named if p in keywords]
         if reserved:
             raise StoreError("role names refused: " + "; ".join(reserved))
-        quote = _quoter(conn)
         existing = set(conn.execute(sa.text("SELECT rolname FROM pg_roles")).scalars())
         for group in GROUPS:
             if group not in existing:
-                conn.exec_driver_sql(f"CREATE ROLE {quote(group)} NOLOGIN")
+                _execute(conn, "CREATE ROLE {} NOLOGIN", group)
                 report.created.append(group)
         for group, names in people.items():
             for name in names:
                 if name not in existing and name not in report.created:
-                    conn.exec_driver_sql(f"CREATE ROLE {quote(name)} LOGIN")
+                    _execute(conn, "CREATE ROLE {} LOGIN", name)
                     report.created.append(name)
-                conn.exec_driver_sql(f"GRANT {quote(group)} TO {quote(name)}")
+                _execute(conn, "GRANT {} TO {}", group, name)
                 report.granted.append((name, group))
-        for statement in _grants(quote(conn.engine.url.database or "")):
+        _execute(conn, "GRANT CONNECT ON DATABASE {} TO {}, {}, {}",
+                 conn.engine.url.database or "", READER, REVIEWER, ADMIN)
+        for statement in _GRANTS:
             conn.exec_driver_sql(statement)
         conn.execute(sa.text(_IDENTITY_FUNCTION))
         for table, timing in _IDENTITY_TRIGGERS.items():
@@ -183,32 +184,33 @@ def _reserved_keywords(conn: sa.Connection) -> set[str]:
     return set(conn.exec_driver_sql(query).scalars())
 
 
-def _quoter(conn: sa.Connection) -> Callable[[str], str]:
-    """Identifier quoting of the driver (psycopg's ``sql.Identifier``) or the dialect."""
-    dbapi = conn.connection.dbapi_connection
+def _execute(conn: sa.Connection, template: str, *names: str) -> None:
+    """Run ``template`` with each ``{}`` replaced by an identifier, quoted by the driver
+    (psycopg's ``sql.SQL`` and ``sql.Identifier``; the dialect's quoting otherwise)."""
     if conn.dialect.driver == "psycopg":
         from psycopg import sql
 
-        return lambda name: sql.Identifier(name).as_string(dbapi)
-    return conn.dialect.identifier_preparer.quote_identifier
+        composed = sql.SQL(template).format(*map(sql.Identifier, names))
+        statement = composed.as_string(conn.connection.dbapi_connection)
+    else:
+        quote = conn.dialect.identifier_preparer.quote_identifier
+        statement = template.format(*map(quote, names))
+    conn.exec_driver_sql(statement)
 
 
-def _grants(database: str) -> list[str]:
-    """Grants to the group roles; ``database`` is already quoted. Nobody but the owner
-    may update, delete or truncate: the history tables are append-only and imported data
-    write-once (see :mod:`evidence_synth.store.schema`)."""
-    groups = ", ".join((READER, REVIEWER, ADMIN))
-    protected = ", ".join(schema.APPEND_ONLY + schema.WRITE_ONCE)
-    return [
-        f"GRANT CONNECT ON DATABASE {database} TO {groups}",
-        f"GRANT USAGE ON SCHEMA public TO {groups}",
-        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER}, {REVIEWER}",
-        f"GRANT INSERT ON decision_events, pair_decisions, extraction_rows TO {REVIEWER}",
-        f"GRANT UPDATE ON extraction_rows TO {REVIEWER}",
-        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {REVIEWER}",
-        f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {ADMIN}",
-        f"GRANT UPDATE ON extraction_rows TO {ADMIN}",
-        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ADMIN}",
-        f"REVOKE UPDATE ON {protected} FROM {READER}, {REVIEWER}, {ADMIN}",
-        f"REVOKE DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public FROM {groups}",
-    ]
+_PROTECTED = ", ".join(schema.APPEND_ONLY + schema.WRITE_ONCE)
+#: Grants to the group roles (fixed names). Nobody but the owner may update, delete or
+#: truncate the history (append-only) or the imported data (write-once).
+_GRANTS = (
+    f"GRANT USAGE ON SCHEMA public TO {READER}, {REVIEWER}, {ADMIN}",
+    f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER}, {REVIEWER}",
+    f"GRANT INSERT ON decision_events, pair_decisions, extraction_rows TO {REVIEWER}",
+    f"GRANT UPDATE ON extraction_rows TO {REVIEWER}",
+    f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {REVIEWER}",
+    f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {ADMIN}",
+    f"GRANT UPDATE ON extraction_rows TO {ADMIN}",
+    f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ADMIN}",
+    f"REVOKE UPDATE ON {_PROTECTED} FROM {READER}, {REVIEWER}, {ADMIN}",
+    f"REVOKE DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public FROM {READER}, {REVIEWER}, "
+    f"{ADMIN}",
+)
