@@ -211,6 +211,11 @@ def test_cli_template_import_compare_and_errors(template, form, tmp_path):
     review = str(tmp_path / "review.db")
     args = ["import", str(filled), "--review", review, *form_arg]
     result = runner.invoke(command, [*args, "--extractor", "ana"])
+    assert result.exit_code == 1  # a typo'd store is not created (issue 16)
+    assert "review.db: no review store here (no such file)" in result.output
+    assert not Path(review).exists()
+    open_review(review).close()
+    result = runner.invoke(command, [*args, "--extractor", "ana"])
     assert result.exit_code == 0, result.output
     assert "stored as 'ana': 3 inserted" in result.output
     result = runner.invoke(command, [*args, "--extractor", "ana"])

@@ -142,7 +142,7 @@ def test_a_version_1_store_gains_the_review_files_table(tmp_path):
         conn.execute("DROP TABLE review_files")
         conn.execute("UPDATE es_meta SET value = '1' WHERE key = 'schema_version'")
     with open_review(path, create=False) as review:
-        assert review.schema_version == 2
+        assert review.schema_version == 3
         assert review.protocol_files().empty
         bundled_review().store(review)
         assert len(review.protocol_files()) == len(bundled_review().paths)

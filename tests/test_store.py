@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -64,7 +66,7 @@ def test_new_store_has_current_schema_and_wal(tmp_path):
 
 
 def test_missing_store_is_not_created_when_create_false(tmp_path):
-    with pytest.raises(StoreError, match="no review store here; create one"):
+    with pytest.raises(StoreError, match=r"no review store here \(no such file\); create one"):
         open_review(tmp_path / "absent.db", create=False)
     assert not (tmp_path / "absent.db").exists()
 
@@ -284,3 +286,16 @@ def test_evidence_map_is_rebuilt_from_the_store(review):
     assert rebuilt.records["record_id"].tolist() == imported.records["record_id"].tolist()
     with pytest.raises(StoreError, match="holds no imported map"):
         review.evidence_map(source_id="nope")
+
+
+def test_map_codes_of_studies_missing_from_the_map_are_not_stored_and_said(review):
+    from evidence_synth.errors import DataQualityWarning
+
+    path = Path(__file__).parent / "fixtures" / "io" / "dep_map_small.json"
+    with pytest.warns(DataQualityWarning, match=r"2 code\(s\) of 1 stud\(y/ies\) that are "
+                      r"not among the map's records \(3ie:5999\) not stored"):
+        emap = review.import_map(path)
+    assert review.count("records") == 3
+    assert review.count("record_codes") == len(emap.codes) == 9
+    notes = json.loads(review.sources()["notes"].iloc[0])
+    assert any("3ie:5999" in w and "not stored" in w for w in notes["warnings"])

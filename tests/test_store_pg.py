@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -136,9 +137,9 @@ def team(pg_server, pg_url):
 def test_reviewer_writes_only_under_own_identity(team):
     with team("ann") as ann:
         ann.add_decision("s:1", "title_abstract", "include", reviewer="ann")
-        with pytest.raises(sa.exc.DBAPIError, match="may only write under their own"):
+        with pytest.raises(StoreError, match=r"refused the change.*may only write under their"):
             ann.add_decision("s:2", "title_abstract", "exclude", reviewer="bob")
-        with pytest.raises(sa.exc.DBAPIError, match="not an adjudicator"):
+        with pytest.raises(StoreError, match="not an adjudicator"):
             ann.add_decision("s:1", "title_abstract", "exclude", reviewer="ann",
                              kind="adjudication")
         with pytest.raises(sa.exc.DBAPIError), ann.engine.begin() as conn:
@@ -151,7 +152,7 @@ def test_reviewer_writes_only_under_own_identity(team):
             conn.exec_driver_sql("DELETE FROM records")
         ann.save_extraction_row("r1", {"yi": 0.1}, study_id="st", extractor="ann")
     with team("bob") as bob:
-        with pytest.raises(sa.exc.DBAPIError, match="was extracted by ann"):
+        with pytest.raises(StoreError, match="was extracted by ann"):
             bob.save_extraction_row("r1", {"yi": 0.9}, study_id="st", extractor="bob",
                                     expected_version=1)
         assert bob.decisions()["reviewer"].tolist() == ["ann"]
@@ -164,3 +165,55 @@ def test_reviewer_writes_only_under_own_identity(team):
         events = lead.decisions()
     assert events[["reviewer", "kind"]].values.tolist() == [
         ["ann", "screen"], ["carol", "adjudication"], ["rules:v1", "screen"]]
+
+
+# -- identifiers ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("ann\n", "expected lower case letters"),
+    ("Ann", "expected lower case letters"),
+    ('ann"; DROP TABLE records; --', "expected lower case letters"),
+    ("select", "an SQL reserved word"),
+    ("user", "reserved by PostgreSQL"),
+    ("public", "reserved by PostgreSQL"),
+    ("current_user", "reserved by PostgreSQL"),
+    ("session_user", "reserved by PostgreSQL"),
+    ("none", "reserved by PostgreSQL"),
+    ("grant", "an SQL reserved word"),
+    ("pg_reviewer", "names starting with pg_ are reserved"),
+    ("es_admin", "one of evidence_synth's group roles"),
+])
+def test_bad_role_names_are_refused_before_anything_changes(pg_url, name, why):
+    with open_review(pg_url) as review:
+        with pytest.raises(StoreError, match="role names refused") as info:
+            grant_reviewers(review, reviewers=["dora", name])
+        assert why in str(info.value)
+        assert repr(name) in str(info.value)
+        with review.engine.connect() as conn:
+            roles = set(conn.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
+    assert "dora" not in roles  # refused as a whole: nothing created
+
+
+def test_a_database_name_with_quotes_is_quoted_not_injected(pg_server):
+    name = 'rev"x; --'
+    pg_server.psql("postgres", f'CREATE DATABASE "{name.replace(chr(34), chr(34) * 2)}"')
+    url = pg_server.url("postgres").rsplit("/", 1)[0] + "/" + quote(name, safe="")
+    with open_review(url) as review:
+        assert review.engine.url.database == name
+        report = grant_reviewers(review, reviewers=["erin"])
+        assert ("erin", "es_reviewer") in report.granted
+        with review.engine.connect() as conn:
+            allowed = conn.exec_driver_sql(
+                "SELECT has_database_privilege('es_reviewer', %s, 'CONNECT')", (name,)).scalar()
+    assert allowed is True
+
+
+def test_a_read_only_server_session_is_reported_as_read_only(pg_url):
+    _seeded(pg_url)
+    read_only = pg_url + "?options=" + quote("-c default_transaction_read_only=on")
+    with open_review(read_only, create=False) as review:
+        assert review.count("records") == 3
+        with pytest.raises(StoreError, match="the review store is read-only") as info:
+            review.add_decision("before:2", "title_abstract", "exclude", reviewer="ann",
+                                reason="TA-POP")
+    assert "connection lost" not in str(info.value)

@@ -50,7 +50,7 @@ def instance_attributes(obj: object) -> list[str]:
 REVIEW_API = {
     "__enter__": "method (self) -> 'Review'",
     "__exit__": "method (self, *exc: 'object') -> 'None'",
-    "__init__": "method (self, url: 'str') -> 'None'",
+    "__init__": "method (self, url: 'str', *, create: 'bool' = True) -> 'None'",
     "__repr__": "method (self) -> 'str'",
     "add_decision": (
         "method (self, record_id: 'str', stage: 'str', decision: 'str', *, "

@@ -100,7 +100,7 @@ def import_(workbook: Path, review: str, extractor: str, form_path: Path | None,
                    f"{sum('yi' in r for r in table.rows)} effect sizes computed")
         if dry_run:
             return
-        with open_review(review) as store:
+        with open_review(review, create=False) as store:
             saved = table.save(store, extractor=extractor, consensus=consensus, update=update)
     except EvidenceSynthError as exc:
         raise _fail(exc) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StoreError
 from . import schema
+from .urls import mask_url, redact
 
 #: Rows per INSERT statement for bulk writes.
 BATCH = 5000
@@ -41,30 +41,54 @@ class Database:
         try:
             yield
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            reason = str(getattr(exc, "orig", exc)).strip().splitlines()
-            if reason and reason[0].startswith("connection failed"):
+            reason = _reason(exc, self.url)
+            if _read_only(exc):
                 raise StoreError(
-                    f"{safe_url(self.url)}: cannot connect to the database ({reason[0]})"
+                    f"{mask_url(self.url)}: the review store is read-only ({reason}); nothing "
+                    "was written: check the permissions of the store file and its folder "
+                    "(SQLite writes a -wal and a -shm file beside it)"
+                ) from exc
+            if reason.startswith("connection failed"):
+                raise StoreError(
+                    f"{mask_url(self.url)}: cannot connect to the database ({reason})"
                 ) from exc
             raise StoreError(
-                f"{safe_url(self.url)}: database unavailable or connection lost "
-                f"({reason[0] if reason else type(exc).__name__}); the transaction was "
+                f"{mask_url(self.url)}: database unavailable or connection lost "
+                f"({reason}); the transaction was "
                 "rolled back by the database unless it had already committed, and a retry "
                 "stores nothing twice (events carry an event_uid)"
             ) from exc
+        except sa.exc.DBAPIError as exc:
+            reason = _reason(exc, self.url)
+            if _read_only(exc):
+                raise StoreError(
+                    f"{mask_url(self.url)}: the review store is read-only ({reason}); "
+                    "nothing was written"
+                ) from exc
+            if isinstance(exc, sa.exc.IntegrityError) or _sqlstate(exc) == "42501":
+                raise StoreError(
+                    f"{mask_url(self.url)}: the database refused the change ({reason}); "
+                    "nothing was written"
+                ) from exc
+            raise
 
     @property
     def schema_version(self) -> int:
         """Schema version of the store."""
         with self._connect() as conn:
-            return _stored_version(conn)
+            return _stored_version(conn, self.url)
 
-    def _migrate(self) -> None:
+    def _migrate(self, *, create: bool = True) -> None:
         with self._begin() as conn:
-            version = _stored_version(conn)
+            version = _stored_version(conn, self.url)
+            if version == 0 and not create:
+                raise StoreError(
+                    f"{mask_url(self.url)}: no review store here (no es_meta table); create "
+                    "one with `evidence-synth init` or open_review(path)"
+                )
             if version > schema.SCHEMA_VERSION:
                 raise StoreError(
-                    f"{safe_url(self.url)}: store schema version {version} is newer than "
+                    f"{mask_url(self.url)}: store schema version {version} is newer than "
                     f"this library supports ({schema.SCHEMA_VERSION}); upgrade evidence_synth"
                 )
             while version < schema.SCHEMA_VERSION:
@@ -75,31 +99,45 @@ class Database:
 
 def make_engine(url: str) -> Engine:
     """A SQLAlchemy engine; SQLite files get WAL, foreign keys and a 60 s lock timeout."""
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 60})
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        return engine
     try:
-        return sa.create_engine(url, pool_pre_ping=True)
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"timeout": 60})
+        else:
+            return sa.create_engine(url, pool_pre_ping=True)
+    except ValueError as exc:  # SQLAlchemy's URL parser on a port that is not a number
+        raise StoreError(
+            f"{mask_url(url)}: not a valid database URL ({redact(str(exc), url)}); the "
+            "port must be a number"
+        ) from exc
     except (SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"{safe_url(url)}: cannot open review store: {exc}") from exc
+        raise StoreError(
+            f"{mask_url(url)}: cannot open review store: {redact(str(exc), url)}"
+        ) from exc
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
 
 
-def _stored_version(conn: Connection) -> int:
+def _stored_version(conn: Connection, url: str) -> int:
     if not sa.inspect(conn).has_table("es_meta"):
         return 0
     value = conn.execute(
         sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
     ).scalar()
-    return int(value or 0)
+    try:
+        return int(value or 0)
+    except ValueError:
+        raise StoreError(
+            f"{mask_url(url)}: es_meta.schema_version is {value!r}, expected a whole number; "
+            "the store was changed outside evidence_synth"
+        ) from None
 
 
 def _set_meta(conn: Connection, key: str, value: str) -> None:
@@ -112,6 +150,18 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def safe_url(url: str) -> str:
-    """The URL with its password masked."""
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+def _reason(exc: sa.exc.DBAPIError, url: str) -> str:
+    """The first line of the driver's message, with the URL's secrets removed."""
+    lines = str(getattr(exc, "orig", exc)).strip().splitlines()
+    return redact(lines[0], url) if lines else type(exc).__name__
+
+
+def _sqlstate(exc: sa.exc.DBAPIError) -> str | None:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
+
+
+def _read_only(exc: sa.exc.DBAPIError) -> bool:
+    """A write refused because the SQLite file or folder, or the PostgreSQL transaction or
+    server, is read-only."""
+    name = getattr(getattr(exc, "orig", None), "sqlite_errorname", "") or ""
+    return name.startswith("SQLITE_READONLY") or _sqlstate(exc) == "25006"

@@ -16,6 +16,10 @@ from ._database import Database, now
 from .vocabulary import ACTORS, STAGE_DECISIONS
 
 
+class _UidTakenError(StoreError):
+    """An event_uid was stored by another writer between lookup and insert."""
+
+
 class DecisionsMixin(Database):
     """Decision events, for :class:`~evidence_synth.store.Review`."""
 
@@ -75,6 +79,18 @@ class DecisionsMixin(Database):
         """
         rows = events.to_dict("records") if isinstance(events, pd.DataFrame) else list(events)
         payload = [_decision_row(i, e) for i, e in enumerate(rows)]
+        for attempt in (1, 2, 3):
+            try:
+                return self._append_decisions(payload)
+            except _UidTakenError as exc:
+                if attempt == 3:
+                    raise StoreError(
+                        "decision events kept colliding with concurrent writes of the same "
+                        f"event_uid ({exc}); nothing was written"
+                    ) from exc
+        raise AssertionError("unreachable")
+
+    def _append_decisions(self, payload: list[dict[str, Any]]) -> list[int]:
         table = schema.decision_events
         ids: list[int] = []
         with self._begin() as conn:
@@ -89,11 +105,16 @@ class DecisionsMixin(Database):
             fresh = [item for item in payload if item["event_uid"] not in stored]
             new_ids: dict[str, int] = {}
             if fresh:
-                inserted = conn.execute(
-                    table.insert().returning(table.c.event_uid, table.c.event_id,
-                                             sort_by_parameter_order=True),
-                    fresh,
-                )
+                try:
+                    inserted = conn.execute(
+                        table.insert().returning(table.c.event_uid, table.c.event_id,
+                                                 sort_by_parameter_order=True),
+                        fresh,
+                    )
+                except sa.exc.IntegrityError as exc:
+                    # a concurrent retry stored one of these uids after the lookup above:
+                    # roll back and look again (its event is then reused, not duplicated)
+                    raise _UidTakenError(str(exc.orig).splitlines()[0]) from exc
                 new_ids = {uid: int(event_id) for uid, event_id in inserted}
             for item in payload:
                 earlier = stored.get(item["event_uid"])

@@ -80,6 +80,14 @@ class MapsMixin(RecordsMixin):
             message = f"{file}: {walk.warning()}"
             emap.meta.setdefault("warnings", []).append(message)
             warnings.warn(message, DataQualityWarning, stacklevel=2)
+        orphans = ~emap.codes[cols.RECORD_ID].isin(emap.records[cols.RECORD_ID])
+        if orphans.any():  # a code needs its study in the store (foreign key)
+            ids = sorted(set(emap.codes.loc[orphans, cols.RECORD_ID].astype(str)))
+            message = (f"{file}: {int(orphans.sum())} code(s) of {len(ids)} stud(y/ies) that "
+                       f"are not among the map's records ({', '.join(ids[:5])}) not stored")
+            emap.meta.setdefault("warnings", []).append(message)
+            warnings.warn(message, DataQualityWarning, stacklevel=2)
+            emap.codes = emap.codes[~orphans].reset_index(drop=True)
         row = source_row(
             {"source_id": source_id, "kind": kind, "database": database,
              "platform": platform or emap.meta.get("format"), "query": query,
@@ -97,7 +105,7 @@ class MapsMixin(RecordsMixin):
         node_columns = [c.name for c in schema.map_nodes.columns]
         with self._begin() as conn:
             self._check_new_source(conn, row, allow_duplicate=allow_duplicate)
-            conn.execute(schema.sources.insert().values(**row))
+            self._insert_source(conn, row)
             self._insert_records(conn, frame)
             if len(nodes):
                 conn.execute(schema.map_nodes.insert(), plain_rows(nodes, node_columns))

@@ -22,6 +22,12 @@ from ._database import BATCH, Database, now
 from .vocabulary import SOURCE_KINDS
 
 _JSON_COLUMNS = (cols.AUTHORS, cols.KEYWORDS, cols.RAW)
+#: Attempts at a fresh ``source_id`` when concurrent imports took the one chosen.
+_ID_ATTEMPTS = 20
+
+
+class SourceIdTakenError(StoreError):
+    """The source id was stored by another import between the check and the insert."""
 
 
 class RecordsMixin(Database):
@@ -83,11 +89,11 @@ class RecordsMixin(Database):
 
         file = Path(path)
         digest = file_sha256(file)
-        source_id = source_id or self._next_source_id(database)
-        frame = read_records(file, format=format, encoding=encoding, source_id=source_id,
+        chosen = source_id or self._next_source_id(database)
+        frame = read_records(file, format=format, encoding=encoding, source_id=chosen,
                              columns=columns, header_row=header_row)
         source = {
-            "source_id": source_id,
+            "source_id": chosen,
             "kind": kind,
             "database": database,
             "platform": platform,
@@ -107,7 +113,17 @@ class RecordsMixin(Database):
                 ensure_ascii=False,
             ),
         }
-        stored = self.add_records(frame, source=source, allow_duplicate=allow_duplicate)
+        for attempt in range(1, _ID_ATTEMPTS + 1):
+            try:
+                stored = self.add_records(frame, source=source, allow_duplicate=allow_duplicate)
+                break
+            except SourceIdTakenError:
+                # an import under the same database name took the id meanwhile: next one
+                if source_id is not None or attempt == _ID_ATTEMPTS:
+                    raise
+                fresh = self._next_source_id(database)
+                frame = with_source_id(frame, chosen, fresh)
+                source["source_id"], chosen = fresh, fresh
         stored.attrs.update(frame.attrs)
         return stored
 
@@ -141,9 +157,18 @@ class RecordsMixin(Database):
         frame = cols.validate_records(with_review_ids(records, row["source_id"]))
         with self._begin() as conn:
             self._check_new_source(conn, row, allow_duplicate=allow_duplicate)
-            conn.execute(schema.sources.insert().values(**row))
+            self._insert_source(conn, row)
             self._insert_records(conn, frame)
         return frame
+
+    def _insert_source(self, conn: Connection, row: Mapping[str, Any]) -> None:
+        try:
+            conn.execute(schema.sources.insert().values(**row))
+        except sa.exc.IntegrityError as exc:  # checked just before: a concurrent import
+            raise SourceIdTakenError(
+                f"source_id {row['source_id']!r} already exists in this review: another "
+                "import stored it while this one ran; nothing of this import was written"
+            ) from exc
 
     def _check_new_source(
         self, conn: Connection, row: Mapping[str, Any], *, allow_duplicate: bool
@@ -151,7 +176,8 @@ class RecordsMixin(Database):
         src = schema.sources.c
         taken = conn.execute(sa.select(src.source_id).where(src.source_id == row["source_id"]))
         if taken.first() is not None:
-            raise StoreError(f"source_id {row['source_id']!r} already exists in this review")
+            raise SourceIdTakenError(
+                f"source_id {row['source_id']!r} already exists in this review")
         if row.get("file_sha256") and not allow_duplicate:
             earlier = conn.execute(
                 sa.select(src.source_id, src.file_name, src.imported_at).where(
@@ -269,6 +295,17 @@ def with_review_ids(frame: pd.DataFrame, source_id: str) -> pd.DataFrame:
         ],
         dtype="string",
     )
+    return out
+
+
+def with_source_id(frame: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
+    """Records read for source ``old`` renamed to source ``new`` (ids ``<new>:...``)."""
+    out = frame.copy()
+    prefix = f"{old}:"
+    out[cols.RECORD_ID] = pd.array(
+        [rid if pd.isna(rid) or not str(rid).startswith(prefix) else f"{new}:{rid[len(prefix):]}"
+         for rid in out[cols.RECORD_ID].astype(object)], dtype="string")
+    out[cols.SOURCE_ID] = pd.array([new] * len(out), dtype="string")
     return out
 
 

@@ -21,10 +21,17 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ..errors import StoreError
+from . import schema
 from .review import Review
 
 READER, REVIEWER, ADJUDICATOR, ADMIN = "es_reader", "es_reviewer", "es_adjudicator", "es_admin"
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+GROUPS = (READER, REVIEWER, ADJUDICATOR, ADMIN)
+#: A login role name: lower case letters, digits and ``_``, at most 63 bytes (\Z, not $,
+#: which would accept a trailing newline).
+_IDENTIFIER = re.compile(r"\A[a-z_][a-z0-9_]{0,62}\Z")
+#: Names PostgreSQL reserves for roles, or that name the current user in SQL.
+_RESERVED_ROLES = {"public", "none", "current_user", "session_user", "current_role", "user",
+                   "system_user"}
 
 _IDENTITY_FUNCTION = """
 CREATE OR REPLACE FUNCTION es_check_identity() RETURNS trigger AS $$
@@ -121,44 +128,89 @@ def grant_reviewers(
         ADJUDICATOR: list(adjudicators) + list(admins),
         ADMIN: list(admins),
     }
-    bad = sorted({p for names in people.values() for p in names if not _IDENTIFIER.match(p)})
-    if bad:
-        raise StoreError(f"role names must match {_IDENTIFIER.pattern}, got {bad}")
+    named = sorted({p for names in people.values() for p in names})
+    problems = [f"{p!r}: {why}" for p in named if (why := _bad_role_name(p))]
+    if problems:
+        raise StoreError("role names refused: " + "; ".join(problems))
     report = AccessReport()
     with review._begin() as conn:
+        keywords = _reserved_keywords(conn)
+        reserved = [f"{p!r}: an SQL reserved word" for p in named if p in keywords]
+        if reserved:
+            raise StoreError("role names refused: " + "; ".join(reserved))
         existing = set(conn.execute(sa.text("SELECT rolname FROM pg_roles")).scalars())
-        for group in (READER, REVIEWER, ADJUDICATOR, ADMIN):
+        for group in GROUPS:
             if group not in existing:
-                conn.execute(sa.text(f"CREATE ROLE {group} NOLOGIN"))
+                _execute(conn, "CREATE ROLE {} NOLOGIN", group)
                 report.created.append(group)
         for group, names in people.items():
             for name in names:
                 if name not in existing and name not in report.created:
-                    conn.execute(sa.text(f"CREATE ROLE {name} LOGIN"))
+                    _execute(conn, "CREATE ROLE {} LOGIN", name)
                     report.created.append(name)
-                conn.execute(sa.text(f"GRANT {group} TO {name}"))
+                _execute(conn, "GRANT {} TO {}", group, name)
                 report.granted.append((name, group))
-        for statement in _grants(conn.engine.url.database or ""):
-            conn.execute(sa.text(statement))
+        _execute(conn, "GRANT CONNECT ON DATABASE {} TO {}, {}, {}",
+                 conn.engine.url.database or "", READER, REVIEWER, ADMIN)
+        for statement in _GRANTS:
+            conn.exec_driver_sql(statement)
         conn.execute(sa.text(_IDENTITY_FUNCTION))
         for table, timing in _IDENTITY_TRIGGERS.items():
-            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {table}_identity ON {table}"))
-            conn.execute(sa.text(
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_identity ON {table}")
+            conn.exec_driver_sql(
                 f"CREATE TRIGGER {table}_identity {timing} ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION es_check_identity()"
-            ))
+            )
     return report
 
 
-def _grants(database: str) -> list[str]:
-    return [
-        f'GRANT CONNECT ON DATABASE "{database}" TO {READER}, {REVIEWER}, {ADMIN}',
-        f"GRANT USAGE ON SCHEMA public TO {READER}, {REVIEWER}, {ADMIN}",
-        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER}, {REVIEWER}",
-        f"GRANT INSERT ON decision_events, pair_decisions, extraction_rows TO {REVIEWER}",
-        f"GRANT UPDATE ON extraction_rows TO {REVIEWER}",
-        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {REVIEWER}",
-        f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {ADMIN}",
-        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ADMIN}",
-        f"REVOKE DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public FROM {REVIEWER}, {ADMIN}",
-    ]
+def _bad_role_name(name: str) -> str | None:
+    """Why ``name`` cannot be a person's login role, or ``None``."""
+    if not _IDENTIFIER.match(name):
+        return ("expected lower case letters, digits and _ (at most 63, not starting with a "
+                "digit)")
+    if name.startswith("pg_"):
+        return "names starting with pg_ are reserved for PostgreSQL's own roles"
+    if name in _RESERVED_ROLES:
+        return "reserved by PostgreSQL (it names a special role or the current user)"
+    if name in GROUPS:
+        return "one of evidence_synth's group roles, not a person"
+    return None
+
+
+def _reserved_keywords(conn: sa.Connection) -> set[str]:
+    """The server's reserved SQL key words (categories R and T of pg_get_keywords)."""
+    query = "SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T')"
+    return set(conn.exec_driver_sql(query).scalars())
+
+
+def _execute(conn: sa.Connection, template: str, *names: str) -> None:
+    """Run ``template`` with each ``{}`` replaced by an identifier, quoted by the driver
+    (psycopg's ``sql.SQL`` and ``sql.Identifier``; the dialect's quoting otherwise)."""
+    if conn.dialect.driver == "psycopg":
+        from psycopg import sql
+
+        composed = sql.SQL(template).format(*map(sql.Identifier, names))
+        statement = composed.as_string(conn.connection.dbapi_connection)
+    else:
+        quote = conn.dialect.identifier_preparer.quote_identifier
+        statement = template.format(*map(quote, names))
+    conn.exec_driver_sql(statement)
+
+
+_PROTECTED = ", ".join(schema.APPEND_ONLY + schema.WRITE_ONCE)
+#: Grants to the group roles (fixed names). Nobody but the owner may update, delete or
+#: truncate the history (append-only) or the imported data (write-once).
+_GRANTS = (
+    f"GRANT USAGE ON SCHEMA public TO {READER}, {REVIEWER}, {ADMIN}",
+    f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER}, {REVIEWER}",
+    f"GRANT INSERT ON decision_events, pair_decisions, extraction_rows TO {REVIEWER}",
+    f"GRANT UPDATE ON extraction_rows TO {REVIEWER}",
+    f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {REVIEWER}",
+    f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {ADMIN}",
+    f"GRANT UPDATE ON extraction_rows TO {ADMIN}",
+    f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {ADMIN}",
+    f"REVOKE UPDATE ON {_PROTECTED} FROM {READER}, {REVIEWER}, {ADMIN}",
+    f"REVOKE DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public FROM {READER}, {REVIEWER}, "
+    f"{ADMIN}",
+)

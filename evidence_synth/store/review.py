@@ -23,12 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StoreError
 from . import schema
-from ._database import make_engine, safe_url
+from ._database import make_engine
 from ._decisions import DecisionsMixin
 from ._duplicates import DuplicatesMixin
 from ._extraction import ExtractionMixin
 from ._maps import MapsMixin
 from ._protocol import ProtocolMixin
+from .urls import mask_url, redact
 from .vocabulary import ACTORS, SOURCE_KINDS, STAGE_DECISIONS
 
 
@@ -41,7 +42,9 @@ def open_review(path_or_url: str | os.PathLike[str], *, create: bool = True) -> 
         A file path (a SQLite file is created there) or a SQLAlchemy URL such as
         ``sqlite:///review.db`` or ``postgresql+psycopg://user@host/db``.
     create : bool, default True
-        Create the store when it does not exist; otherwise raise :class:`StoreError`.
+        Create the store when it does not exist; otherwise raise :class:`StoreError` when
+        there is no store: a missing or empty (0-byte) file, or a database without the
+        store's tables. Every command that reads a store opens it with ``create=False``.
 
     Returns
     -------
@@ -52,16 +55,18 @@ def open_review(path_or_url: str | os.PathLike[str], *, create: bool = True) -> 
         url = text
     else:
         path = Path(text)
-        if not path.exists() and not create:
-            raise StoreError(
-                f"{path}: no review store here; create one with `evidence-synth init` "
-                "or open_review(path)"
-            )
-        if path.exists() and path.is_dir():
+        if path.is_dir():
             raise StoreError(f"{path}: is a directory, expected a review store file")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not create and (not path.exists() or path.stat().st_size == 0):
+            state = "an empty file" if path.exists() else "no such file"
+            raise StoreError(
+                f"{path}: no review store here ({state}); create one with "
+                "`evidence-synth init` or open_review(path)"
+            )
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{path}"
-    return Review(url)
+    return Review(url, create=create)
 
 
 class Review(ProtocolMixin, MapsMixin, DuplicatesMixin, DecisionsMixin, ExtractionMixin):
@@ -74,14 +79,16 @@ class Review(ProtocolMixin, MapsMixin, DuplicatesMixin, DecisionsMixin, Extracti
     engine : sqlalchemy.engine.Engine
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
         try:
-            self._migrate()
+            self._migrate(create=create)
         except SQLAlchemyError as exc:
             self.engine.dispose()
-            raise StoreError(f"{safe_url(url)}: cannot open review store: {exc}") from exc
+            raise StoreError(
+                f"{mask_url(url)}: cannot open review store: {redact(str(exc), url)}"
+            ) from exc
         except BaseException:
             self.engine.dispose()
             raise
@@ -97,7 +104,7 @@ class Review(ProtocolMixin, MapsMixin, DuplicatesMixin, DecisionsMixin, Extracti
         self.close()
 
     def __repr__(self) -> str:
-        return f"Review({safe_url(self.url)!r})"
+        return f"Review({mask_url(self.url)!r})"
 
     def count(self, table: str) -> int:
         """Number of rows in one of the store's tables."""

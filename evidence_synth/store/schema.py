@@ -1,8 +1,11 @@
 """Tables of the review store and their migrations (SQLAlchemy Core).
 
 The schema is versioned in ``es_meta``; :data:`MIGRATIONS` lists the steps from an empty
-database to :data:`SCHEMA_VERSION`. Event tables are append-only: the database itself
-refuses ``UPDATE`` and ``DELETE`` on them (triggers on SQLite and PostgreSQL).
+database to :data:`SCHEMA_VERSION`. The database itself keeps the history (triggers on
+SQLite and PostgreSQL, added to older stores by the step 2 -> 3): :data:`APPEND_ONLY`
+tables refuse ``UPDATE``, ``DELETE``, ``TRUNCATE`` and a ``REPLACE``/``UPSERT`` of a stored
+key; :data:`WRITE_ONCE` tables refuse the same except a ``DELETE`` of a row nothing refers
+to. Only ``es_meta`` and ``extraction_rows`` (versioned edits) change in place.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -185,42 +188,109 @@ extraction_rows = sa.Table(
     sa.Index("ix_extraction_study", "study_id"),
 )
 
-#: Tables whose rows are events: never updated, never deleted.
-APPEND_ONLY = ("decision_events", "pair_decisions")
+#: Tables whose rows record what happened (events, protocol snapshots, dedup runs): never
+#: updated, never deleted, and never re-inserted under a key they already hold (SQLite's
+#: ``REPLACE`` / ``INSERT OR REPLACE`` would otherwise delete the old row first).
+APPEND_ONLY = ("decision_events", "pair_decisions", "protocols", "review_files", "dedup_runs",
+               "duplicate_groups")
+#: Tables of imported data: never updated nor re-inserted under a key they hold; a row is
+#: deleted only while no other row refers to it (an import nothing was decided on yet).
+WRITE_ONCE = ("sources", "records", "map_nodes", "record_codes")
 
 
-def _append_only_ddl(dialect: str) -> list[str]:
-    if dialect == "sqlite":
-        return [
-            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
-            for table in APPEND_ONLY
-            for op in ("UPDATE", "DELETE")
-        ]
-    if dialect == "postgresql":
-        ddl = [
-            "CREATE OR REPLACE FUNCTION es_refuse_change() RETURNS trigger AS $$ BEGIN "
-            "RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; "
-            "END; $$ LANGUAGE plpgsql"
-        ]
+def _key_sets(table: sa.Table) -> list[list[str]]:
+    """The primary key's columns and each unique constraint's."""
+    keys = [[c.name for c in table.primary_key.columns]]
+    keys += [[c.name for c in con.columns] for con in table.constraints
+             if isinstance(con, sa.UniqueConstraint)]
+    return keys
+
+
+def _sqlite_guards() -> list[str]:
+    ddl = []
+    for name in APPEND_ONLY + WRITE_ONCE:
+        ops = ("UPDATE", "DELETE") if name in APPEND_ONLY else ("UPDATE",)
         ddl += [
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION es_refuse_change()"
-            for table in APPEND_ONLY
+            f"CREATE TRIGGER IF NOT EXISTS {name}_no_{op.lower()} BEFORE {op} ON {name} "
+            f"BEGIN SELECT RAISE(ABORT, '{name} is append-only: {op} refused'); END"
+            for op in ops
         ]
-        return ddl
+        # BEFORE INSERT runs before REPLACE's conflict resolution deletes the old row.
+        taken = " OR ".join(
+            f"EXISTS (SELECT 1 FROM {name} WHERE "
+            + " AND ".join(f"{col} = NEW.{col}" for col in key) + ")"
+            for key in _key_sets(metadata.tables[name])
+        )
+        ddl.append(
+            f"CREATE TRIGGER IF NOT EXISTS {name}_no_replace BEFORE INSERT ON {name} "
+            f"WHEN {taken} BEGIN SELECT RAISE(ABORT, '{name} is append-only: INSERT of a "
+            "key already stored refused (REPLACE, INSERT OR REPLACE, UPSERT)'); END"
+        )
+    # Foreign keys hold on connections without PRAGMA foreign_keys=ON too.
+    for child in metadata.sorted_tables:
+        for fk in sorted(child.foreign_keys, key=lambda f: f.parent.name):
+            parent, col = fk.column.table.name, fk.column.name
+            if parent not in WRITE_ONCE:
+                continue
+            ddl.append(
+                f"CREATE TRIGGER IF NOT EXISTS {parent}_no_delete_{child.name}_{fk.parent.name} "
+                f"BEFORE DELETE ON {parent} WHEN EXISTS (SELECT 1 FROM {child.name} WHERE "
+                f"{fk.parent.name} = OLD.{col}) BEGIN SELECT RAISE(ABORT, '{parent} row is "
+                f"referred to by {child.name}.{fk.parent.name}: DELETE refused'); END"
+            )
+    return ddl
+
+
+def _postgresql_guards() -> list[str]:
+    ddl = [
+        "CREATE OR REPLACE FUNCTION es_refuse_change() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
+        "USING ERRCODE = 'integrity_constraint_violation'; "
+        "END; $$ LANGUAGE plpgsql"
+    ]
+    # No REPLACE on PostgreSQL; INSERT ... ON CONFLICT DO UPDATE fires the UPDATE trigger.
+    # TRUNCATE (also TRUNCATE ... CASCADE from records) skips row triggers: refused too.
+    # Foreign keys are always enforced, so referenced records and sources stay.
+    for name in APPEND_ONLY + WRITE_ONCE:
+        row_ops = "UPDATE OR DELETE" if name in APPEND_ONLY else "UPDATE"
+        ddl += [
+            f"DROP TRIGGER IF EXISTS {name}_append_only ON {name}",
+            f"CREATE TRIGGER {name}_append_only BEFORE {row_ops} ON {name} "
+            "FOR EACH ROW EXECUTE FUNCTION es_refuse_change()",
+            f"DROP TRIGGER IF EXISTS {name}_no_truncate ON {name}",
+            f"CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION es_refuse_change()",
+        ]
+    return ddl
+
+
+def _guards_ddl(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return _sqlite_guards()
+    if dialect == "postgresql":
+        return _postgresql_guards()
     raise NotImplementedError(f"no append-only triggers for dialect {dialect!r}")
 
 
 def _migrate_0_to_1(conn: Connection) -> None:
     metadata.create_all(conn)
-    for statement in _append_only_ddl(conn.dialect.name):
-        conn.execute(sa.text(statement))
+    _add_guards(conn)
 
 
 def _migrate_1_to_2(conn: Connection) -> None:
     review_files.create(conn, checkfirst=True)
 
 
+def _migrate_2_to_3(conn: Connection) -> None:
+    _add_guards(conn)
+
+
+def _add_guards(conn: Connection) -> None:
+    """The append-only and write-once triggers (idempotent: a later step may re-run it)."""
+    for statement in _guards_ddl(conn.dialect.name):
+        conn.execute(sa.text(statement))
+
+
 #: ``MIGRATIONS[v]`` upgrades a store at schema version ``v`` to ``v + 1``.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3}
