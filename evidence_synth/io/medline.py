@@ -65,6 +65,7 @@ def parse(lines: list[str], *, path: Any = None) -> Parsed:
         current.append(value.strip())
     if raw is not None:
         out.records.append(raw)
+    _refuse_ris(out, path)
     if not out.records:
         raise ParseError(
             "expected MEDLINE records (lines like 'PMID- 12345' or 'TI  - ...'), found none",
@@ -72,6 +73,17 @@ def parse(lines: list[str], *, path: Any = None) -> Parsed:
             line=1,
         )
     return out
+
+
+def _refuse_ris(out: Parsed, path: Any) -> None:
+    """RIS read as MEDLINE (``TY  - `` and ``ER  - `` look like MEDLINE tags) would merge
+    every record between blank lines into one: refuse it. MEDLINE has no TY or ER tag."""
+    for raw, line in zip(out.records, out.lines, strict=False):
+        if "TY" in raw and "ER" in raw:
+            raise ParseError(
+                "expected MEDLINE records, found RIS tags ('TY  - ' ... 'ER  - '); reading "
+                "them as MEDLINE would merge records: use format='ris' (--format ris), or "
+                "leave the format out to have it sniffed", path=path, line=line)
 
 
 def _doi(raw: dict[str, list[str]]) -> str | None:
