@@ -27,6 +27,8 @@ _BOMS = (
 _CONTROL = frozenset(range(0, 32)) - {9, 10, 12, 13}
 #: Line numbers shown in a warning; the full list is in the data's ``attrs``.
 _SHOWN_LINES = 10
+#: Bytes decoded at once when some lines are not UTF-8 (see :func:`_decode_by_line`).
+_WINDOW = 1 << 20
 
 
 @dataclass
@@ -293,38 +295,46 @@ def _decode(data: bytes, *, path: str | Path, encoding: str | None, partial: boo
 def _decode_by_line(data: bytes, *, path: str | Path, partial: bool) -> Decoded:
     """UTF-8 for every line that is valid UTF-8, one fallback codec for the others.
 
-    Linear: UTF-8 decoding resumes after each bad line, and only the bad lines are
-    decoded with the fallback. A line is what ends with LF (CR and CRLF files alike).
+    Linear: the content is decoded in windows of about a megabyte cut at line ends; only a
+    window that is not valid UTF-8 is decoded line by line, and only its bad lines with the
+    fallback. A line is what ends with LF (CR and CRLF files alike).
     """
-    view = memoryview(data)
     parts: list[str | None] = []
-    bad: list[tuple[int, int, int]] = []  # (line, start, end) of each line that is not UTF-8
-    pos, line, first_bad = 0, 1, None
-    while True:
+    bad: list[tuple[int, bytes]] = []  # (line, bytes) of each line that is not UTF-8
+    pos, line, size, first_bad = 0, 1, len(data), b""
+    while pos < size:
+        end = min(pos + _WINDOW, size)
+        if end < size:
+            cut = data.rfind(b"\n", pos, end)
+            end = cut + 1 if cut >= 0 else (data.find(b"\n", end) + 1 or size)
+        window, final = data[pos:end], end >= size and not partial
         try:
-            parts.append(codecs.utf_8_decode(view[pos:], "strict", not partial)[0])
-            break
-        except UnicodeDecodeError as exc:
-            at = pos + exc.start
-        first_bad = at if first_bad is None else first_bad
-        start = max(data.rfind(b"\n", pos, at) + 1, pos)
-        end = data.find(b"\n", at)
-        end = len(data) if end < 0 else end + 1
-        parts.append(codecs.utf_8_decode(view[pos:start], "strict", True)[0])
-        line += data.count(b"\n", pos, start)
-        bad.append((line, start, end))
-        parts.append(None)
-        line += 1
+            parts.append(codecs.utf_8_decode(window, "strict", final)[0])
+            line += window.count(b"\n")
+        except UnicodeDecodeError:
+            start = 0
+            while start < len(window):
+                stop = window.find(b"\n", start) + 1 or len(window)
+                piece = window[start:stop]
+                try:
+                    parts.append(codecs.utf_8_decode(piece, "strict",
+                                                     final or stop < len(window))[0])
+                except UnicodeDecodeError as exc:
+                    first_bad = first_bad or piece[exc.start:exc.start + 1]
+                    bad.append((line, piece))
+                    parts.append(None)
+                line += 1
+                start = stop
         pos = end
-        if pos >= len(data):
-            break
-    fallback, pieces = _fallback([data[s:e] for _, s, e in bad])
-    lines = [ln for ln, _, _ in bad]
+    if not bad:  # pragma: no cover - the caller saw a decoding error
+        return Decoded("".join(p for p in parts if p is not None), "utf-8")
+    fallback, pieces = _fallback([piece for _, piece in bad])
+    lines = [ln for ln, _ in bad]
     filled = iter(pieces)
     text = "".join(next(filled) if part is None else part for part in parts)
     utf8_elsewhere = any(part is not None and not part.isascii() for part in parts)
     shown = _shown(lines)
-    where = f"first bad byte {data[first_bad:first_bad + 1]!r} at line {lines[0]}"
+    where = f"first bad byte {first_bad!r} at line {lines[0]}"
     if utf8_elsewhere:
         message = (f"{path}: not valid UTF-8 on {len(lines)} line(s) ({where}); decoded as "
                    f"{fallback} on {shown}, as UTF-8 on every other line")
