@@ -76,8 +76,9 @@ def read_records(
     format : str, optional
         A name from :func:`list_formats`; sniffed from the content when omitted.
     encoding : str, optional
-        Force a codec. By default a BOM decides, else UTF-8, else a reported fallback
-        (cp1252, then charset-normalizer's guess) with a ``DataQualityWarning``.
+        Force a codec. By default a BOM decides, else UTF-8, with a reported fallback
+        (cp1252, then charset-normalizer's guess) for the lines that are not UTF-8 and a
+        ``DataQualityWarning`` naming them.
     source_id : str, optional
         Identifier of this export; defaults to the file stem.
     columns : mapping, optional
@@ -104,7 +105,10 @@ def read_records(
         ``record_lines`` (first line of each record), ``dropped_empty`` (how many records
         had no title, abstract, DOI, authors or PMID and were not imported, with a
         ``DataQualityWarning``), ``dropped`` (those records: ``{"line", "source_row",
-        "raw"}``) and, for tables, ``header_row`` (the 1-based row of the header).
+        "raw"}``), ``fallback_encoding`` and ``fallback_lines`` (the codec and the 1-based
+        lines that were not UTF-8; ``None`` and ``[]`` when none), ``nul_bytes`` and
+        ``nul_lines`` (NUL bytes removed, and where) and, for tables, ``header_row`` (the
+        1-based row of the header).
         ``source_row`` keeps each record's position in the file, so it has gaps where
         records were dropped.
 
@@ -114,6 +118,12 @@ def read_records(
         Empty, binary, truncated or malformed files (message names file and line).
     UnknownFormatError
         Content matching no supported format.
+
+    Notes
+    -----
+    A forced ``format`` that the content does not match while it matches another format
+    is a ``ParseError`` naming the format to use. NUL bytes in text are removed and
+    reported (``nul_bytes``); a missing, unreadable or directory path is a ``ParseError``.
     """
     with _no_cyclic_gc():
         return _read_records(path, format=format, encoding=encoding, source_id=source_id,
