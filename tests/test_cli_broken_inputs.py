@@ -278,6 +278,17 @@ def test_mixed_encoding_is_decoded_line_by_line(world, tmp_path, capsys):
     assert "café ÿþ" in set(mine["title"])
 
 
+def test_every_warning_of_an_import_is_printed(world, tmp_path, capsys):
+    shutil.copy(world["store"], tmp_path / "r.db")
+    path = tmp_path / "both.ris"
+    path.write_bytes(b"TY  - JOUR\nTI  - caf\xe9\nER  - \nTY  - JOUR\nTI  - N\x00UL\nER  - \n")
+    code, out, err = run(["import", tmp_path / "r.db", path, "--database", "X", "-q"], capsys)
+    assert code == 0, err
+    assert "2 records imported" in out and "2 warning(s): " in out and "line 2" in out
+    assert err.strip() == f"warning: {path}: 1 NUL byte(s) removed (on line 5); the file may " \
+        "be damaged, check those records; listed in attrs['nul_lines']"
+
+
 def test_latin1_decisions_are_read_with_a_warning(world, tmp_path, capsys):
     shutil.copy(world["store"], tmp_path / "r.db")
     path = tmp_path / "latin1.csv"
