@@ -33,9 +33,8 @@ RANDOM_SUFFIXES = ("xlsx", "json", "ris", "csv", "nbib", "xml", "yaml")
 #: Broken for any command that reads a file, whatever it expects.
 GENERIC = ("empty.ris", "blank.ris", "folder.ris", "truncated.ris",
            *(f"random.{s}" for s in RANDOM_SUFFIXES))
-#: Not a valid store either; the 0-byte file is left out here: refusing to turn an empty
-#: file into a store is the store's own check (issue 16, "never create a store implicitly").
-STORE_INPUTS = tuple(name for name in GENERIC if name != "empty.ris")
+#: Not a valid review store either (a 0-byte file is never turned into one).
+STORE_INPUTS = GENERIC
 
 
 def build_corpus(root: Path) -> dict[str, Path]:
@@ -185,9 +184,12 @@ def _argv(world, slot: str, name: str, tmp: Path) -> list[str]:
 
 @pytest.mark.parametrize(("slot", "name"), CASES, ids=[f"{s}-{n}" for s, n in CASES])
 def test_broken_input_gives_one_error_line_naming_the_file(world, slot, name, tmp_path, capsys):
+    path = world["corpus"][name]
+    before = path.read_bytes() if path.is_file() else None
     code, out, err = run(_argv(world, slot, name, tmp_path), capsys)
-    assert_clean_error(code, out, err, world["corpus"][name])
+    assert_clean_error(code, out, err, path)
     assert not (tmp_path / "new.db").exists()  # init wrote nothing
+    assert (path.read_bytes() if path.is_file() else None) == before  # e.g. not made a store
 
 
 def test_corpus_covers_every_command_that_reads_a_file():
@@ -209,7 +211,7 @@ def test_corpus_covers_every_command_that_reads_a_file():
             if takes and not writes_only:
                 reads.add(name if sub is None else f"{name} {sub}")
     assert reads - covered == set()
-    assert len(CASES) >= 200
+    assert len(CASES) == 227
 
 
 def test_four_protocol_problems_are_listed_with_paths_and_lines(world, tmp_path, capsys):
