@@ -211,7 +211,7 @@ def test_corpus_covers_every_command_that_reads_a_file():
             if takes and not writes_only:
                 reads.add(name if sub is None else f"{name} {sub}")
     assert reads - covered == set()
-    assert len(CASES) == 227
+    assert len(CASES) == 226
 
 
 def test_four_protocol_problems_are_listed_with_paths_and_lines(world, tmp_path, capsys):
