@@ -124,3 +124,20 @@ class DataQualityWarning(UserWarning):
 
     The same information is recorded with the data, so the warning is never the only trace.
     """
+
+
+def os_error_text(exc: OSError) -> str:
+    """What an OS error on reading a user's file means, in words (without the file name).
+
+    Readers turn ``OSError`` into their own error class with this text, so that a file that
+    is missing, a folder or unreadable is reported like any other bad input.
+    """
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, IsADirectoryError):
+        return "expected a file, found a directory"
+    if isinstance(exc, NotADirectoryError):
+        return "file not found (a part of the path is not a directory)"
+    if isinstance(exc, PermissionError):
+        return "permission denied: the file cannot be read (check its permissions)"
+    return f"cannot read the file: {exc.strerror or exc}"

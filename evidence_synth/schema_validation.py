@@ -26,7 +26,7 @@ import jsonschema
 import pandas as pd
 import yaml
 
-from .errors import ProtocolError
+from .errors import ProtocolError, os_error_text
 
 __all__ = [
     "Check",
@@ -157,13 +157,18 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def read_yaml(path: Path) -> tuple[Any, dict[JsonPath, int], list[tuple[JsonPath, int, str]]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ProtocolError(f"{path}: file not found") from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ProtocolError(f"{path}: {os_error_text(exc)}") from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
         raise ProtocolError(
-            f"{path}: expected UTF-8 text, found undecodable byte at offset {exc.start}"
+            f"{path}, line {line}: expected UTF-8 text, found the byte "
+            f"{data[exc.start:exc.start + 1]!r} at offset {exc.start}"
         ) from None
+    del data
     loader = _Loader(text)
     try:
         root = loader.get_single_node()

@@ -88,7 +88,9 @@ def test_not_a_bibliographic_format(tmp_path, text, line, match):
 
 def test_forced_ris_on_non_ris(tmp_path):
     path = _write(tmp_path, "PMID- 1\nTI  - x\n", "pubmed.nbib")
-    _raises(ParseError, path, 1, "expected RIS records", format="ris")
+    _raises(ParseError, path, 1, "format='ris' was given, but the content does not look like "
+            "it: expected TY  - ... ER  -, found 'PMID- 1', which is MEDLINE.*use "
+            r"format='medline' \(--format medline\)", format="ris")
 
 
 def test_unknown_format_name(tmp_path):

@@ -173,6 +173,8 @@ def import_(review: str, files: tuple[Path, ...], database: str | None, as_map: 
                     imported_by=imported_by, allow_duplicate=allow_duplicate,
                 )
             click.echo(_import_summary(path, frame))
+            for warning in _data_warnings(frame)[1:]:  # the first is in the summary line
+                click.echo(f"warning: {warning}", err=True)
 
 
 def _import_map(store, path: Path, *, database: str | None, **options) -> None:
@@ -210,6 +212,11 @@ def _column_map(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _data_warnings(frame) -> list[str]:
+    """The file's warnings other than the empty-records one (which the summary counts)."""
+    return [w for w in frame.attrs.get("warnings", []) if "attrs['dropped']" not in w]
+
+
 def _import_summary(path: Path, frame) -> str:
     """One line per imported file: records, source, format, and what was not imported."""
     attrs = frame.attrs
@@ -222,7 +229,7 @@ def _import_summary(path: Path, frame) -> str:
     if attrs.get("dropped_empty"):
         line += (f"; {attrs['dropped_empty']} empty records (no title, abstract, DOI, "
                  "authors or PMID) not imported")
-    other = [w for w in attrs.get("warnings", []) if "attrs['dropped']" not in w]
+    other = _data_warnings(frame)
     if other:
         line += f"; {len(other)} warning(s): {other[0]}"
     return line

@@ -118,19 +118,19 @@ def _read_files(files: tuple[Path, ...]) -> pd.DataFrame:
 def _read_decisions(path: Path) -> pd.DataFrame:
     import pandas as pd
 
-    from ..spreadsheet import restore_frame
+    from ..io._csv_rows import read_csv_rows
+    from ..spreadsheet import restore_cell
 
-    manual = restore_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
-    missing = {"record_id_1", "record_id_2", "decision"} - set(manual.columns)
-    if missing:
-        raise click.ClickException(f"{path}: missing column(s) {sorted(missing)}")
-    manual = manual[manual["decision"].str.strip() != ""]
-    bad = manual[~manual["decision"].isin(["match", "distinct"])]
-    if len(bad):
-        line = int(bad.index[0]) + 2
-        raise click.ClickException(f"{path}, line {line}: decision must be match or distinct, "
-                                   f"got {bad['decision'].iloc[0]!r}")
-    return manual
+    columns = ["record_id_1", "record_id_2", "decision"]
+    _header, rows = read_csv_rows(path, required=columns)
+    rows = [(line, {k: restore_cell(v) for k, v in row.items()}) for line, row in rows
+            if row["decision"].strip()]
+    for line, row in rows:
+        if row["decision"] not in ("match", "distinct"):
+            raise click.ClickException(f"{path}, line {line}: decision must be match or "
+                                       f"distinct, got {row['decision']!r}")
+    return pd.DataFrame([row for _line, row in rows], columns=list(rows[0][1]) if rows
+                        else columns, dtype=str)
 
 
 def _dedup_review(path: str, manual: pd.DataFrame | None, reviewer: str | None,

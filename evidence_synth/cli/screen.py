@@ -136,9 +136,10 @@ def _rules_and_criteria(store, rules_path: Path | None, criteria_path: Path | No
 
 
 def _require_reviewer_column(path: Path) -> None:
-    with path.open(encoding="utf-8-sig") as handle:
-        header = handle.readline()
-    if "reviewer" not in [h.strip() for h in header.split(",")]:
+    from ..io._csv_rows import read_csv_rows
+
+    header, _rows = read_csv_rows(path, required=("record_id", "decision"))
+    if "reviewer" not in header:
         raise click.ClickException(f"{path}: no reviewer column; pass --reviewer NAME")
 
 

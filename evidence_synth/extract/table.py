@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..effects.compute import compute_effect, recompute
-from ..errors import EffectSizeError, ExtractionError, StoreError
+from ..errors import EffectSizeError, ExtractionError, StoreError, os_error_text
 from ..schema_validation import load_schema
 from ..spreadsheet import restore_frame, write_csv
 from .double_extraction import discrepancies
@@ -547,7 +547,12 @@ class EvidenceTable:
         """Read :meth:`to_json` output from a path or a JSON string."""
         text = str(source)
         if not text.lstrip().startswith("{"):
-            text = Path(source).read_text(encoding="utf-8")
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ExtractionError(f"{source}: {os_error_text(exc)}") from exc
+            except UnicodeDecodeError as exc:
+                raise ExtractionError(f"{source}: expected UTF-8 JSON: {exc}") from exc
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:

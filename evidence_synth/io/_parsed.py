@@ -50,7 +50,7 @@ class Source:
         self.encoding = encoding
         self.columns = columns
         self.header_row = header_row
-        self.info: dict[str, Any] = {"encoding": None, "bom": False, "warnings": []}
+        self.info: dict[str, Any] = _text.plain_info(None)
 
     @cached_property
     def text(self) -> str:
@@ -58,8 +58,7 @@ class Source:
         data = _text.read_bytes(self.path)
         decoded = _text.decode(data, path=self.path, encoding=self.encoding)
         del data  # large files: keep only one copy of the content alive
-        self.info = {"encoding": decoded.encoding, "bom": decoded.bom,
-                     "warnings": list(decoded.warnings)}
+        self.info = decoded.info()
         text, decoded.text = decoded.text, ""
         return text
 

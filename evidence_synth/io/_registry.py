@@ -99,6 +99,18 @@ def formats() -> tuple[ImportFormat, ...]:
     return tuple(found)
 
 
+@functools.cache
+def _modules() -> dict[str, str]:
+    return {f.name: module for module in MODULES
+            for f in importlib.import_module(f"{__package__}.{module}").FORMATS}
+
+
+def same_family(a: str, b: str) -> bool:
+    """Whether formats ``a`` and ``b`` are variants declared in one module (RIS and EPPI
+    RIS, CSV and TSV, ...)."""
+    return _modules().get(a) == _modules().get(b)
+
+
 def get(name: str, *, path: Any = None) -> ImportFormat:
     """The format called ``name``.
 

@@ -1,4 +1,10 @@
-"""Decode export bytes to text: BOMs, UTF-8, reported fallbacks, binary detection."""
+"""Decode export bytes to text: BOMs, UTF-8, per-line fallbacks, NUL bytes, binary detection.
+
+Every read of a user's file goes through :func:`read_bytes`, :func:`read_head` or
+:func:`open_binary`, which turn ``OSError`` (missing, a directory, permission denied) into a
+:class:`~evidence_synth.errors.ParseError` naming the file; every decoding goes through
+:func:`decode`, which never raises ``UnicodeError``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,9 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
-from ..errors import DataQualityWarning, ParseError
+from ..errors import DataQualityWarning, ParseError, os_error_text
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -18,26 +25,58 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _CONTROL = frozenset(range(0, 32)) - {9, 10, 12, 13}
+#: Line numbers shown in a warning; the full list is in the data's ``attrs``.
+_SHOWN_LINES = 10
+#: Bytes decoded at once when some lines are not UTF-8 (see :func:`_decode_by_line`).
+_WINDOW = 1 << 20
 
 
 @dataclass
 class Decoded:
-    """Text of a file and how it was obtained."""
+    """Text of a file and how it was obtained.
+
+    ``fallback_lines`` are the 1-based lines that were not valid UTF-8 and were decoded
+    with ``fallback_encoding`` (every other line is UTF-8); ``nul_lines`` the lines from
+    which NUL bytes were removed (``nul_bytes`` of them in all).
+    """
 
     text: str
     encoding: str
     bom: bool = False
     warnings: list[str] = field(default_factory=list)
+    fallback_encoding: str | None = None
+    fallback_lines: list[int] = field(default_factory=list)
+    nul_bytes: int = 0
+    nul_lines: list[int] = field(default_factory=list)
+
+    def info(self) -> dict:
+        """How the text was obtained, as ``read_records`` records it in ``df.attrs``."""
+        return {"encoding": self.encoding, "bom": self.bom, "warnings": list(self.warnings),
+                "fallback_encoding": self.fallback_encoding,
+                "fallback_lines": self.fallback_lines, "nul_bytes": self.nul_bytes,
+                "nul_lines": self.nul_lines}
+
+
+def plain_info(encoding: str | None, *, bom: bool = False) -> dict:
+    """``Decoded.info()`` of text read without any repair."""
+    return Decoded("", encoding or "", bom=bom).info() | {"encoding": encoding}
+
+
+class NeedsWholeFile(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by :func:`iter_decoded` on content only :func:`decode` repairs (NUL bytes)."""
+
+
+def file_error(exc: OSError, path: str | Path) -> ParseError:
+    """The :class:`ParseError` for an OS error on reading ``path``."""
+    return ParseError(os_error_text(exc), path=path)
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """Read a file, turning OS errors into messages naming the file."""
+    """Read a file, turning OS errors into a :class:`ParseError` naming the file."""
     try:
         return Path(path).read_bytes()
-    except FileNotFoundError as exc:
-        raise ParseError("file not found", path=path) from exc
-    except IsADirectoryError as exc:
-        raise ParseError("expected a file, found a directory", path=path) from exc
+    except OSError as exc:
+        raise file_error(exc, path) from exc
 
 
 def read_head(path: str | Path, size: int) -> bytes:
@@ -45,10 +84,16 @@ def read_head(path: str | Path, size: int) -> bytes:
     try:
         with Path(path).open("rb") as handle:
             return handle.read(size)
-    except FileNotFoundError as exc:
-        raise ParseError("file not found", path=path) from exc
-    except IsADirectoryError as exc:
-        raise ParseError("expected a file, found a directory", path=path) from exc
+    except OSError as exc:
+        raise file_error(exc, path) from exc
+
+
+def open_binary(path: str | Path) -> BinaryIO:
+    """``open(path, "rb")`` with OS errors as in :func:`read_bytes`."""
+    try:
+        return Path(path).open("rb")
+    except OSError as exc:
+        raise file_error(exc, path) from exc
 
 
 def stream_codec(head: bytes, *, path: str | Path,
@@ -86,17 +131,21 @@ def iter_decoded(path: str | Path, codec: str, skip: int, *, strip_feff: bool = 
 
     Raises
     ------
-    UnicodeDecodeError
+    UnicodeError
         At the first byte that is not valid ``codec`` (callers fall back to
         :func:`decode` on the whole file, which reports it).
+    NeedsWholeFile
+        At a NUL byte (callers fall back to :func:`decode`, which removes and reports them).
     """
     decoder = codecs.getincrementaldecoder(codec)()
     at_start = strip_feff
-    with Path(path).open("rb") as handle:
+    with open_binary(path) as handle:
         handle.seek(skip)
         while True:
             block = handle.read(chunk_bytes)
             text = decoder.decode(block, final=not block)
+            if "\x00" in text:
+                raise NeedsWholeFile(path)
             if at_start:
                 text = text.lstrip("\ufeff")
                 at_start = not text
@@ -132,28 +181,37 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+#: Suffixes of formats that are zip or OLE2 containers, never text.
+_WORKBOOK_SUFFIXES = {".xlsx": "an Excel .xlsx workbook (a zip archive starting with 'PK')",
+                      ".xlsm": "an Excel .xlsm workbook (a zip archive starting with 'PK')",
+                      ".xls": "an Excel .xls workbook (an OLE2 file)",
+                      ".zip": "a zip archive (starting with 'PK')"}
+
+
 def check_binary(data: bytes, *, path: str | Path) -> None:
-    """Raise :class:`ParseError` when ``data`` looks like binary, not text."""
+    """Raise :class:`ParseError` when ``data`` looks like binary, not text.
+
+    Binary means more than 5% control bytes (NUL included) in the first 8 KB. A few NUL
+    bytes in text (a damaged download) are not binary: :func:`decode` removes them with a
+    warning. A file named ``.xlsx``, ``.xls`` or ``.zip`` that is neither a workbook nor text
+    is said to be a broken workbook or archive.
+    """
     sample = data[:8192]
     if not sample:
         return
-    if b"\x00" in sample:
-        offset = sample.index(b"\x00")
-        raise ParseError(
-            "expected a text export, found binary content (NUL byte at offset "
-            f"{offset})",
-            path=path,
-            line=_line_of(data, offset),
-        )
     controls = sum(1 for b in sample if b in _CONTROL)
-    if controls > 0.05 * len(sample):
-        offset = next(i for i, b in enumerate(sample) if b in _CONTROL)
-        raise ParseError(
-            f"expected a text export, found binary content ({controls} control bytes "
-            f"in the first {len(sample)} bytes)",
-            path=path,
-            line=_line_of(data, offset),
-        )
+    if controls <= 0.05 * len(sample):
+        return
+    offset = (sample.index(b"\x00") if b"\x00" in sample
+              else next(i for i, b in enumerate(sample) if b in _CONTROL))
+    what = (f"NUL byte at offset {offset}" if sample[offset] == 0
+            else f"{controls} control bytes in the first {len(sample)} bytes")
+    expected = _WORKBOOK_SUFFIXES.get(Path(str(path)).suffix.lower())
+    if expected is not None:
+        raise ParseError(f"not a valid workbook or archive: expected {expected}, found "
+                         f"other binary content (starting {bytes(sample[:8])!r})", path=path)
+    raise ParseError(f"expected a text export, found binary content ({what})",
+                     path=path, line=_line_of(data, offset))
 
 
 def _dec(data: bytes, name: str, partial: bool) -> str:
@@ -164,7 +222,8 @@ def _dec(data: bytes, name: str, partial: bool) -> str:
 
 def decode(data: bytes, *, path: str | Path, encoding: str | None = None,
            partial: bool = False) -> Decoded:
-    """Decode ``data``: BOM first, then UTF-8, then a reported fallback.
+    """Decode ``data``: BOM first, then UTF-8, with a reported fallback for the lines that
+    are not UTF-8; NUL bytes are removed and reported.
 
     Parameters
     ----------
@@ -180,13 +239,28 @@ def decode(data: bytes, *, path: str | Path, encoding: str | None = None,
     Returns
     -------
     Decoded
-        Text without BOM, the codec used, whether a BOM was present and any warnings.
+        Text without BOM or NUL bytes, the codec used, whether a BOM was present, the lines
+        decoded with a fallback codec and those NUL bytes were removed from, and warnings
+        (each also issued as a :class:`~evidence_synth.errors.DataQualityWarning`).
+
+    Raises
+    ------
+    ParseError
+        Binary content, a BOM contradicted by the content, or content that ``encoding``
+        cannot decode (naming the file and line).
     """
+    decoded = _decode(data, path=path, encoding=encoding, partial=partial)
+    if "\x00" in decoded.text:
+        _remove_nul(decoded, path)
+    return decoded
+
+
+def _decode(data: bytes, *, path: str | Path, encoding: str | None, partial: bool) -> Decoded:
     if encoding is not None:
         name, skip = _bom(data)
         try:
             text = _dec(data[skip:], encoding, partial)
-        except (UnicodeDecodeError, LookupError) as exc:
+        except (UnicodeError, LookupError) as exc:
             start = getattr(exc, "start", 0) + skip
             raise ParseError(
                 f"cannot decode as {encoding!r} (the encoding you gave): {exc}",
@@ -199,7 +273,7 @@ def decode(data: bytes, *, path: str | Path, encoding: str | None = None,
         name = _utf16_without_bom(data)
         if name is not None:
             message = f"{path}: no byte-order mark, decoded as {name} (NUL byte pattern)"
-            warnings.warn(message, DataQualityWarning, stacklevel=3)
+            warnings.warn(message, DataQualityWarning, stacklevel=4)
             return Decoded(data.decode(name, errors="replace"), name, warnings=[message])
     if name is not None:
         try:
@@ -213,20 +287,77 @@ def decode(data: bytes, *, path: str | Path, encoding: str | None = None,
     check_binary(data, path=path)
     try:
         return Decoded(_dec(data, "utf-8", partial), "utf-8")
-    except UnicodeDecodeError as exc:
-        first_bad = exc.start
-    fallback, text = _fallback(data)
-    message = (
-        f"{path}: not valid UTF-8 (first bad byte {data[first_bad:first_bad + 1]!r} at line "
-        f"{_line_of(data, first_bad)}); decoded as {fallback}"
-    )
-    warnings.warn(message, DataQualityWarning, stacklevel=3)
-    return Decoded(text, fallback, warnings=[message])
+    except UnicodeDecodeError:
+        pass
+    return _decode_by_line(data, path=path, partial=partial)
 
 
-def _fallback(data: bytes) -> tuple[str, str]:
+def _decode_by_line(data: bytes, *, path: str | Path, partial: bool) -> Decoded:
+    """UTF-8 for every line that is valid UTF-8, one fallback codec for the others.
+
+    Linear: the content is decoded in windows of about a megabyte cut at line ends; only a
+    window that is not valid UTF-8 is decoded line by line, and only its bad lines with the
+    fallback. A line is what ends with LF (CR and CRLF files alike).
+    """
+    parts: list[str | None] = []
+    bad: list[tuple[int, bytes]] = []  # (line, bytes) of each line that is not UTF-8
+    pos, line, size, first_bad = 0, 1, len(data), b""
+    while pos < size:
+        end = min(pos + _WINDOW, size)
+        if end < size:
+            cut = data.rfind(b"\n", pos, end)
+            end = cut + 1 if cut >= 0 else (data.find(b"\n", end) + 1 or size)
+        window, final = data[pos:end], end >= size and not partial
+        try:
+            parts.append(codecs.utf_8_decode(window, "strict", final)[0])
+            line += window.count(b"\n")
+        except UnicodeDecodeError:
+            start = 0
+            while start < len(window):
+                stop = window.find(b"\n", start) + 1 or len(window)
+                piece = window[start:stop]
+                try:
+                    parts.append(codecs.utf_8_decode(piece, "strict",
+                                                     final or stop < len(window))[0])
+                except UnicodeDecodeError as exc:
+                    first_bad = first_bad or piece[exc.start:exc.start + 1]
+                    bad.append((line, piece))
+                    parts.append(None)
+                line += 1
+                start = stop
+        pos = end
+    if not bad:  # pragma: no cover - the caller saw a decoding error
+        return Decoded("".join(p for p in parts if p is not None), "utf-8")
+    fallback, pieces = _fallback([piece for _, piece in bad])
+    lines = [ln for ln, _ in bad]
+    filled = iter(pieces)
+    text = "".join(next(filled) if part is None else part for part in parts)
+    utf8_elsewhere = any(part is not None and not part.isascii() for part in parts)
+    shown = _shown(lines)
+    where = f"first bad byte {first_bad!r} at line {lines[0]}"
+    if utf8_elsewhere:
+        message = (f"{path}: not valid UTF-8 on {len(lines)} line(s) ({where}); decoded as "
+                   f"{fallback} on {shown}, as UTF-8 on every other line")
+    else:
+        message = (f"{path}: not valid UTF-8 ({where}); decoded as {fallback} "
+                   f"({len(lines)} line(s) needed it: {shown})")
+    message += "; listed in attrs['fallback_lines']"
+    warnings.warn(message, DataQualityWarning, stacklevel=5)
+    return Decoded(text, "utf-8" if utf8_elsewhere else fallback, warnings=[message],
+                   fallback_encoding=fallback, fallback_lines=lines)
+
+
+def _shown(lines: list[int]) -> str:
+    head = ", ".join(str(n) for n in lines[:_SHOWN_LINES])
+    return (f"line {head}" if len(lines) == 1
+            else f"lines {head}" + (" ..." if len(lines) > _SHOWN_LINES else ""))
+
+
+def _fallback(lines: list[bytes]) -> tuple[str, list[str]]:
+    """One codec for all the lines that are not UTF-8: cp1252 when it decodes them all,
+    else charset-normalizer's guess, else Latin-1 (which decodes anything)."""
     try:
-        return "cp1252", data.decode("cp1252")
+        return "cp1252", [line.decode("cp1252") for line in lines]
     except UnicodeDecodeError:
         pass
     try:
@@ -234,13 +365,33 @@ def _fallback(data: bytes) -> tuple[str, str]:
     except ImportError:  # pragma: no cover - declared dependency
         best = None
     else:
-        best = from_bytes(data[:200_000]).best()
+        best = from_bytes(b"".join(lines)[:200_000]).best()
     if best is not None:
         try:
-            return best.encoding, data.decode(best.encoding)
-        except (UnicodeDecodeError, LookupError):
+            return best.encoding, [line.decode(best.encoding) for line in lines]
+        except (UnicodeError, LookupError):
             pass
-    return "latin-1", data.decode("latin-1")
+    return "latin-1", [line.decode("latin-1") for line in lines]
+
+
+def _remove_nul(decoded: Decoded, path: str | Path) -> None:
+    """Remove NUL characters from ``decoded.text``, recording how many and on which lines."""
+    text = decoded.text
+    lines: list[int] = []
+    at, line, counted_to = text.find("\x00"), 1, 0
+    while at >= 0:
+        line += text.count("\n", counted_to, at)
+        counted_to = at
+        if not lines or lines[-1] != line:
+            lines.append(line)
+        at = text.find("\x00", at + 1)
+    count = text.count("\x00")
+    decoded.text = text.replace("\x00", "")
+    decoded.nul_bytes, decoded.nul_lines = count, lines
+    message = (f"{path}: {count} NUL byte(s) removed (on {_shown(lines)}); the file may be "
+               "damaged, check those records; listed in attrs['nul_lines']")
+    decoded.warnings.append(message)
+    warnings.warn(message, DataQualityWarning, stacklevel=4)
 
 
 def split_lines(text: str) -> list[str]:

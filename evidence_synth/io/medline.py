@@ -65,6 +65,7 @@ def parse(lines: list[str], *, path: Any = None) -> Parsed:
         current.append(value.strip())
     if raw is not None:
         out.records.append(raw)
+    _refuse_ris(out, path)
     if not out.records:
         raise ParseError(
             "expected MEDLINE records (lines like 'PMID- 12345' or 'TI  - ...'), found none",
@@ -115,6 +116,17 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
         "pmid": f.one_line(f.first(raw, ("PMID",))),
         "accession": f.one_line(f.first(raw, ("PMID", "OID", "AN"))),
     }
+
+
+def _refuse_ris(out: Parsed, path: Any) -> None:
+    """RIS read as MEDLINE (``TY  - `` and ``ER  - `` look like MEDLINE tags) would merge
+    every record between blank lines into one: refuse it. MEDLINE has no TY or ER tag."""
+    for raw, line in zip(out.records, out.lines, strict=False):
+        if "TY" in raw and "ER" in raw:
+            raise ParseError(
+                "expected MEDLINE records, found RIS tags ('TY  - ' ... 'ER  - '); reading "
+                "them as MEDLINE would merge records: use format='ris' (--format ris), or "
+                "leave the format out to have it sniffed", path=path, line=line)
 
 
 _SNIFF_TAG = re.compile(r"^[ \t]{0,3}+(?:PMID|OWN |STAT|FAU |DCOM|TI  |AU  |AB  |JT  )- ",

@@ -21,10 +21,10 @@ from ..columns import (
     normalise_doi,
     records_from_dicts,
 )
-from ..errors import DataQualityWarning, ParseError
+from ..errors import DataQualityWarning, EvidenceSynthError, ParseError
 from . import _registry, _text
 from ._parsed import Parsed, Source
-from .sniff import HEAD_BYTES, sniff_bytes
+from .sniff import _SAMPLE, HEAD_BYTES, Sample, checks, sniff_bytes
 
 
 def list_formats() -> pd.DataFrame:
@@ -76,8 +76,9 @@ def read_records(
     format : str, optional
         A name from :func:`list_formats`; sniffed from the content when omitted.
     encoding : str, optional
-        Force a codec. By default a BOM decides, else UTF-8, else a reported fallback
-        (cp1252, then charset-normalizer's guess) with a ``DataQualityWarning``.
+        Force a codec. By default a BOM decides, else UTF-8, with a reported fallback
+        (cp1252, then charset-normalizer's guess) for the lines that are not UTF-8 and a
+        ``DataQualityWarning`` naming them.
     source_id : str, optional
         Identifier of this export; defaults to the file stem.
     columns : mapping, optional
@@ -104,7 +105,10 @@ def read_records(
         ``record_lines`` (first line of each record), ``dropped_empty`` (how many records
         had no title, abstract, DOI, authors or PMID and were not imported, with a
         ``DataQualityWarning``), ``dropped`` (those records: ``{"line", "source_row",
-        "raw"}``) and, for tables, ``header_row`` (the 1-based row of the header).
+        "raw"}``), ``fallback_encoding`` and ``fallback_lines`` (the codec and the 1-based
+        lines that were not UTF-8; ``None`` and ``[]`` when none), ``nul_bytes`` and
+        ``nul_lines`` (NUL bytes removed, and where) and, for tables, ``header_row`` (the
+        1-based row of the header).
         ``source_row`` keeps each record's position in the file, so it has gaps where
         records were dropped.
 
@@ -114,6 +118,12 @@ def read_records(
         Empty, binary, truncated or malformed files (message names file and line).
     UnknownFormatError
         Content matching no supported format.
+
+    Notes
+    -----
+    A forced ``format`` that the content does not match while it matches another format
+    is a ``ParseError`` naming the format to use. NUL bytes in text are removed and
+    reported (``nul_bytes``); a missing, unreadable or directory path is a ``ParseError``.
     """
     with _no_cyclic_gc():
         return _read_records(path, format=format, encoding=encoding, source_id=source_id,
@@ -154,6 +164,8 @@ def _read_records(path: str | Path, *, format: str | None, encoding: str | None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataQualityWarning)
             format = sniff_bytes(head, path=path, suffix=path.suffix.lower())
+    else:
+        _check_forced(_registry.get(format, path=path), head, path=path, encoding=encoding)
     fmt = _registry.get(format, path=path)
     source = Source(path, encoding=encoding, columns=columns, header_row=header_row)
     parsed = _stream(fmt, source, head) if fmt.stream else None
@@ -173,6 +185,37 @@ def _read_records(path: str | Path, *, format: str | None, encoding: str | None,
                   record_id=record_id)
 
 
+def _check_forced(fmt: _registry.ImportFormat, head: bytes, *, path: Path,
+                  encoding: str | None) -> None:
+    """Refuse a forced ``format`` when the content does not look like it and sniffing
+    recognises another format (not a variant of the same one): reading RIS as MEDLINE,
+    say, would silently merge records.
+
+    Content that sniffing recognises as nothing, or that the forced format's own sniff
+    accepts, is read as asked (that is what forcing a format is for); the parsers refuse
+    tags of another format they could mistake for their own.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        try:
+            text = (None if encoding is None else
+                    _text.decode(head, path=path, encoding=encoding, partial=True).text[:_SAMPLE])
+            sample = Sample(data=head, text=text, path=path, suffix=path.suffix.lower())
+            if fmt.sniff(sample):
+                return
+            other = next((c for c in checks() if c.sniff(sample)), None)
+        except EvidenceSynthError:
+            return  # the format's own parser reports what is wrong with the content
+    if (not isinstance(other, _registry.ImportFormat) or other.name == fmt.name
+            or _registry.same_family(other.name, fmt.name)):
+        return
+    raise ParseError(
+        f"format={fmt.name!r} was given, but the content does not look like it: expected "
+        f"{fmt.signature.strip()}, found {sample.first_line[:60]!r}, which is "
+        f"{other.description}; use format={other.name!r} (--format {other.name}) or leave the "
+        "format out to have it sniffed", path=path, line=sample.first_line_number)
+
+
 def _is_blank(data: bytes) -> bool:
     return not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe")
 
@@ -189,12 +232,12 @@ def _stream(fmt: _registry.ImportFormat, source: Source, head: bytes) -> Parsed 
     chunks = _text.iter_decoded(source.path, name, skip, strip_feff=source.encoding is not None)
     try:
         parsed = fmt.stream(chunks)
-    except UnicodeDecodeError:
+    except (UnicodeError, _text.NeedsWholeFile):
         return None
     finally:
         chunks.close()
     if parsed is not None:
-        source.info = {"encoding": name, "bom": skip > 0, "warnings": []}
+        source.info = _text.plain_info(name, bom=skip > 0)
     return parsed
 
 
@@ -217,6 +260,10 @@ def _frame(parsed: Parsed, to_record: Callable, fmt: _registry.ImportFormat, *, 
         record_lines=[line for keep, line in zip(dropped["keep"], lines, strict=True) if keep],
         dropped_empty=len(dropped["rows"]),
         dropped=dropped["rows"],
+        fallback_encoding=info["fallback_encoding"],
+        fallback_lines=info["fallback_lines"],
+        nul_bytes=info["nul_bytes"],
+        nul_lines=info["nul_lines"],
     )
     if parsed.header_row is not None:
         df.attrs["header_row"] = parsed.header_row

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -138,31 +137,10 @@ class ExchangeMixin:
 
 
 def _read_csv_rows(path: Path) -> list[tuple[int, Mapping[str, str]]]:
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError as exc:
-        raise ParseError("file not found", path=path) from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None:
-            raise ParseError("expected a CSV header with record_id and decision, found an "
-                             "empty file", path=path, line=1)
-        header = [h.strip() for h in reader.fieldnames]
-        reader.fieldnames = header
-        missing = [c for c in ("record_id", "decision") if c not in header]
-        if missing:
-            raise ParseError(f"expected columns record_id and decision, missing "
-                             f"{', '.join(missing)} (found {', '.join(header)})",
-                             path=path, line=1)
-        rows = []
-        start = reader.line_num + 1
-        try:
-            for row in reader:
-                rows.append((start, {k: restore_cell(v) for k, v in row.items()}))
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            raise ParseError(f"not valid CSV: {exc}", path=path, line=reader.line_num) from exc
-    return rows
+    from ..io._csv_rows import read_csv_rows
+
+    rows = read_csv_rows(path, required=("record_id", "decision"))[1]
+    return [(line, {k: restore_cell(v) for k, v in row.items()}) for line, row in rows]
 
 
 def _none(value: Any) -> Any:
