@@ -65,6 +65,7 @@ def _evaluate(L, name: str, records: pd.DataFrame, model, label: str) -> dict:
     pred = res.groups["group_id"].to_numpy()
     p, r, f = L.pairwise_scores(truth, pred)
     rs = L.record_scores(truth, pred)
+    sp, sr, sf = L.pairwise_scores(truth, res.groups["study_id"].to_numpy())
     answers = _answer_queue(res, records)
     res2 = find_duplicates(records, model=model, manual_decisions=answers)
     p2, _, f2 = L.pairwise_scores(truth, res2.groups["group_id"].to_numpy())
@@ -72,7 +73,8 @@ def _evaluate(L, name: str, records: pd.DataFrame, model, label: str) -> dict:
             "f1": f, "removed": rs["removed"], "wrongly_removed": rs["wrongly_removed"],
             "seconds": seconds, "queue": len(answers),
             "queue_share": len(answers) / len(records), "f1_after_review": f2,
-            "precision_after_review": p2}
+            "precision_after_review": p2, "study_precision": sp, "study_recall": sr,
+            "study_f1": sf}
 
 
 def _peer(L, name: str, records: pd.DataFrame, python: str, data_dir: str,
@@ -305,7 +307,8 @@ def _report_sets(rows: list[dict]) -> None:
     fmt = {"precision": "{:.4f}", "recall": "{:.4f}", "f1": "{:.4f}", "seconds": "{:.1f}",
            "study_f1_linked": "{:.4f}", "study_f1_separate": "{:.4f}",
            "queue_share": "{:.2%}", "f1_after_review": "{:.4f}",
-           "precision_after_review": "{:.4f}", "wall_incl_load": "{:.1f}"}
+           "precision_after_review": "{:.4f}", "wall_incl_load": "{:.1f}",
+           "study_precision": "{:.4f}", "study_recall": "{:.4f}", "study_f1": "{:.4f}"}
     shown = table.copy()
     for col, f in fmt.items():
         if col in shown:

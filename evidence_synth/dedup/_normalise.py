@@ -46,6 +46,10 @@ _INT = re.compile(r"\d+")
 _PART_PREFIX = re.compile(r"^\s*(?:part|pt)\.?\s*[A-Za-z]?\.?\s*", re.IGNORECASE)
 _DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*)", re.IGNORECASE)
 _DOI_CORE = re.compile(r"10\.\d{4,9}/\S+")
+#: A Cochrane review's DOI: review number ("cd001869") and version (".pub3"; none = 1).
+_COCHRANE_DOI = re.compile(r"^10\.1002/14651858\.((?:cd|mr)\d{6})(?:\.pub(\d{1,2}))?$")
+_COCHRANE_PAGES = re.compile(r"^\s*((?:cd|mr)\d{6})\b", re.IGNORECASE)
+_BROKEN_VOLUME = re.compile(r"^[^(]*\)\s*$")
 _RUN_TOGETHER = re.compile(r"(?<=\.)(?=[A-Z][^\s.])")
 _CAMEL = re.compile(r"(?<=[a-z])(?<!Mc)(?<!Mac)(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _CAPS_INITIALS = re.compile(r"^[A-Z]{1,3}\.?$")
@@ -200,6 +204,23 @@ def norm_doi(value: Any) -> str:
     return doi if any(c.isdigit() for c in doi.split("/", 1)[1]) else ""
 
 
+def cochrane_review(doi: str, pages: Any, journal_text: str) -> tuple[str, int]:
+    """Review number and version of a Cochrane review ("cd001869", 3), or ("", 0).
+
+    Taken from the DOI (``10.1002/14651858.CD001869.pub3``; no ``.pubN`` suffix is the
+    first version) or, for a record of the Cochrane Database of Systematic Reviews without
+    a DOI, from the article number in its pages field ("CD001869"; version unknown, 0).
+    """
+    m = _COCHRANE_DOI.match(doi)
+    if m:
+        return m.group(1), int(m.group(2) or 1)
+    if isinstance(pages, str) and "cochrane" in journal_text:
+        m = _COCHRANE_PAGES.match(pages)
+        if m:
+            return m.group(1).lower(), 0
+    return "", 0
+
+
 def doi_key(doi: str) -> str:
     """Letters and digits of a normalised DOI.
 
@@ -239,8 +260,15 @@ def parse_pages(value: Any) -> tuple[str, str]:
 
 
 def norm_number(value: Any) -> str:
-    """First integer of a volume or issue field, ignoring a "Part B" prefix."""
+    """First integer of a volume or issue field, ignoring a "Part B" prefix.
+
+    A value that closes a parenthesis it never opened ("2)", "10S)") is the tail of a
+    supplement number an export cut off ("62 (Suppl 2)"), not a volume: it counts as
+    missing.
+    """
     s = "" if value is None or value is pd.NA else str(value)
+    if ")" in s and _BROKEN_VOLUME.match(s):
+        return ""
     s = _PART_PREFIX.sub("", s)
     m = _INT.search(s)
     return str(int(m.group(0))) if m else ""
@@ -399,7 +427,8 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         ``author_text``, ``first_author``, ``year`` (float, NaN when missing), ``journal``
         (tuple of words), ``volume``, ``issue``, ``page_first``, ``page_prefixed`` (the
         first page has a letter: "e4", "S12"), ``page_last``, ``doi``,
-        ``doi_key`` (its letters and digits), ``abstract`` and boolean flags ``erratum``,
+        ``doi_key`` (its letters and digits), ``review_number`` and ``review_version``
+        (of a Cochrane review, :func:`cochrane_review`), ``abstract`` and boolean flags ``erratum``,
         ``comment``, ``retraction``, ``preprint``, ``conference`` and ``venue_conference``
         (published in proceedings or a meeting's book of abstracts).
     """
@@ -459,13 +488,16 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
             "doi_key": doi_key(doi),
             "abstract": abstract[:400],
         }
+        row["review_number"], row["review_version"] = cochrane_review(doi, pages[k],
+                                                                      journal_text)
         row.update(_flags(title, journal_text, fold(pub_types[k]), doi, volume_raw))
         rows.append(row)
     out = pd.DataFrame(rows, columns=[
         "title", "title_key", "numbers", "numbers_footnote", "entities", "notice_core",
         "recurring", "title_nonum", "authors", "author_tokens", "author_text", "first_author",
         "year", "journal", "volume", "issue", "page_first", "page_prefixed", "page_last", "doi",
-        "doi_key", "abstract", "erratum", "comment", "retraction", "preprint", "conference",
+        "doi_key", "review_number", "review_version", "abstract", "erratum", "comment",
+        "retraction", "preprint", "conference",
         "venue_conference"])
     out["recurring"] |= _reused_titles(out)
     return out

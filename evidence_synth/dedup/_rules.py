@@ -16,7 +16,8 @@ MATCH, DISTINCT, REVIEW = "match", "distinct", "review"
 DECISIVE = ("different named entity in title", "different numbers in title",
             "page ranges disagree")
 #: What a pair is linked as when it is not merged (``same_study``), by kind.
-VERSION_KINDS = ("preprint and journal version", "conference paper and journal version")
+VERSION_KINDS = ("preprint and journal version", "conference paper and journal version",
+                 "versions of one Cochrane review")
 NOTICE_KIND = "erratum/comment/retraction of the article"
 
 
@@ -133,6 +134,11 @@ def version_kind(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     ``conference paper and journal version``: one record published in proceedings or a
     meeting's abstracts, the other in a journal that is a different venue (both venues
     known), same title and authors, no shared DOI.
+    ``versions of one Cochrane review``: the same review number (``CD001869``, from the
+    DOI or the article number) in two different versions: ``.pub2`` vs ``.pub3`` or no
+    suffix, or another year or issue of the Cochrane Library. An updated review replaces
+    the earlier version but is the same review (Cochrane Handbook, chapter V: an overview
+    includes the latest version of each review), whatever its title became.
     """
     i, j = pairs[:, 0], pairs[:, 1]
     title = features["title_token_sort"].fillna(0).to_numpy() >= 0.9
@@ -153,7 +159,48 @@ def version_kind(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     kind[(conf[i] != conf[j]) & title & authors & years & other_venue & ~same_doi] = \
         VERSION_KINDS[1]
     kind[(pre[i] != pre[j]) & title & authors & years] = VERSION_KINDS[0]
+    kind[cochrane_versions(norm, pairs, features)] = VERSION_KINDS[2]
     return kind
+
+
+def cochrane_versions(norm: pd.DataFrame, pairs: np.ndarray,
+                      features: pd.DataFrame) -> np.ndarray:
+    """Two records of one Cochrane review (same review number) in different versions.
+
+    The versions differ when both are known and differ (".pub2" vs ".pub3"; no suffix is
+    the first), or the years or the issues of the Cochrane Library differ. Two records of
+    one version are left to the classifier like any other pair.
+    """
+    i, j = pairs[:, 0], pairs[:, 1]
+    number = norm["review_number"].to_numpy(dtype=object)
+    same = (number[i] == number[j]) & (number[i] != "")
+    if not same.any():
+        return same
+    version = norm["review_version"].to_numpy(dtype=np.int64)
+    known = (version[i] > 0) & (version[j] > 0)
+    return same & ((known & (version[i] != version[j]))
+                   | (features["year_diff"].to_numpy() >= 1)
+                   | (features["issue_equal"].to_numpy() == 0))
+
+
+def doi_aliases(features: pd.DataFrame, reasons: np.ndarray) -> np.ndarray:
+    """Different DOIs, and title, first author, journal, volume, first page and year agree.
+
+    One article with two DOIs (a print and an electronic DOI, an old publisher's DOI beside
+    the new one, a DOI mistyped by one database): never merged automatically, but put to a
+    person instead of held back.
+    """
+    alias_only = np.isin(reasons, ["different DOI", "different DOI; different issue"])
+    if not alias_only.any():
+        return alias_only
+    title = features["title_token_sort"].fillna(0).to_numpy() >= 0.95
+    first = features["first_author_equal"].to_numpy() == 1
+    journal = (features["journal_abbrev"].to_numpy() == 1) | (
+        features["journal_ratio"].fillna(0).to_numpy() >= 0.9)
+    volume = features["volume_equal"].to_numpy() == 1
+    page = features["page_first_equal"].to_numpy() == 1
+    year = features["year_diff"].fillna(0).to_numpy() <= 1
+    return alias_only & title & first & journal & volume & page & year
 
 
 def is_version_pair(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) -> np.ndarray:
@@ -186,7 +233,10 @@ def corroborated(features: pd.DataFrame) -> np.ndarray:
     """Title, first author, journal and volume agree (and the issue does not differ).
 
     References extracted from PDFs often lack the year, DOI and pages; these four fields
-    agreeing identify the work all the same.
+    agreeing identify the work all the same. (The DOI, title, first author and year
+    agreeing is not enough: a meeting abstract in a supplement often carries the DOI of
+    the article it became, and the labelled sets count it as a duplicate in some cases and
+    as a work of its own in others.)
     """
     title = features["title_token_sort"].fillna(0).to_numpy() >= 0.95
     first = features["first_author_equal"].to_numpy() == 1
@@ -199,7 +249,8 @@ def corroborated(features: pd.DataFrame) -> np.ndarray:
 
 def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.ndarray,
            corroborated_pair: np.ndarray, *, mode: str, notices: str, high: float,
-           low: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           low: float, alias: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decision, reason text and "same study" flag for each scored pair.
 
     A pair that breaks one no-merge rule is distinct, or goes to review when its score is
@@ -208,9 +259,12 @@ def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.
     journal and volume agree is a match whatever its score. Versions (``kind``) and
     notices follow ``mode`` and ``notices``: ``link`` (distinct, same study), ``merge``
     (match) or ``separate`` (distinct); a different named entity or number in the title
-    keeps them apart and unlinked.
+    keeps them apart and unlinked (but for two versions of one Cochrane review, which its
+    number identifies). ``alias`` marks pairs with different DOIs that agree on everything
+    else (:func:`doi_aliases`): they go to review whatever their score.
     """
     n = len(score)
+    alias = np.zeros(n, dtype=bool) if alias is None else alias
     decision = np.full(n, REVIEW, dtype=object)
     reason = np.full(n, "", dtype=object)
     has_rule = reasons != ""
@@ -227,13 +281,17 @@ def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.
     decisive = rule_series.str.contains("|".join(DECISIVE), regex=True).to_numpy(bool)
     unlinkable = rule_series.str.contains("|".join(DECISIVE[:2]), regex=True).to_numpy(bool)
     conflict = has_rule & ~several & ~decisive & (score >= high)
+    conflict |= alias
     decision[has_rule] = DISTINCT
     decision[conflict] = REVIEW
     reason[has_rule] = reasons[has_rule]
     reason[conflict] = "high score but " + reasons[conflict]
+    reason[alias] = ("different DOIs but title, first author, journal, volume, pages and "
+                     "year agree")
     same_study = np.zeros(n, dtype=bool)
     for hit, label, how in [(kind != "", kind, mode), (notice, NOTICE_KIND, notices)]:
-        hit = hit & ~unlinkable
+        # a review number names the review whatever its title became
+        hit = hit & (~unlinkable | (label == VERSION_KINDS[2]))
         if not hit.any():
             continue
         text = label[hit] if isinstance(label, np.ndarray) else label
