@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
@@ -9,6 +11,8 @@ from rapidfuzz.distance import Indel
 from rapidfuzz.process import cpdist
 
 from ._normalise import journal_compatible
+
+_VERSION_SUFFIX = re.compile(r"pub\d{1,2}$")
 
 #: Feature columns, in the order the classifier expects them.
 FEATURES: tuple[str, ...] = (
@@ -32,12 +36,14 @@ def doi_agreement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     Exports truncate long DOIs ("10.1080/140174307016" for "10.1080/14017430701603"); a
     cut-off DOI of at least 14 letters and digits, 10 of them digits, still names the same
-    work ("10.1057/palgrave.ejis" names a journal, not an article).
+    work ("10.1057/palgrave.ejis" names a journal, not an article). A DOI that only lacks a
+    version suffix (Cochrane's ".pub2") names another version, not the same one.
     """
     out = _equal_or_nan(a, b)
     for k in np.flatnonzero(out == 0):
         x, y = (a[k], b[k]) if len(a[k]) <= len(b[k]) else (b[k], a[k])
-        if len(x) >= 14 and y.startswith(x) and sum(c.isdigit() for c in x) >= 10:
+        if (len(x) >= 14 and y.startswith(x) and sum(c.isdigit() for c in x) >= 10
+                and not _VERSION_SUFFIX.match(y, len(x))):
             out[k] = 1.0
     return out
 

@@ -101,7 +101,10 @@ _RECURRING = re.compile(
     r"editorial board|masthead|(?:table of )?contents|(?:author|subject|cumulative) index|"
     r"index|call for papers|announcements?|abstracts|conference report|meeting report|"
     r"highlights|research highlights|front matter|back matter|cover|notes on contributors|"
-    r"about the authors?|special(?: issue)?)$")
+    r"about the authors?|special(?: issue)?|"
+    r"memorandum of understanding|(?:framework |bilateral |readmission )?agreement|"
+    r"joint (?:declaration|statement|communique)|declaration|protocol|treaty|convention|"
+    r"exchange of (?:letters|notes))$")
 _ISSUE_WORDS = re.compile(r"\b(?:volume|vol|issue|no|number|part|supplement|suppl)\b")
 _CONFERENCE = re.compile(r"\b(?:congress|conference|meeting|symposium|proceedings|abstracts?|"
                          r"annual scientific|suppl(?:ement)?)\b")
@@ -374,6 +377,17 @@ def _flags(title: str, journal: str, pub_type: str, doi: str, volume: str) -> di
     }
 
 
+_FORMAL = frozenset(("the", "of", "republic", "federal", "kingdom", "state", "principality",
+                     "grand", "duchy", "government", "governments", "democratic", "islamic",
+                     "socialist", "hashemite", "plurinational", "bolivarian", "people", "s"))
+
+
+def formal_key(title: str) -> str:
+    """A title without the formal words of state names ("the Government of the Federal
+    Republic of Germany" -> "germany"), for titles that name a state."""
+    return " ".join(w for w in title.split() if w not in _FORMAL)
+
+
 def notice_core(title: str) -> str:
     """A normalised title without a leading notice phrase ("erratum to", "reply to", ...)."""
     if title[:4] not in _NOTICE_STARTS:
@@ -422,6 +436,8 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         Columns ``title``, ``title_key``, ``numbers``, ``numbers_footnote`` (numbers without
         a footnote digit), ``entities`` (gazetteer codes of places, peoples and languages
         named), ``notice_core`` (title without an "erratum to"/"reply to" prefix),
+        ``formal_key`` (for a title naming a place, the title without the formal words of
+        state names, :func:`formal_key`; "" otherwise),
         ``recurring`` (a title journals reuse, or one found here with three or more years),
         ``title_nonum`` (title without numbers), ``authors`` (tuple of surname keys),
         ``author_text``, ``first_author``, ``year`` (float, NaN when missing), ``journal``
@@ -471,6 +487,7 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
             "numbers_footnote": footnote_signature(title) if title[-1:].isdigit() else numbers,
             "entities": _entities(title),
             "notice_core": notice_core(title),
+            "formal_key": "",
             "recurring": is_recurring_title(title),
             "title_nonum": strip_numbers(title),
             "authors": keys,
@@ -488,13 +505,16 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
             "doi_key": doi_key(doi),
             "abstract": abstract[:400],
         }
+        if row["entities"]:
+            row["formal_key"] = formal_key(title)
         row["review_number"], row["review_version"] = cochrane_review(doi, pages[k],
                                                                       journal_text)
         row.update(_flags(title, journal_text, fold(pub_types[k]), doi, volume_raw))
         rows.append(row)
     out = pd.DataFrame(rows, columns=[
         "title", "title_key", "numbers", "numbers_footnote", "entities", "notice_core",
-        "recurring", "title_nonum", "authors", "author_tokens", "author_text", "first_author",
+        "formal_key", "recurring", "title_nonum", "authors", "author_tokens", "author_text",
+        "first_author",
         "year", "journal", "volume", "issue", "page_first", "page_prefixed", "page_last", "doi",
         "doi_key", "review_number", "review_version", "abstract", "erratum", "comment",
         "retraction", "preprint", "conference",

@@ -60,7 +60,9 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     the ranges are apart); ``erratum/comment/retraction vs article``; ``recurring title
     without agreeing DOI, pages or issue`` (a title journals give to many items, such as
     "Editorial" or "Reply", or one seen here with three or more years, and neither the DOI,
-    the first page nor the issue agrees).
+    the first page nor the issue agrees); ``recurring title with pages on one record only``
+    (the same, and one record gives pages the other lacks: two such rules make the pair
+    distinct, so only items of which neither record gives pages go to review).
 
     Rules when the DOIs do not agree: ``different DOI``; ``different volume``; ``different
     pages`` (first page); ``years differ by more than 1``; ``different numbers in title``
@@ -91,6 +93,7 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
         replaced[k] = _replaced(numbers[i[k]], numbers[j[k]])
     title = norm["title"].to_numpy(dtype=object)
     recurring = norm["recurring"].to_numpy(dtype=bool)
+    paged = norm["page_first"].to_numpy(dtype=object) != ""
     doi_equal = features["doi_equal"].to_numpy()
     same_doi, doi_differs = doi_equal == 1, doi_equal == 0
     corroborated = (same_doi | (features["page_first_equal"].to_numpy() == 1)
@@ -102,6 +105,8 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
         ("erratum/comment/retraction vs article", features["type_conflict"].to_numpy() == 1),
         ("recurring title without agreeing DOI, pages or issue",
          (recurring[i] | recurring[j]) & ~corroborated),
+        ("recurring title with pages on one record only",
+         (recurring[i] | recurring[j]) & ~corroborated & (paged[i] != paged[j])),
         ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi),
         ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi),
         ("years differ by more than 1", (features["year_diff"].to_numpy() > 1) & ~same_doi),
@@ -168,8 +173,9 @@ def cochrane_versions(norm: pd.DataFrame, pairs: np.ndarray,
     """Two records of one Cochrane review (same review number) in different versions.
 
     The versions differ when both are known and differ (".pub2" vs ".pub3"; no suffix is
-    the first), or the years or the issues of the Cochrane Library differ. Two records of
-    one version are left to the classifier like any other pair.
+    the first), or the years or the issues of the Cochrane Library differ, and the DOIs
+    are not the same (a review republished unchanged in a later issue keeps its DOI). Two
+    records of one version are left to the classifier like any other pair.
     """
     i, j = pairs[:, 0], pairs[:, 1]
     number = norm["review_number"].to_numpy(dtype=object)
@@ -178,9 +184,10 @@ def cochrane_versions(norm: pd.DataFrame, pairs: np.ndarray,
         return same
     version = norm["review_version"].to_numpy(dtype=np.int64)
     known = (version[i] > 0) & (version[j] > 0)
-    return same & ((known & (version[i] != version[j]))
-                   | (features["year_diff"].to_numpy() >= 1)
-                   | (features["issue_equal"].to_numpy() == 0))
+    same_doi = features["doi_equal"].to_numpy() == 1
+    return same & ~same_doi & ((known & (version[i] != version[j]))
+                               | (features["year_diff"].to_numpy() >= 1)
+                               | (features["issue_equal"].to_numpy() == 0))
 
 
 def doi_aliases(features: pd.DataFrame, reasons: np.ndarray) -> np.ndarray:
@@ -247,9 +254,28 @@ def corroborated(features: pd.DataFrame) -> np.ndarray:
     return title & first & journal & volume & issue
 
 
+def same_formal_title(norm: pd.DataFrame, pairs: np.ndarray,
+                      features: pd.DataFrame) -> np.ndarray:
+    """Titles that name the same places and agree once the formal words of state names are
+    dropped ("the Republic of Poland" = "Poland"), in the same year (or one year
+    missing), with the same authors or none: one treaty or declaration written by two
+    sources."""
+    i, j = pairs[:, 0], pairs[:, 1]
+    key = norm["formal_key"].to_numpy(dtype=object)
+    same = (key[i] == key[j]) & (key[i] != "")
+    if not same.any():
+        return same
+    ents = norm["entities"].to_numpy(dtype=object)
+    for k in np.flatnonzero(same):
+        same[k] = ents[i[k]] == ents[j[k]]
+    year = ~(features["year_diff"].to_numpy() > 0)
+    authors = ~(features["author_overlap"].to_numpy() < 0.5)
+    return same & year & authors
+
+
 def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.ndarray,
            corroborated_pair: np.ndarray, *, mode: str, notices: str, high: float,
-           low: float, alias: np.ndarray | None = None
+           low: float, alias: np.ndarray | None = None, formal: np.ndarray | None = None
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decision, reason text and "same study" flag for each scored pair.
 
@@ -261,10 +287,13 @@ def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.
     (match) or ``separate`` (distinct); a different named entity or number in the title
     keeps them apart and unlinked (but for two versions of one Cochrane review, which its
     number identifies). ``alias`` marks pairs with different DOIs that agree on everything
-    else (:func:`doi_aliases`): they go to review whatever their score.
+    else (:func:`doi_aliases`): they go to review whatever their score. ``formal`` marks
+    pairs of one treaty written by two sources (:func:`same_formal_title`): without a
+    broken rule, a match.
     """
     n = len(score)
     alias = np.zeros(n, dtype=bool) if alias is None else alias
+    formal = np.zeros(n, dtype=bool) if formal is None else formal
     decision = np.full(n, REVIEW, dtype=object)
     reason = np.full(n, "", dtype=object)
     has_rule = reasons != ""
@@ -276,6 +305,9 @@ def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.
     upgrade = corroborated_pair & ~has_rule & (decision != MATCH)
     decision[upgrade] = MATCH
     reason[upgrade] = "title, first author, journal and volume agree"
+    treaty = formal & ~has_rule & (decision != MATCH)
+    decision[treaty] = MATCH
+    reason[treaty] = "same title and places once state names are shortened"
     rule_series = pd.Series(reasons, dtype=object)
     several = rule_series.str.contains(";", regex=False).to_numpy(bool)
     decisive = rule_series.str.contains("|".join(DECISIVE), regex=True).to_numpy(bool)
