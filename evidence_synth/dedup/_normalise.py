@@ -142,7 +142,7 @@ def fold(text: Any) -> str:
 
 def norm_text(text: Any) -> str:
     """Folded text with punctuation replaced by single spaces."""
-    return _SPACES.sub(" ", _NON_ALNUM.sub(" ", fold(text))).strip()
+    return _NON_ALNUM.sub(" ", fold(text)).strip()  # runs of anything else: one space
 
 
 def norm_title(text: Any) -> str:

@@ -308,10 +308,14 @@ def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.
     treaty = formal & ~has_rule & (decision != MATCH)
     decision[treaty] = MATCH
     reason[treaty] = "same title and places once state names are shortened"
-    rule_series = pd.Series(reasons, dtype=object)
-    several = rule_series.str.contains(";", regex=False).to_numpy(bool)
-    decisive = rule_series.str.contains("|".join(DECISIVE), regex=True).to_numpy(bool)
-    unlinkable = rule_series.str.contains("|".join(DECISIVE[:2]), regex=True).to_numpy(bool)
+    several, decisive, unlinkable = (np.zeros(n, dtype=bool) for _ in range(3))
+    ruled = np.flatnonzero(has_rule)
+    if len(ruled):  # most pairs break no rule: look only at those that do
+        text = pd.Series(reasons[ruled], dtype=object)
+        several[ruled] = text.str.contains(";", regex=False).to_numpy(bool)
+        decisive[ruled] = text.str.contains("|".join(DECISIVE), regex=True).to_numpy(bool)
+        unlinkable[ruled] = text.str.contains("|".join(DECISIVE[:2]),
+                                              regex=True).to_numpy(bool)
     conflict = has_rule & ~several & ~decisive & (score >= high)
     conflict |= alias
     decision[has_rule] = DISTINCT
