@@ -141,3 +141,12 @@ def test_a_volume_field_cut_off_after_a_supplement_number_is_missing():
     assert norm_number("62 (Suppl 2)") == "62"
     assert norm_number("(3)") == "3"
     assert norm_number("Part B. 80") == "80"
+
+
+def test_a_cochrane_issue_written_in_the_volume_field_is_the_issue():
+    rec = _frame(_review("a", year=2012, issue="7", doi="10.1002/14651858.CD001869.pub3"),
+                 _review("b", year=2012, volume="7", issue=None, doi=None),
+                 _review("c", year=2012, volume="2012 (7) (no pagination)", issue=None,
+                         doi="10.1002/14651858.CD001869.pub3"))
+    res = find_duplicates(rec)
+    assert _col(res, "group_id").loc[["a", "b", "c"]].nunique() == 1

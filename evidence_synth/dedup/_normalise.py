@@ -224,6 +224,15 @@ def cochrane_review(doi: str, pages: Any, journal_text: str) -> tuple[str, int]:
     return "", 0
 
 
+def _cochrane_issue(volume: str) -> str:
+    """The issue number a Cochrane record's volume field holds ("8", "2014 (12)")."""
+    m = re.search(r"\((\d{1,2})\)", volume)
+    if m:
+        return str(int(m.group(1)))
+    m = re.fullmatch(r"\s*(\d{1,2})\s*", volume)
+    return str(int(m.group(1))) if m else ""
+
+
 def doi_key(doi: str) -> str:
     """Letters and digits of a normalised DOI.
 
@@ -509,6 +518,11 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
             row["formal_key"] = formal_key(title)
         row["review_number"], row["review_version"] = cochrane_review(doi, pages[k],
                                                                       journal_text)
+        if row["review_number"]:
+            # the Cochrane Database has issues, not volumes; exports put the issue, or the
+            # year with the issue in parentheses ("2014 (12) (no pagination)"), in volume
+            row["issue"] = row["issue"] or _cochrane_issue(volume_raw)
+            row["volume"] = ""
         row.update(_flags(title, journal_text, fold(pub_types[k]), doi, volume_raw))
         rows.append(row)
     out = pd.DataFrame(rows, columns=[
