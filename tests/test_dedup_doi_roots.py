@@ -150,3 +150,20 @@ def test_a_cochrane_issue_written_in_the_volume_field_is_the_issue():
                          doi="10.1002/14651858.CD001869.pub3"))
     res = find_duplicates(rec)
     assert _col(res, "group_id").loc[["a", "b", "c"]].nunique() == 1
+
+
+def test_abstracts_sharing_a_supplement_doi_are_not_merged():
+    common = {"authors": ["Duerr, G. D.", "Dewald, D."], "year": 2012,
+              "journal": "Cardiovascular Research", "volume": "93", "issue": "suppl 1",
+              "pages": "S72", "doi": "10.1093/cvr/cvr334"}
+    rec = records_from_dicts([
+        {"record_id": "a", "title": "Metallothionein 1 and 2 modulate inflammation and "
+         "support remodelling in a murine model of ischaemic cardiomyopathy", **common},
+        {"record_id": "b", "title": "Osteopontin-1 is involved in inflammation and "
+         "remodelling via macrophage modulation in the ischaemic heart", **common},
+        *(_filler(k) for k in range(5))])
+    res = find_duplicates(rec)
+    pair = _pair(res, "a", "b")
+    assert "different titles under one DOI" in pair["rules"]
+    assert pair["decision"] != "match"
+    assert _col(res, "group_id")["a"] != _col(res, "group_id")["b"]

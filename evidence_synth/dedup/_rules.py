@@ -78,7 +78,11 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     are not applied when the DOIs agree. ``no author in common`` (both author lists
     known; a book review and the book it reviews, two commentaries on one paper) holds a
     pair back unless the DOIs agree. ``different issue`` counts only beside a different
-    DOI, as corroboration (alone it is too often mis-recorded).
+    DOI, as corroboration (alone it is too often mis-recorded). ``different titles under
+    one DOI`` (token-sort similarity below 0.7 and neither title the start of the other,
+    or below 0.9 in different journals): a congress supplement's DOI shared by its
+    abstracts, or an abstract carrying its article's DOI; a person decides when the score
+    is high.
     """
     i, j = pairs[:, 0], pairs[:, 1]
     nonum = norm["title_nonum"].to_numpy(dtype=object)
@@ -118,11 +122,24 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
          & ((features["issue_equal"].to_numpy() == 0) | (features["year_diff"].to_numpy() > 0))),
         ("different issue", doi_differs & (features["issue_equal"].to_numpy() == 0)),
         ("no author in common", ~same_doi & (features["author_overlap"].to_numpy() == 0)),
+        ("different titles under one DOI", same_doi & _titles_apart(features)),
     ]
     reasons = np.full(len(pairs), "", dtype=object)
     for name, hit in checks:
         reasons[hit] = np.where(reasons[hit] == "", name, reasons[hit] + "; " + name)
     return reasons
+
+
+def _titles_apart(features: pd.DataFrame) -> np.ndarray:
+    """Titles too different for one work: token-sort similarity below 0.7 and neither is
+    the start of the other; or below 0.9 in two different journals. Under one DOI that is
+    a supplement's DOI shared by its abstracts, or a meeting abstract carrying the DOI of
+    a different article."""
+    sort = features["title_token_sort"].fillna(1).to_numpy()
+    prefix = features["title_prefix"].fillna(1).to_numpy()
+    other_journal = (features["journal_abbrev"].to_numpy() == 0) & (
+        features["journal_ratio"].fillna(1).to_numpy() < 0.6)
+    return ((sort < 0.7) & (prefix < 0.9)) | ((sort < 0.9) & other_journal)
 
 
 def _replaced(a: str, b: str) -> bool:
