@@ -16,7 +16,8 @@ subprocess from its own virtual environment (``--peer-python``). ``--scale N`` t
 in a child process, reporting wall time, peak memory (max RSS) and pairwise precision,
 recall and F1 against the known truth of the synthetic set. ``--hard`` evaluates the
 synthetic hard-case sets of ``benchmarks/hard_cases.py`` (``hard-tuning``: half 0, seed 1,
-used while choosing the rules; ``hard-report``: half 1, seed 2, held out) with the shipped
+used while choosing the rules; ``hard-report``: half 1, seed 2, held out in round one;
+``hard-fresh``: half 1, seed 3, built once at the end of round three) with the shipped
 model, under both conventions for errata and comments (``notices="link"``: counted with
 their article's study; ``"separate"``), with bib-dedupe on the same records, and prints
 what became of each case's true pairs and hard negatives (merged, queued, held back).
@@ -58,21 +59,23 @@ def _answer_queue(result, records: pd.DataFrame) -> pd.DataFrame:
 
 
 def _evaluate(L, name: str, records: pd.DataFrame, model, label: str) -> dict:
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     res = find_duplicates(records, model=model)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
     truth = records["true_group"].to_numpy()
     pred = res.groups["group_id"].to_numpy()
     p, r, f = L.pairwise_scores(truth, pred)
     rs = L.record_scores(truth, pred)
+    sp, sr, sf = L.pairwise_scores(truth, res.groups["study_id"].to_numpy())
     answers = _answer_queue(res, records)
     res2 = find_duplicates(records, model=model, manual_decisions=answers)
     p2, _, f2 = L.pairwise_scores(truth, res2.groups["group_id"].to_numpy())
     return {"set": name, "tool": label, "records": len(records), "precision": p, "recall": r,
             "f1": f, "removed": rs["removed"], "wrongly_removed": rs["wrongly_removed"],
-            "seconds": seconds, "queue": len(answers),
+            "seconds": seconds, "cpu_seconds": cpu, "queue": len(answers),
             "queue_share": len(answers) / len(records), "f1_after_review": f2,
-            "precision_after_review": p2}
+            "precision_after_review": p2, "study_precision": sp, "study_recall": sr,
+            "study_f1": sf}
 
 
 def _peer(L, name: str, records: pd.DataFrame, python: str, data_dir: str,
@@ -99,12 +102,13 @@ def _peer(L, name: str, records: pd.DataFrame, python: str, data_dir: str,
     rs = L.record_scores(truth, pred.to_numpy())
     row.update({"precision": p, "recall": r, "f1": f, "removed": rs["removed"],
                 "wrongly_removed": rs["wrongly_removed"], "seconds": data["seconds"],
-                "queue": data.get("maybe_pairs"), "wall_incl_load": wall})
+                "cpu_seconds": data.get("cpu_seconds"), "queue": data.get("maybe_pairs"),
+                "wall_incl_load": wall})
     return row
 
 
 # ----------------------------------------------------------------------------- hard cases
-HARD_SETS = {"hard-tuning": (0, 1), "hard-report": (1, 2)}
+HARD_SETS = {"hard-tuning": (0, 1), "hard-report": (1, 2), "hard-fresh": (1, 3)}
 
 
 def _hard(L, name: str, python: str | None, timeout: int) -> tuple[list[dict], pd.DataFrame]:
@@ -119,9 +123,9 @@ def _hard(L, name: str, python: str | None, timeout: int) -> tuple[list[dict], p
     own_study = np.where(rec["case"].to_numpy() == "notice", truth, rec["true_study"])
     rows, outcomes = [], None
     for notices in ("link", "separate"):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         res = find_duplicates(records, notices=notices)
-        seconds = time.perf_counter() - t
+        seconds, cpu = time.perf_counter() - t, time.process_time() - c
         pred = res.groups["group_id"].to_numpy()
         p, r, f = L.pairwise_scores(truth, pred)
         study = res.groups["study_id"].to_numpy()
@@ -129,7 +133,8 @@ def _hard(L, name: str, python: str | None, timeout: int) -> tuple[list[dict], p
                      "records": len(rec), "precision": p, "recall": r, "f1": f,
                      "removed": L.record_scores(truth, pred)["removed"],
                      "wrongly_removed": L.record_scores(truth, pred)["wrongly_removed"],
-                     "seconds": seconds, "queue": len(res.review_queue()),
+                     "seconds": seconds, "cpu_seconds": cpu,
+                     "queue": len(res.review_queue()),
                      "queue_share": len(res.review_queue()) / len(rec),
                      "study_f1_linked": L.pairwise_scores(rec["true_study"], study)[2],
                      "study_f1_separate": L.pairwise_scores(own_study, study)[2]})
@@ -152,7 +157,7 @@ def _hard(L, name: str, python: str | None, timeout: int) -> tuple[list[dict], p
                 rs = L.record_scores(truth, pred)
                 row.update({"precision": p, "recall": r, "f1": f, "removed": rs["removed"],
                             "wrongly_removed": rs["wrongly_removed"],
-                            "seconds": data["seconds"]})
+                            "seconds": data["seconds"], "cpu_seconds": data.get("cpu_seconds")})
             except (subprocess.TimeoutExpired, OSError, ValueError) as exc:
                 row["error"] = (proc.stderr.strip().splitlines() or [str(exc)])[-1][:160] \
                     if "proc" in locals() else str(exc)[:160]
@@ -305,7 +310,14 @@ def _report_sets(rows: list[dict]) -> None:
     fmt = {"precision": "{:.4f}", "recall": "{:.4f}", "f1": "{:.4f}", "seconds": "{:.1f}",
            "study_f1_linked": "{:.4f}", "study_f1_separate": "{:.4f}",
            "queue_share": "{:.2%}", "f1_after_review": "{:.4f}",
-           "precision_after_review": "{:.4f}", "wall_incl_load": "{:.1f}"}
+           "precision_after_review": "{:.4f}", "wall_incl_load": "{:.1f}",
+           "study_precision": "{:.4f}", "study_recall": "{:.4f}", "study_f1": "{:.4f}",
+           "cpu_seconds": "{:.1f}", "ratio": "{:.3f}", "cpu_ratio": "{:.3f}"}
+    peer = table[table["tool"] == "bib-dedupe"].set_index("set")
+    for col, out in (("seconds", "ratio"), ("cpu_seconds", "cpu_ratio")):
+        if col in table and col in peer:
+            table[out] = [r[col] / peer[col].get(r["set"], np.nan)
+                          if r["tool"] != "bib-dedupe" else np.nan for _, r in table.iterrows()]
     shown = table.copy()
     for col, f in fmt.items():
         if col in shown:
@@ -325,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peer-python", default="/work/venvs/bibdedupe/bin/python")
     ap.add_argument("--no-peer", action="store_true", help="do not run bib-dedupe")
     ap.add_argument("--peer-only", action="store_true", help="run only bib-dedupe")
+    ap.add_argument("--no-insample", action="store_true",
+                    help="skip the shipped (in-sample) model's rows on the labelled sets")
     ap.add_argument("--peer-timeout", type=int, default=1200)
     ap.add_argument("--peer-scale", action="store_true",
                     help="also time bib-dedupe on the synthetic scale set")
@@ -395,8 +409,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{name}] leave-one-set-out model fitted in {time.perf_counter() - t:.0f}s "
                   f"on {others}", flush=True)
             rows.append(_evaluate(L, name, records[name], model, "evidence_synth (LOSO)"))
-            rows.append(_evaluate(L, name, records[name], None,
-                                  "evidence_synth (shipped, in-sample)"))
+            if not args.no_insample:
+                rows.append(_evaluate(L, name, records[name], None,
+                                      "evidence_synth (shipped, in-sample)"))
             if peer and (not args.peer_sets or name in args.peer_sets.split(",")):
                 rows.append(_peer(L, name, records[name], peer, args.data, args.peer_timeout))
             print(pd.DataFrame(rows[-3:]).to_string(index=False), flush=True)

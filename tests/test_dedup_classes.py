@@ -113,6 +113,41 @@ def test_two_editorials_of_one_editor_and_year_are_not_merged():
     assert _groups(res)["e1"] == _groups(res)["e2"]
 
 
+def test_recurring_title_with_pages_on_one_record_only_is_held_back_not_queued():
+    ed = {"title": "Editor's Comments", "authors": ["Saunders, Carol"], "year": 2006,
+          "journal": "MIS Quarterly", "volume": "30", "issue": None}
+    rec = _frame(_article("e1", **ed, pages="101-103"), _article("e2", **ed, pages=None))
+    pair = _pair(find_duplicates(rec), "e1", "e2")
+    assert "recurring title with pages on one record only" in pair["rules"]
+    assert pair["decision"] == "distinct"
+
+
+@pytest.mark.parametrize("title", ["Memorandum of Understanding", "Joint Declaration",
+                                   "Readmission agreement", "Exchange of letters"])
+def test_bare_document_types_are_recurring(title):
+    assert is_recurring_title(norm_title(title))
+    assert not is_recurring_title(norm_title(title + " between Spain and Morocco on "
+                                             "the readmission of persons"))
+
+
+def test_one_treaty_with_and_without_the_formal_names_of_states_is_merged():
+    long_ = ("Agreement between the Government of the Republic of Poland and the Government "
+             "of the Republic of Slovenia on the transfer and admission of persons")
+    short = "Agreement between Poland and Slovenia on the transfer and admission of persons"
+    other = "Agreement between Poland and Croatia on the transfer and admission of persons"
+    treaty = {"authors": [], "journal": None, "volume": None, "issue": None, "pages": None,
+              "year": 1996}
+    rec = _frame(_article("a", title=long_, **treaty), _article("b", title=short, **treaty),
+                 _article("c", title=other, **treaty),
+                 _article("d", title=short, **{**treaty, "year": 2004}))
+    res = find_duplicates(rec)
+    assert _pair(res, "a", "b")["reason"] == \
+        "same title and places once state names are shortened"
+    groups = _groups(res)
+    assert groups["a"] == groups["b"]
+    assert groups["c"] != groups["a"] and groups["d"] != groups["a"]
+
+
 def test_a_title_seen_with_three_years_counts_as_recurring():
     col = {"title": "Research in progress", "authors": ["Lee, Allen"],
            "journal": "MIS Quarterly", "volume": None, "issue": None, "pages": None}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy import sparse
 
 _MAX_BLOCK = 40
 _WINDOW = 4
@@ -48,6 +48,43 @@ def _sorted_neighbourhood(key: pd.Series, window: int = _WINDOW) -> np.ndarray:
     return np.concatenate(pairs)
 
 
+_LUT = np.full(256, 37, dtype=np.int64)
+_LUT[np.frombuffer(b" 0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)] = np.arange(37)
+
+
+def _char_trigram_tfidf(titles: np.ndarray, max_df: float) -> sparse.csr_matrix:
+    """L2-normalised TF-IDF rows of character 3-grams (sublinear tf, smoothed idf), built
+    with array operations: what ``TfidfVectorizer(analyzer="char", ngram_range=(3, 3),
+    min_df=2, max_df=max_df, sublinear_tf=True)`` gives on normalised titles, without its
+    per-title Python loop. Titles are normalised text (space, digits and letters; anything
+    else is one "other" symbol), so a 3-gram is one small integer.
+    """
+    text = [" ".join(t.split()) for t in titles]
+    lengths = np.fromiter((len(t) for t in text), np.int64, len(text))
+    sym = _LUT[np.frombuffer("".join(text).encode("latin-1", "replace"), dtype=np.uint8)]
+    ends = np.cumsum(lengths)
+    valid = np.ones(len(sym), dtype=bool)  # a 3-gram starts where its title has 2 more
+    last_two = np.concatenate([ends - 1, ends - 2])
+    valid[last_two[last_two >= 0]] = False
+    pos = np.flatnonzero(valid[:max(len(sym) - 2, 0)])
+    row = np.searchsorted(ends, pos, side="right")
+    code = (sym[pos] * 38 + sym[pos + 1]) * 38 + sym[pos + 2]
+    counts = sparse.csr_matrix((np.ones(len(row), dtype=np.float32), (row, code)),
+                               shape=(len(text), 38 ** 3))
+    counts.sum_duplicates()
+    df = np.bincount(counts.indices, minlength=38 ** 3)
+    limit = max_df * len(text) if isinstance(max_df, float) else max_df
+    keep = np.flatnonzero((df >= 2) & (df <= limit))
+    if not len(keep):
+        raise ValueError("no 3-gram left")
+    counts = counts[:, keep]
+    idf = (np.log((1 + len(text)) / (1 + df[keep])) + 1).astype(np.float32)
+    counts.data = (np.log(counts.data) + 1) * idf[counts.indices]
+    norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+    norms[norms == 0] = 1
+    return sparse.csr_matrix(sparse.diags((1 / norms).astype(np.float32)) @ counts)
+
+
 def _title_neighbours(titles: pd.Series, k: int = 6, min_cosine: float = 0.55,
                       chunk: int = 2000) -> np.ndarray:
     """Top-k character 3-gram TF-IDF cosine neighbours of every title.
@@ -61,18 +98,19 @@ def _title_neighbours(titles: pd.Series, k: int = 6, min_cosine: float = 0.55,
     if len(idx) < 2:
         return np.empty((0, 2), dtype=np.int64)
     max_df = 0.02 if 0.02 * len(idx) <= _MAX_POSTING else _MAX_POSTING
-    vec = TfidfVectorizer(analyzer="char", ngram_range=(3, 3), min_df=2, max_df=max_df,
-                          sublinear_tf=True, dtype=np.float32)
     try:
-        X = vec.fit_transform(titles.to_numpy()[idx])
+        X = _char_trigram_tfidf(titles.to_numpy()[idx], max_df)
     except ValueError:
         return np.empty((0, 2), dtype=np.int64)
-    XT = X.T.tocsr()
     out = []
     for start in range(0, X.shape[0], chunk):
-        S = (X[start:start + chunk] @ XT).tocoo()
-        keep = (S.data >= min_cosine) & (S.row + start < S.col)
-        rows, cols, vals = S.row[keep] + start, S.col[keep], S.data[keep]
+        # only the titles from this chunk on: a pair is kept once, from its first title
+        S = (X[start:start + chunk] @ X[start:].T.tocsr()).tocsr()
+        hit = np.flatnonzero(S.data >= min_cosine)
+        rows = np.searchsorted(S.indptr, hit, side="right") - 1 + start
+        cols = S.indices[hit].astype(np.int64) + start
+        keep = rows < cols
+        rows, cols, vals = rows[keep], cols[keep], S.data[hit[keep]]
         if not len(rows):
             continue
         order = np.lexsort((cols, -vals, rows))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
@@ -9,6 +11,8 @@ from rapidfuzz.distance import Indel
 from rapidfuzz.process import cpdist
 
 from ._normalise import journal_compatible
+
+_VERSION_SUFFIX = re.compile(r"pub\d{1,2}$")
 
 #: Feature columns, in the order the classifier expects them.
 FEATURES: tuple[str, ...] = (
@@ -32,12 +36,16 @@ def doi_agreement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     Exports truncate long DOIs ("10.1080/140174307016" for "10.1080/14017430701603"); a
     cut-off DOI of at least 14 letters and digits, 10 of them digits, still names the same
-    work ("10.1057/palgrave.ejis" names a journal, not an article).
+    work ("10.1057/palgrave.ejis" names a journal, not an article). A DOI that only lacks a
+    version suffix (Cochrane's ".pub2") names another version, not the same one.
     """
     out = _equal_or_nan(a, b)
-    for k in np.flatnonzero(out == 0):
-        x, y = (a[k], b[k]) if len(a[k]) <= len(b[k]) else (b[k], a[k])
-        if len(x) >= 14 and y.startswith(x) and sum(c.isdigit() for c in x) >= 10:
+    la = np.fromiter(map(len, a), np.int64, len(a))
+    lb = np.fromiter(map(len, b), np.int64, len(b))
+    for k in np.flatnonzero((out == 0) & (la != lb) & (np.minimum(la, lb) >= 14)):
+        x, y = (a[k], b[k]) if la[k] < lb[k] else (b[k], a[k])
+        if (y.startswith(x) and sum(c.isdigit() for c in x) >= 10
+                and not _VERSION_SUFFIX.match(y, len(x))):
             out[k] = 1.0
     return out
 
@@ -63,6 +71,18 @@ def plausible(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1,
         keep[k:k + len(i)] = (similar | (ta == "") | (tb == "")
                               | (doi_agreement(doi[i], doi[j]) == 1))
     return keep
+
+
+def _journal_abbrev(journal: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """:func:`journal_compatible` of each pair, computed once per pair of distinct titles."""
+    codes, uniques = pd.factorize(pd.Series(journal, dtype=object))
+    ci, cj = codes[i], codes[j]
+    n = max(len(uniques), 1)
+    pair_codes, inverse = np.unique(np.minimum(ci, cj) * n + np.maximum(ci, cj),
+                                    return_inverse=True)
+    values = np.array([journal_compatible(uniques[c // n], uniques[c % n])
+                       for c in pair_codes.tolist()], dtype=float)
+    return values[inverse] if len(i) else np.zeros(0)
 
 
 def compare(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1) -> pd.DataFrame:
@@ -123,8 +143,7 @@ def compare(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1) -> pd.Da
     out["journal_ratio"] = _ratio(jtext[i].tolist(), jtext[j].tolist(), fuzz.token_sort_ratio,
                                   workers)
     out["journal_ratio"][(jtext[i] == "") | (jtext[j] == "")] = np.nan
-    out["journal_abbrev"] = np.array(
-        [journal_compatible(a, b) for a, b in zip(journal[i], journal[j], strict=True)])
+    out["journal_abbrev"] = _journal_abbrev(journal, i, j)
 
     for name, col in (("volume_equal", "volume"), ("issue_equal", "issue"),
                       ("page_first_equal", "page_first"), ("page_last_equal", "page_last")):

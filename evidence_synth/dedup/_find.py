@@ -27,8 +27,10 @@ from ._rules import (
     REVIEW,
     corroborated,
     decide,
+    doi_aliases,
     notice_of_article,
     rule_reasons,
+    same_formal_title,
     version_kind,
 )
 
@@ -253,7 +255,8 @@ def _score_slice(norm: pd.DataFrame, pairs: np.ndarray, clf: PairModel, *, versi
     decision, reason, same_study = decide(
         score, rules, version_kind(norm, pairs, features),
         notice_of_article(norm, pairs, features), corroborated(features), mode=versions,
-        notices=notices, high=high, low=low)
+        notices=notices, high=high, low=low, alias=doi_aliases(features, rules),
+        formal=same_formal_title(norm, pairs, features))
     out = features.astype(np.float32)
     out["score"] = score
     out["decision"] = decision

@@ -46,6 +46,10 @@ _INT = re.compile(r"\d+")
 _PART_PREFIX = re.compile(r"^\s*(?:part|pt)\.?\s*[A-Za-z]?\.?\s*", re.IGNORECASE)
 _DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*)", re.IGNORECASE)
 _DOI_CORE = re.compile(r"10\.\d{4,9}/\S+")
+#: A Cochrane review's DOI: review number ("cd001869") and version (".pub3"; none = 1).
+_COCHRANE_DOI = re.compile(r"^10\.1002/14651858\.((?:cd|mr)\d{6})(?:\.pub(\d{1,2}))?$")
+_COCHRANE_PAGES = re.compile(r"^\s*((?:cd|mr)\d{6})\b", re.IGNORECASE)
+_BROKEN_VOLUME = re.compile(r"^[^(]*\)\s*$")
 _RUN_TOGETHER = re.compile(r"(?<=\.)(?=[A-Z][^\s.])")
 _CAMEL = re.compile(r"(?<=[a-z])(?<!Mc)(?<!Mac)(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _CAPS_INITIALS = re.compile(r"^[A-Z]{1,3}\.?$")
@@ -97,7 +101,10 @@ _RECURRING = re.compile(
     r"editorial board|masthead|(?:table of )?contents|(?:author|subject|cumulative) index|"
     r"index|call for papers|announcements?|abstracts|conference report|meeting report|"
     r"highlights|research highlights|front matter|back matter|cover|notes on contributors|"
-    r"about the authors?|special(?: issue)?)$")
+    r"about the authors?|special(?: issue)?|"
+    r"memorandum of understanding|(?:framework |bilateral |readmission )?agreement|"
+    r"joint (?:declaration|statement|communique)|declaration|protocol|treaty|convention|"
+    r"exchange of (?:letters|notes))$")
 _ISSUE_WORDS = re.compile(r"\b(?:volume|vol|issue|no|number|part|supplement|suppl)\b")
 _CONFERENCE = re.compile(r"\b(?:congress|conference|meeting|symposium|proceedings|abstracts?|"
                          r"annual scientific|suppl(?:ement)?)\b")
@@ -135,7 +142,7 @@ def fold(text: Any) -> str:
 
 def norm_text(text: Any) -> str:
     """Folded text with punctuation replaced by single spaces."""
-    return _SPACES.sub(" ", _NON_ALNUM.sub(" ", fold(text))).strip()
+    return _NON_ALNUM.sub(" ", fold(text)).strip()  # runs of anything else: one space
 
 
 def norm_title(text: Any) -> str:
@@ -200,6 +207,32 @@ def norm_doi(value: Any) -> str:
     return doi if any(c.isdigit() for c in doi.split("/", 1)[1]) else ""
 
 
+def cochrane_review(doi: str, pages: Any, journal_text: str) -> tuple[str, int]:
+    """Review number and version of a Cochrane review ("cd001869", 3), or ("", 0).
+
+    Taken from the DOI (``10.1002/14651858.CD001869.pub3``; no ``.pubN`` suffix is the
+    first version) or, for a record of the Cochrane Database of Systematic Reviews without
+    a DOI, from the article number in its pages field ("CD001869"; version unknown, 0).
+    """
+    m = _COCHRANE_DOI.match(doi)
+    if m:
+        return m.group(1), int(m.group(2) or 1)
+    if isinstance(pages, str) and "cochrane" in journal_text:
+        m = _COCHRANE_PAGES.match(pages)
+        if m:
+            return m.group(1).lower(), 0
+    return "", 0
+
+
+def _cochrane_issue(volume: str) -> str:
+    """The issue number a Cochrane record's volume field holds ("8", "2014 (12)")."""
+    m = re.search(r"\((\d{1,2})\)", volume)
+    if m:
+        return str(int(m.group(1)))
+    m = re.fullmatch(r"\s*(\d{1,2})\s*", volume)
+    return str(int(m.group(1))) if m else ""
+
+
 def doi_key(doi: str) -> str:
     """Letters and digits of a normalised DOI.
 
@@ -239,8 +272,15 @@ def parse_pages(value: Any) -> tuple[str, str]:
 
 
 def norm_number(value: Any) -> str:
-    """First integer of a volume or issue field, ignoring a "Part B" prefix."""
+    """First integer of a volume or issue field, ignoring a "Part B" prefix.
+
+    A value that closes a parenthesis it never opened ("2)", "10S)") is the tail of a
+    supplement number an export cut off ("62 (Suppl 2)"), not a volume: it counts as
+    missing.
+    """
     s = "" if value is None or value is pd.NA else str(value)
+    if ")" in s and _BROKEN_VOLUME.match(s):
+        return ""
     s = _PART_PREFIX.sub("", s)
     m = _INT.search(s)
     return str(int(m.group(0))) if m else ""
@@ -346,6 +386,17 @@ def _flags(title: str, journal: str, pub_type: str, doi: str, volume: str) -> di
     }
 
 
+_FORMAL = frozenset(("the", "of", "republic", "federal", "kingdom", "state", "principality",
+                     "grand", "duchy", "government", "governments", "democratic", "islamic",
+                     "socialist", "hashemite", "plurinational", "bolivarian", "people", "s"))
+
+
+def formal_key(title: str) -> str:
+    """A title without the formal words of state names ("the Government of the Federal
+    Republic of Germany" -> "germany"), for titles that name a state."""
+    return " ".join(w for w in title.split() if w not in _FORMAL)
+
+
 def notice_core(title: str) -> str:
     """A normalised title without a leading notice phrase ("erratum to", "reply to", ...)."""
     if title[:4] not in _NOTICE_STARTS:
@@ -394,12 +445,15 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         Columns ``title``, ``title_key``, ``numbers``, ``numbers_footnote`` (numbers without
         a footnote digit), ``entities`` (gazetteer codes of places, peoples and languages
         named), ``notice_core`` (title without an "erratum to"/"reply to" prefix),
+        ``formal_key`` (for a title naming a place, the title without the formal words of
+        state names, :func:`formal_key`; "" otherwise),
         ``recurring`` (a title journals reuse, or one found here with three or more years),
         ``title_nonum`` (title without numbers), ``authors`` (tuple of surname keys),
         ``author_text``, ``first_author``, ``year`` (float, NaN when missing), ``journal``
         (tuple of words), ``volume``, ``issue``, ``page_first``, ``page_prefixed`` (the
         first page has a letter: "e4", "S12"), ``page_last``, ``doi``,
-        ``doi_key`` (its letters and digits), ``abstract`` and boolean flags ``erratum``,
+        ``doi_key`` (its letters and digits), ``review_number`` and ``review_version``
+        (of a Cochrane review, :func:`cochrane_review`), ``abstract`` and boolean flags ``erratum``,
         ``comment``, ``retraction``, ``preprint``, ``conference`` and ``venue_conference``
         (published in proceedings or a meeting's book of abstracts).
     """
@@ -442,6 +496,7 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
             "numbers_footnote": footnote_signature(title) if title[-1:].isdigit() else numbers,
             "entities": _entities(title),
             "notice_core": notice_core(title),
+            "formal_key": "",
             "recurring": is_recurring_title(title),
             "title_nonum": strip_numbers(title),
             "authors": keys,
@@ -459,13 +514,24 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
             "doi_key": doi_key(doi),
             "abstract": abstract[:400],
         }
+        if row["entities"]:
+            row["formal_key"] = formal_key(title)
+        row["review_number"], row["review_version"] = cochrane_review(doi, pages[k],
+                                                                      journal_text)
+        if row["review_number"]:
+            # the Cochrane Database has issues, not volumes; exports put the issue, or the
+            # year with the issue in parentheses ("2014 (12) (no pagination)"), in volume
+            row["issue"] = row["issue"] or _cochrane_issue(volume_raw)
+            row["volume"] = ""
         row.update(_flags(title, journal_text, fold(pub_types[k]), doi, volume_raw))
         rows.append(row)
     out = pd.DataFrame(rows, columns=[
         "title", "title_key", "numbers", "numbers_footnote", "entities", "notice_core",
-        "recurring", "title_nonum", "authors", "author_tokens", "author_text", "first_author",
+        "formal_key", "recurring", "title_nonum", "authors", "author_tokens", "author_text",
+        "first_author",
         "year", "journal", "volume", "issue", "page_first", "page_prefixed", "page_last", "doi",
-        "doi_key", "abstract", "erratum", "comment", "retraction", "preprint", "conference",
+        "doi_key", "review_number", "review_version", "abstract", "erratum", "comment",
+        "retraction", "preprint", "conference",
         "venue_conference"])
     out["recurring"] |= _reused_titles(out)
     return out

@@ -16,7 +16,8 @@ MATCH, DISTINCT, REVIEW = "match", "distinct", "review"
 DECISIVE = ("different named entity in title", "different numbers in title",
             "page ranges disagree")
 #: What a pair is linked as when it is not merged (``same_study``), by kind.
-VERSION_KINDS = ("preprint and journal version", "conference paper and journal version")
+VERSION_KINDS = ("preprint and journal version", "conference paper and journal version",
+                 "versions of one Cochrane review")
 NOTICE_KIND = "erratum/comment/retraction of the article"
 
 
@@ -59,7 +60,9 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     the ranges are apart); ``erratum/comment/retraction vs article``; ``recurring title
     without agreeing DOI, pages or issue`` (a title journals give to many items, such as
     "Editorial" or "Reply", or one seen here with three or more years, and neither the DOI,
-    the first page nor the issue agrees).
+    the first page nor the issue agrees); ``recurring title with pages on one record only``
+    (the same, and one record gives pages the other lacks: two such rules make the pair
+    distinct, so only items of which neither record gives pages go to review).
 
     Rules when the DOIs do not agree: ``different DOI``; ``different volume``; ``different
     pages`` (first page); ``years differ by more than 1``; ``different numbers in title``
@@ -75,7 +78,11 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     are not applied when the DOIs agree. ``no author in common`` (both author lists
     known; a book review and the book it reviews, two commentaries on one paper) holds a
     pair back unless the DOIs agree. ``different issue`` counts only beside a different
-    DOI, as corroboration (alone it is too often mis-recorded).
+    DOI, as corroboration (alone it is too often mis-recorded). ``different titles under
+    one DOI`` (token-sort similarity below 0.7 and neither title the start of the other,
+    or below 0.9 in different journals): a congress supplement's DOI shared by its
+    abstracts, or an abstract carrying its article's DOI; a person decides when the score
+    is high.
     """
     i, j = pairs[:, 0], pairs[:, 1]
     nonum = norm["title_nonum"].to_numpy(dtype=object)
@@ -90,6 +97,7 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
         replaced[k] = _replaced(numbers[i[k]], numbers[j[k]])
     title = norm["title"].to_numpy(dtype=object)
     recurring = norm["recurring"].to_numpy(dtype=bool)
+    paged = norm["page_first"].to_numpy(dtype=object) != ""
     doi_equal = features["doi_equal"].to_numpy()
     same_doi, doi_differs = doi_equal == 1, doi_equal == 0
     corroborated = (same_doi | (features["page_first_equal"].to_numpy() == 1)
@@ -101,6 +109,8 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
         ("erratum/comment/retraction vs article", features["type_conflict"].to_numpy() == 1),
         ("recurring title without agreeing DOI, pages or issue",
          (recurring[i] | recurring[j]) & ~corroborated),
+        ("recurring title with pages on one record only",
+         (recurring[i] | recurring[j]) & ~corroborated & (paged[i] != paged[j])),
         ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi),
         ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi),
         ("years differ by more than 1", (features["year_diff"].to_numpy() > 1) & ~same_doi),
@@ -112,11 +122,24 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
          & ((features["issue_equal"].to_numpy() == 0) | (features["year_diff"].to_numpy() > 0))),
         ("different issue", doi_differs & (features["issue_equal"].to_numpy() == 0)),
         ("no author in common", ~same_doi & (features["author_overlap"].to_numpy() == 0)),
+        ("different titles under one DOI", same_doi & _titles_apart(features)),
     ]
     reasons = np.full(len(pairs), "", dtype=object)
     for name, hit in checks:
         reasons[hit] = np.where(reasons[hit] == "", name, reasons[hit] + "; " + name)
     return reasons
+
+
+def _titles_apart(features: pd.DataFrame) -> np.ndarray:
+    """Titles too different for one work: token-sort similarity below 0.7 and neither is
+    the start of the other; or below 0.9 in two different journals. Under one DOI that is
+    a supplement's DOI shared by its abstracts, or a meeting abstract carrying the DOI of
+    a different article."""
+    sort = features["title_token_sort"].fillna(1).to_numpy()
+    prefix = features["title_prefix"].fillna(1).to_numpy()
+    other_journal = (features["journal_abbrev"].to_numpy() == 0) & (
+        features["journal_ratio"].fillna(1).to_numpy() < 0.6)
+    return ((sort < 0.7) & (prefix < 0.9)) | ((sort < 0.9) & other_journal)
 
 
 def _replaced(a: str, b: str) -> bool:
@@ -133,6 +156,11 @@ def version_kind(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     ``conference paper and journal version``: one record published in proceedings or a
     meeting's abstracts, the other in a journal that is a different venue (both venues
     known), same title and authors, no shared DOI.
+    ``versions of one Cochrane review``: the same review number (``CD001869``, from the
+    DOI or the article number) in two different versions: ``.pub2`` vs ``.pub3`` or no
+    suffix, or another year or issue of the Cochrane Library. An updated review replaces
+    the earlier version but is the same review (Cochrane Handbook, chapter V: an overview
+    includes the latest version of each review), whatever its title became.
     """
     i, j = pairs[:, 0], pairs[:, 1]
     title = features["title_token_sort"].fillna(0).to_numpy() >= 0.9
@@ -153,7 +181,50 @@ def version_kind(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     kind[(conf[i] != conf[j]) & title & authors & years & other_venue & ~same_doi] = \
         VERSION_KINDS[1]
     kind[(pre[i] != pre[j]) & title & authors & years] = VERSION_KINDS[0]
+    kind[cochrane_versions(norm, pairs, features)] = VERSION_KINDS[2]
     return kind
+
+
+def cochrane_versions(norm: pd.DataFrame, pairs: np.ndarray,
+                      features: pd.DataFrame) -> np.ndarray:
+    """Two records of one Cochrane review (same review number) in different versions.
+
+    The versions differ when both are known and differ (".pub2" vs ".pub3"; no suffix is
+    the first), or the years or the issues of the Cochrane Library differ, and the DOIs
+    are not the same (a review republished unchanged in a later issue keeps its DOI). Two
+    records of one version are left to the classifier like any other pair.
+    """
+    i, j = pairs[:, 0], pairs[:, 1]
+    number = norm["review_number"].to_numpy(dtype=object)
+    same = (number[i] == number[j]) & (number[i] != "")
+    if not same.any():
+        return same
+    version = norm["review_version"].to_numpy(dtype=np.int64)
+    known = (version[i] > 0) & (version[j] > 0)
+    same_doi = features["doi_equal"].to_numpy() == 1
+    return same & ~same_doi & ((known & (version[i] != version[j]))
+                               | (features["year_diff"].to_numpy() >= 1)
+                               | (features["issue_equal"].to_numpy() == 0))
+
+
+def doi_aliases(features: pd.DataFrame, reasons: np.ndarray) -> np.ndarray:
+    """Different DOIs, and title, first author, journal, volume, first page and year agree.
+
+    One article with two DOIs (a print and an electronic DOI, an old publisher's DOI beside
+    the new one, a DOI mistyped by one database): never merged automatically, but put to a
+    person instead of held back.
+    """
+    alias_only = np.isin(reasons, ["different DOI", "different DOI; different issue"])
+    if not alias_only.any():
+        return alias_only
+    title = features["title_token_sort"].fillna(0).to_numpy() >= 0.95
+    first = features["first_author_equal"].to_numpy() == 1
+    journal = (features["journal_abbrev"].to_numpy() == 1) | (
+        features["journal_ratio"].fillna(0).to_numpy() >= 0.9)
+    volume = features["volume_equal"].to_numpy() == 1
+    page = features["page_first_equal"].to_numpy() == 1
+    year = features["year_diff"].fillna(0).to_numpy() <= 1
+    return alias_only & title & first & journal & volume & page & year
 
 
 def is_version_pair(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) -> np.ndarray:
@@ -186,7 +257,10 @@ def corroborated(features: pd.DataFrame) -> np.ndarray:
     """Title, first author, journal and volume agree (and the issue does not differ).
 
     References extracted from PDFs often lack the year, DOI and pages; these four fields
-    agreeing identify the work all the same.
+    agreeing identify the work all the same. (The DOI, title, first author and year
+    agreeing is not enough: a meeting abstract in a supplement often carries the DOI of
+    the article it became, and the labelled sets count it as a duplicate in some cases and
+    as a work of its own in others.)
     """
     title = features["title_token_sort"].fillna(0).to_numpy() >= 0.95
     first = features["first_author_equal"].to_numpy() == 1
@@ -197,9 +271,29 @@ def corroborated(features: pd.DataFrame) -> np.ndarray:
     return title & first & journal & volume & issue
 
 
+def same_formal_title(norm: pd.DataFrame, pairs: np.ndarray,
+                      features: pd.DataFrame) -> np.ndarray:
+    """Titles that name the same places and agree once the formal words of state names are
+    dropped ("the Republic of Poland" = "Poland"), in the same year (or one year
+    missing), with the same authors or none: one treaty or declaration written by two
+    sources."""
+    i, j = pairs[:, 0], pairs[:, 1]
+    key = norm["formal_key"].to_numpy(dtype=object)
+    same = (key[i] == key[j]) & (key[i] != "")
+    if not same.any():
+        return same
+    ents = norm["entities"].to_numpy(dtype=object)
+    for k in np.flatnonzero(same):
+        same[k] = ents[i[k]] == ents[j[k]]
+    year = ~(features["year_diff"].to_numpy() > 0)
+    authors = ~(features["author_overlap"].to_numpy() < 0.5)
+    return same & year & authors
+
+
 def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.ndarray,
            corroborated_pair: np.ndarray, *, mode: str, notices: str, high: float,
-           low: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           low: float, alias: np.ndarray | None = None, formal: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decision, reason text and "same study" flag for each scored pair.
 
     A pair that breaks one no-merge rule is distinct, or goes to review when its score is
@@ -208,9 +302,15 @@ def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.
     journal and volume agree is a match whatever its score. Versions (``kind``) and
     notices follow ``mode`` and ``notices``: ``link`` (distinct, same study), ``merge``
     (match) or ``separate`` (distinct); a different named entity or number in the title
-    keeps them apart and unlinked.
+    keeps them apart and unlinked (but for two versions of one Cochrane review, which its
+    number identifies). ``alias`` marks pairs with different DOIs that agree on everything
+    else (:func:`doi_aliases`): they go to review whatever their score. ``formal`` marks
+    pairs of one treaty written by two sources (:func:`same_formal_title`): without a
+    broken rule, a match.
     """
     n = len(score)
+    alias = np.zeros(n, dtype=bool) if alias is None else alias
+    formal = np.zeros(n, dtype=bool) if formal is None else formal
     decision = np.full(n, REVIEW, dtype=object)
     reason = np.full(n, "", dtype=object)
     has_rule = reasons != ""
@@ -222,18 +322,29 @@ def decide(score: np.ndarray, reasons: np.ndarray, kind: np.ndarray, notice: np.
     upgrade = corroborated_pair & ~has_rule & (decision != MATCH)
     decision[upgrade] = MATCH
     reason[upgrade] = "title, first author, journal and volume agree"
-    rule_series = pd.Series(reasons, dtype=object)
-    several = rule_series.str.contains(";", regex=False).to_numpy(bool)
-    decisive = rule_series.str.contains("|".join(DECISIVE), regex=True).to_numpy(bool)
-    unlinkable = rule_series.str.contains("|".join(DECISIVE[:2]), regex=True).to_numpy(bool)
+    treaty = formal & ~has_rule & (decision != MATCH)
+    decision[treaty] = MATCH
+    reason[treaty] = "same title and places once state names are shortened"
+    several, decisive, unlinkable = (np.zeros(n, dtype=bool) for _ in range(3))
+    ruled = np.flatnonzero(has_rule)
+    if len(ruled):  # most pairs break no rule: look only at those that do
+        text = pd.Series(reasons[ruled], dtype=object)
+        several[ruled] = text.str.contains(";", regex=False).to_numpy(bool)
+        decisive[ruled] = text.str.contains("|".join(DECISIVE), regex=True).to_numpy(bool)
+        unlinkable[ruled] = text.str.contains("|".join(DECISIVE[:2]),
+                                              regex=True).to_numpy(bool)
     conflict = has_rule & ~several & ~decisive & (score >= high)
+    conflict |= alias
     decision[has_rule] = DISTINCT
     decision[conflict] = REVIEW
     reason[has_rule] = reasons[has_rule]
     reason[conflict] = "high score but " + reasons[conflict]
+    reason[alias] = ("different DOIs but title, first author, journal, volume, pages and "
+                     "year agree")
     same_study = np.zeros(n, dtype=bool)
     for hit, label, how in [(kind != "", kind, mode), (notice, NOTICE_KIND, notices)]:
-        hit = hit & ~unlinkable
+        # a review number names the review whatever its title became
+        hit = hit & (~unlinkable | (label == VERSION_KINDS[2]))
         if not hit.any():
             continue
         text = label[hit] if isinstance(label, np.ndarray) else label
