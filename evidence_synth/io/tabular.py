@@ -58,12 +58,9 @@ COLUMN_MAP: dict[str, tuple[str, ...]] = {
 }
 _START_END = (("page start", "page end"), ("start page", "end page"), ("bp", "ep"))
 _MISSING = frozenset({"not specified", "not applicable", "n/a", "na", "nan", "none"})
-_SCOPUS_ID = re.compile(r"\s*\(\d+\)\s*$")
-_EMBASE_SOURCE = re.compile(
-    r"^(?P<journal>.*?)\s*\((?P<year>\d{4})\)\s*(?P<volume>[^:\s(]+)?(?::(?P<issue>[^\s(]+))?"
-    r"(?:\s*\((?P<pages>[^)]*)\))?"
-)
-_COMMA_OUTSIDE_PARENS = re.compile(r",\s*(?![^()]*\))")
+_YEAR_IN_PARENS = re.compile(r"\((?P<year>\d{4})\)")
+_EMBASE_AFTER_YEAR = re.compile(
+    r"\s*(?P<volume>[^:\s(]+)?(?::(?P<issue>[^\s(]+))?(?:\s*\((?P<pages>[^)]*)\))?")
 _SURNAME_INITIALS = re.compile(r"^[^\d,;]+ (?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,4})$")
 DEP_KEYS = frozenset({"id", "title", "authors", "intervention", "outcome"})
 
@@ -406,7 +403,7 @@ def _multi(raw: Mapping[str, list[str]], column: str | None, embase: bool = Fals
         elif ";" in value:
             parts = value.split(";")
         elif embase:
-            parts = _COMMA_OUTSIDE_PARENS.split(value)
+            parts = _split_commas_outside_parens(value)
         elif "," in value and all(_SURNAME_INITIALS.match(p.strip())
                                   for p in value.split(",") if p.strip()):
             parts = value.split(",")
@@ -416,6 +413,57 @@ def _multi(raw: Mapping[str, list[str]], column: str | None, embase: bool = Fals
             parts = [value]
         items.extend(p.strip() for p in parts if p.strip() and p.strip().lower() not in _MISSING)
     return items
+
+
+# The three helpers below use string methods or anchored regexes only: linear in the cell
+# whatever it holds (a regex searched with a leading \s* or a lookahead over the rest of
+# the cell is quadratic on a long run of spaces or commas).
+
+def _drop_scopus_id(name: str) -> str:
+    """``name`` without a final Scopus author id ``(12345)`` and the spaces before it."""
+    text = name.rstrip()
+    start = text.rfind("(")
+    if not text.endswith(")") or start < 0 or not text[start + 1:-1].isdecimal():
+        return name
+    return text[:start].rstrip()
+
+
+def _embase_source(source: str) -> dict[str, str | None] | None:
+    """Journal, year, volume, issue and pages of an Embase ``Source`` cell,
+    ``"Journal (2020) 12:3 (45-67)"``; ``None`` without a ``(year)`` on its first line."""
+    year = _YEAR_IN_PARENS.search(source)
+    if year is None:
+        return None
+    journal = source[:year.start()].rstrip()
+    if "\n" in journal:
+        return None
+    rest = _EMBASE_AFTER_YEAR.match(source, year.end())
+    assert rest is not None  # every part is optional
+    return {"journal": journal, "year": year.group("year"), **rest.groupdict()}
+
+
+def _split_commas_outside_parens(value: str) -> list[str]:
+    """``value`` split at each comma (and the spaces after it) not inside parentheses, as
+    Embase separates authors: ``"Doe J. (Univ, Dept), Roe R."``; a comma counts as inside
+    when the next parenthesis after it is a closing one."""
+    if ")" not in value:
+        return re.split(r",\s*", value)
+    cuts = []
+    next_paren = ""
+    for i in range(len(value) - 1, -1, -1):
+        c = value[i]
+        if c == "(" or c == ")":
+            next_paren = c
+        elif c == "," and next_paren != ")":
+            cuts.append(i)
+    parts, start = [], 0
+    for cut in reversed(cuts):
+        parts.append(value[start:cut])
+        start = cut + 1
+        while start < len(value) and value[start].isspace():
+            start += 1
+    parts.append(value[start:])
+    return parts
 
 
 def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[str, Any]:
@@ -430,7 +478,7 @@ def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[
     out["title"] = f.one_line(out["title"])
     out["journal"] = f.one_line(out["journal"])
     authors = _multi(raw, columns.get("authors"), embase=embase)
-    out["authors"] = f.people(_SCOPUS_ID.sub("", a) for a in authors)
+    out["authors"] = f.people(_drop_scopus_id(a) for a in authors)
     out["keywords"] = _multi(raw, columns.get("keywords"), embase=embase)
     out["year"] = f.parse_year(_cell(raw, columns.get("year")))
     doi = _cell(raw, columns.get("doi"))
@@ -442,13 +490,13 @@ def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[
                 break
     if embase:
         source = _cell(raw, lower.get("source"))
-        m = _EMBASE_SOURCE.match(source) if source else None
+        m = _embase_source(source) if source else None
         if m:
-            out["journal"] = out["journal"] or m.group("journal")
-            out["year"] = out["year"] or int(m.group("year"))
-            out["volume"] = out["volume"] or m.group("volume")
-            out["issue"] = out["issue"] or m.group("issue")
-            out["pages"] = out["pages"] or m.group("pages")
+            out["journal"] = out["journal"] or m["journal"]
+            out["year"] = out["year"] or int(m["year"])
+            out["volume"] = out["volume"] or m["volume"]
+            out["issue"] = out["issue"] or m["issue"]
+            out["pages"] = out["pages"] or m["pages"]
         if out["doi"] is None:
             for value in raw.values():
                 doi = f.find_doi(unquote(value[0])) if value and "doi" in value[0] else None
