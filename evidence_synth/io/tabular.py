@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ..errors import DataQualityWarning, ParseError
+from .. import limits
+from ..errors import DataQualityWarning, LimitError, ParseError
 from ..spreadsheet import restore_cell
 from . import _fields as f
 from ._parsed import Parsed, Source
@@ -105,18 +106,22 @@ def _read_delimited(text: str, delimiter: str, *, path: Any, info: dict[str, Any
     the strict read's error stands (an unclosed quote, say).
     """
     old_limit = csv.field_size_limit()
-    csv.field_size_limit(1 << 30)
+    csv.field_size_limit(limits.current().max_cell_chars)
     try:
         try:
-            return _rows(text, delimiter)
+            return _rows(text, delimiter, path=path)
         except csv.Error as exc:
             start = getattr(exc, "line_start", 1)
+            if "field larger than field limit" in str(exc):
+                raise limits.exceeded(
+                    "max_cell_chars", where=f"{path}, line {start}",
+                    found="a field holds more characters") from None
             error = ParseError(
                 f"expected a well-formed delimited table (quote opened at or after line "
                 f"{start} is not closed, or a stray quote): {exc}",
                 path=path, line=start, record=getattr(exc, "rows_read", 0))
         try:
-            rows, lines = _rows(_literal_inner_quotes(text, delimiter), delimiter)
+            rows, lines = _rows(_literal_inner_quotes(text, delimiter), delimiter, path=path)
         except csv.Error:
             raise error from None
     finally:
@@ -171,13 +176,21 @@ def _literal_inner_quotes(text: str, delimiter: str) -> str:
     return "".join(out)
 
 
-def _rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+def _rows(text: str, delimiter: str, *, path: Any) -> tuple[list[list[str]], list[int]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
     start = 1
+    lim = limits.current()
     try:
         for row in reader:
+            if len(row) > lim.max_columns and _width(row) > lim.max_columns:
+                raise limits.exceeded("max_columns", where=f"{path}, line {start}",
+                                      found=f"a row has {_width(row):,} fields up to its last "
+                                            "non-empty one")
+            if len(rows) == lim.max_rows:
+                raise limits.exceeded("max_rows", where=f"{path}, line {start}",
+                                      found=f"more than {lim.max_rows:,} rows")
             rows.append([restore_cell(cell) for cell in row])  # a formula-neutralising quote
             lines.append(start)
             start = reader.line_num + 1
@@ -185,6 +198,13 @@ def _rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
         exc.line_start, exc.rows_read = start, len(rows)  # type: ignore[attr-defined]
         raise
     return rows, lines
+
+
+def _width(row: list[str]) -> int:
+    width = len(row)
+    while width and not row[width - 1]:
+        width -= 1
+    return width
 
 
 def _is_header(row: list[str]) -> bool:
@@ -259,18 +279,74 @@ def _read_xls(path: Any) -> tuple[list[list[str]], list[int]]:
 
 
 def _read_xlsx(path: Any) -> tuple[list[list[str]], list[int]]:
+    """Rows of the first sheet, read cell by cell as the file stores them.
+
+    The sheet's claimed dimension (``<dimension ref="A1:XFD1048576"/>``) is ignored, each
+    row is cut after its last non-empty cell and trailing empty rows are dropped, so that
+    memory follows the cells actually present. The archive's declared sizes, the number
+    of rows and columns and the length of a cell are checked against
+    :mod:`evidence_synth.limits`.
+    """
     try:
         from openpyxl import load_workbook
     except ImportError as exc:  # pragma: no cover - declared dependency
         raise ParseError("reading .xlsx needs openpyxl", path=path) from exc
+    limits.check_zip(path)
     try:
         book = load_workbook(Path(path), read_only=True, data_only=True)
     except Exception as exc:
         raise ParseError(f"expected an Excel .xlsx workbook: {exc}", path=path) from exc
-    sheet = book.worksheets[0]
-    rows = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()
+        rows = _sheet_rows(sheet.iter_rows(values_only=True), where=f"{path}, sheet "
+                           f"{sheet.title!r}")
+    except LimitError:
+        raise
+    except Exception as exc:
+        raise ParseError(f"expected an Excel .xlsx workbook, the first sheet cannot be read: "
+                         f"{exc}", path=path) from exc
+    finally:
+        book.close()
     return rows, list(range(1, len(rows) + 1))
+
+
+_NO_CELLS: list[str] = []
+
+
+def _sheet_rows(values: Any, *, where: str) -> list[list[str]]:
+    """Rows of cell values as text, each cut after its last non-empty cell, without
+    trailing empty rows; refuses a sheet beyond the row, column or cell-length limits."""
+    from openpyxl.utils import get_column_letter
+
+    lim = limits.current()
+    rows: list[list[str]] = []
+    filled = 0
+    for number, row in enumerate(values, 1):
+        if number > lim.max_rows:
+            raise limits.exceeded("max_rows", where=where,
+                                  found=f"more than {lim.max_rows:,} rows")
+        width = len(row)
+        while width and (row[width - 1] is None or row[width - 1] == ""):
+            width -= 1
+        if width > lim.max_columns:
+            raise limits.exceeded(
+                "max_columns", where=where,
+                found=f"row {number} has a value in column {get_column_letter(width)} "
+                      f"(column {width:,})")
+        if not width:
+            rows.append(_NO_CELLS)
+            continue
+        cells = ["" if c is None else str(c) for c in row[:width]]
+        longest = max(cells, key=len)
+        if len(longest) > lim.max_cell_chars:
+            column = get_column_letter(cells.index(longest) + 1)
+            raise limits.exceeded("max_cell_chars", where=where,
+                                  found=f"cell {column}{number} holds {len(longest):,} characters")
+        rows.append(cells)
+        filled = len(rows)
+    del rows[filled:]
+    return rows
 
 
 def sniff_delimiter(text: str) -> str:
