@@ -34,6 +34,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .. import limits
 from .._version import __version__
 from ..errors import DataQualityWarning, ExtractionError
 from ..spreadsheet import append_row, put_cell
@@ -382,16 +383,26 @@ def read_workbook(path: str | Path, *, form: ExtractionForm | None = None) -> Fi
         When the file is not an Excel workbook.
     """
     path = Path(path)
+    limits.check_zip(path)
     try:
-        wb = load_workbook(path, data_only=True)
+        # Read-only: a sheet is parsed only when read, so the README and any sheet the
+        # form does not name are never unpacked.
+        wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError) as exc:
         raise ExtractionError(f"{path}: cannot read as an Excel workbook (.xlsx): {exc}") from exc
+    try:
+        return _read_workbook(wb, path, form)
+    finally:
+        wb.close()
+
+
+def _read_workbook(wb: Any, path: Path, form: ExtractionForm | None) -> FilledWorkbook:
     structure = form or default_form()
     lists = _read_lists(wb)
     made_for = _meta(wb).get("form_id")
     if form is not None and made_for and made_for != form.id:
         warnings.warn(f"{path}: the workbook was made for form {made_for!r}, read with form "
-                      f"{form.id!r}", DataQualityWarning, stacklevel=3)
+                      f"{form.id!r}", DataQualityWarning, stacklevel=4)
     found = FilledWorkbook(path, {}, [], sheets={}, excel_rows={}, columns={})
     for level in LEVELS:
         sheet = _find_sheet(wb, structure, level)
@@ -413,6 +424,7 @@ def _meta(wb: Any) -> dict[str, str]:
     if _LISTS not in wb.sheetnames:
         return {}
     ws = wb[_LISTS]
+    ws.reset_dimensions()
     return {str(k): str(v) for k, v in ws.iter_rows(min_row=2, max_col=2, values_only=True)
             if k is not None and v is not None}
 
@@ -421,11 +433,15 @@ def _read_lists(wb: Any) -> dict[str, tuple[str, ...]]:
     if _LISTS not in wb.sheetnames:
         return {}
     ws = wb[_LISTS]
-    out: dict[str, tuple[str, ...]] = {}
-    for column in ws.iter_cols(min_col=3, values_only=True):
-        if column and column[0]:
-            out[str(column[0])] = tuple(str(v) for v in column[1:] if v is not None)
-    return out
+    ws.reset_dimensions()
+    rows = iter(ws.iter_rows(values_only=True))
+    names = next(rows, ())[2:]
+    values: list[list[str]] = [[] for _ in names]
+    for row in rows:
+        for i, v in enumerate(row[2:2 + len(names)]):
+            if v is not None:
+                values[i].append(str(v))
+    return {str(name): tuple(vs) for name, vs in zip(names, values, strict=True) if name}
 
 
 def _find_sheet(wb: Any, form: ExtractionForm, level: str) -> str | None:
@@ -446,6 +462,7 @@ def _read_level(
     problems: list[dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], list[int], dict[str, str]]:
     sheet = ws.title
+    ws.reset_dimensions()  # rows as wide as their cells, whatever the sheet claims
     known = {f.name: f for f in form.fields[level]}
     header: dict[int, str] = {}
     letters: dict[str, str] = {}
@@ -467,7 +484,7 @@ def _read_level(
         letters[name] = cell.column_letter
     for item in form.fields[level]:
         if item.required and not item.computed and item.name not in letters:
-            after = get_column_letter(ws.max_column + 1)
+            after = get_column_letter(max(header, default=-1) + 2)
             problems.append(_cell_problem(sheet, HEADER_ROW, after, item.name,
                                           f"required column {item.name!r} is missing"))
     rows, numbers = [], []
