@@ -17,8 +17,11 @@ effect sizes) are reported at their cells too.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import posixpath
 import warnings
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -384,16 +387,51 @@ def read_workbook(path: str | Path, *, form: ExtractionForm | None = None) -> Fi
     """
     path = Path(path)
     limits.check_zip(path)
+    structure = form or default_form()
+    wanted = {structure.sheets[level].lower() for level in LEVELS} | {_LISTS}
     try:
-        # Read-only: a sheet is parsed only when read, so the README and any sheet the
-        # form does not name are never unpacked.
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(_only_sheets(path, wanted), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError) as exc:
         raise ExtractionError(f"{path}: cannot read as an Excel workbook (.xlsx): {exc}") from exc
     try:
         return _read_workbook(wb, path, form)
     finally:
         wb.close()
+
+
+#: What a worksheet the importer does not read is replaced with.
+_EMPTY_SHEET = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b'<dimension ref="A1"/><sheetData/></worksheet>')
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _only_sheets(path: Path, wanted: set[str]) -> Path | io.BytesIO:
+    """The workbook with every worksheet whose name (compared as :func:`_find_sheet` does)
+    is not in ``wanted`` emptied, so that a bloated README or an extra sheet is never
+    parsed (openpyxl scans a whole sheet for its dimension when it opens a workbook, even
+    read-only). ``path`` itself when the file is not a readable workbook (openpyxl then
+    says why)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            book = ET.fromstring(archive.read("xl/workbook.xml"))
+            rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            targets = {rel.get("Id"): rel.get("Target") or "" for rel in rels}
+            unread = set()
+            for sheet in book.iter(f"{_MAIN}sheet"):
+                target = targets.get(sheet.get(f"{_REL}id"), "")
+                if (sheet.get("name") or "").strip().lower() not in wanted and target:
+                    unread.add(target[1:] if target.startswith("/") else
+                               posixpath.normpath(f"xl/{target}"))
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+                for member in archive.infolist():
+                    copy.writestr(member.filename, _EMPTY_SHEET if member.filename in unread
+                                  else archive.read(member))
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError, ET.ParseError):
+        return path
+    out.seek(0)
+    return out
 
 
 def _read_workbook(wb: Any, path: Path, form: ExtractionForm | None) -> FilledWorkbook:
