@@ -315,17 +315,19 @@ _NO_CELLS: list[str] = []
 
 
 def _sheet_rows(values: Any, *, where: str) -> list[list[str]]:
-    """Rows of cell values as text, each cut after its last non-empty cell, without
-    trailing empty rows; refuses a sheet beyond the row, column or cell-length limits."""
+    """Rows of cell values as text, each cut after its last non-empty cell (empty rows as
+    one shared empty list), without trailing empty rows; refuses a sheet beyond the row,
+    column or cell-length limits."""
     from openpyxl.utils import get_column_letter
 
     lim = limits.current()
     rows: list[list[str]] = []
-    filled = 0
     for number, row in enumerate(values, 1):
         if number > lim.max_rows:
             raise limits.exceeded("max_rows", where=where,
                                   found=f"more than {lim.max_rows:,} rows")
+        if not row:  # a row missing from the file (openpyxl yields ())
+            continue
         width = len(row)
         while width and (row[width - 1] is None or row[width - 1] == ""):
             width -= 1
@@ -335,7 +337,6 @@ def _sheet_rows(values: Any, *, where: str) -> list[list[str]]:
                 found=f"row {number} has a value in column {get_column_letter(width)} "
                       f"(column {width:,})")
         if not width:
-            rows.append(_NO_CELLS)
             continue
         cells = ["" if c is None else str(c) for c in row[:width]]
         longest = max(cells, key=len)
@@ -343,9 +344,8 @@ def _sheet_rows(values: Any, *, where: str) -> list[list[str]]:
             column = get_column_letter(cells.index(longest) + 1)
             raise limits.exceeded("max_cell_chars", where=where,
                                   found=f"cell {column}{number} holds {len(longest):,} characters")
+        rows.extend([_NO_CELLS] * (number - 1 - len(rows)))  # empty rows above
         rows.append(cells)
-        filled = len(rows)
-    del rows[filled:]
     return rows
 
 
