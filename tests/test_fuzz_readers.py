@@ -15,6 +15,7 @@ to explore further.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -24,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -225,6 +227,43 @@ def mutated(draw: st.DrawFn, seeds: dict[str, str]) -> tuple[str, bytes]:
     return name, bytes(data)
 
 
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats(allow_nan=False)
+    | st.text(max_size=12) | st.sampled_from(["", " | ", "2020", "10.1/x", "[]", "{}"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=3),
+    max_leaves=6)
+
+
+def _paths(value: object, at: tuple = ()) -> list[tuple]:
+    out = [at]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _paths(item, (*at, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out += _paths(item, (*at, index))
+    return out
+
+
+@st.composite
+def retyped(draw: st.DrawFn, docs: dict[str, object]) -> tuple[str, object]:
+    """A document with up to three values (anywhere in it) replaced by any JSON value."""
+    name = draw(st.sampled_from(sorted(docs)))
+    doc = copy.deepcopy(docs[name])
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(doc)))
+        value = draw(JSON_VALUES)
+        if not path:
+            doc = value
+            continue
+        parent = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = value
+    return name, doc
+
+
 def _only_library_errors(read, data: bytes, suffix: str) -> None:
     """``read(path)`` succeeds or raises an EvidenceSynthError, within CASE_SECONDS."""
     with tempfile.TemporaryDirectory() as folder:
@@ -264,6 +303,26 @@ def test_read_egm_raises_only_library_errors(case):
     name, data = case
     suffix = {"mapper_html": ".html", "dep_csv": ".csv"}.get(name, ".json")
     _only_library_errors(read_egm, data, suffix)
+
+
+@_settings(250)
+@given(case=retyped({"eppi_report": EPPI_REPORT, "mapper": MAPPER, "dep": DEP}),
+       html=st.booleans())
+def test_read_egm_on_values_of_any_type(case, html):
+    name, doc = case
+    if html and name == "mapper" and isinstance(doc, dict):
+        consts = "".join(f"const {key} = {json.dumps(value)};\n" for key, value in doc.items())
+        _only_library_errors(read_egm, f"<html><script>\n{consts}</script>".encode(), ".html")
+    else:
+        _only_library_errors(read_egm, json.dumps(doc).encode(), ".json")
+
+
+@_settings(80)
+@given(case=retyped({name: yaml.safe_load(text) for name, text in PROTOCOLS.items()}))
+def test_load_protocol_on_values_of_any_type(case):
+    _, doc = case
+    _only_library_errors(load_protocol, yaml.safe_dump(doc, allow_unicode=True).encode(),
+                         ".yaml")
 
 
 @_settings(150)
