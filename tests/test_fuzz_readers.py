@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidence_synth.errors import EvidenceSynthError
-from evidence_synth.io import list_formats, read_egm, read_records
+from evidence_synth.io import list_formats, read_egm, read_records, read_records_csv, write_records
 from evidence_synth.protocol import load_protocol
 
 EXAMPLES = int(os.environ.get("EVIDENCE_SYNTH_FUZZ_EXAMPLES", "0")) or None
@@ -330,6 +330,23 @@ def test_load_protocol_on_values_of_any_type(case):
 def test_load_protocol_raises_only_library_errors(case):
     _, data = case
     _only_library_errors(load_protocol, data, ".yaml")
+
+
+def _records_csv() -> str:
+    """The library's own records CSV (``write_records``) of the RIS seed."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "seed.ris"
+        source.write_text(RIS, encoding="utf-8")
+        target = Path(folder) / "seed.csv"
+        write_records(read_records(source), target)
+        return target.read_text(encoding="utf-8")
+
+
+@_settings(150)
+@given(case=mutated({"records_csv": _records_csv()}))
+def test_read_records_csv_raises_only_library_errors(case):
+    _, data = case
+    _only_library_errors(read_records_csv, data, ".csv")
 
 
 @pytest.mark.parametrize("name", sorted(EXPORTS))

@@ -585,9 +585,8 @@ def _mapper(consts: Mapping[str, Any], path: Path, namespace: str, problems: lis
     nodes: list[dict[str, Any]] = []
     root = "$." if fmt == "eppi_mapper_json" else "const "
     csv_data = _shaped(consts.get("csvData"), dict, f"{root}csvData", path)
-    header_rows = _shaped(csv_data.get("rows"), list, f"{root}csvData.rows", path)
-    for i, row in enumerate(header_rows):
-        _objects(row, f"{root}csvData.rows[{i}]", path)
+    header_rows = [_objects(row, f"{root}csvData.rows[{i}]", path) for i, row in
+                   enumerate(_shaped(csv_data.get("rows"), list, f"{root}csvData.rows", path))]
     nodes += _mapper_axes(header_rows, namespace)
     nodes += _filter_nodes(_objects(consts.get("filters"), f"{root}filters", path), namespace,
                            None, at=f"{root}filters", path=path)
