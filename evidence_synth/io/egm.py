@@ -473,7 +473,7 @@ def _codes(rows: list[tuple[str, str, str | None]], known: set[str]) -> pd.DataF
 
 def _warn(problems: list[str], path: Path) -> None:
     for message in problems:
-        warnings.warn(f"{path}: {message}", DataQualityWarning, stacklevel=4)
+        warnings.warn(f"{path}: {message}", DataQualityWarning, stacklevel=5)
 
 
 def _from_json(doc: Any, path: Path, namespace: str | None, problems: list[str]) -> EvidenceMap:
