@@ -26,6 +26,7 @@ import jsonschema
 import pandas as pd
 import yaml
 
+from . import limits
 from .errors import ProtocolError, os_error_text
 
 __all__ = [
@@ -155,9 +156,59 @@ def _node_lines(root: yaml.Node) -> tuple[dict[JsonPath, int], list[tuple[JsonPa
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _check_expansion(root: yaml.Node, path: Path) -> None:
+    """Refuse a composed YAML tree whose aliases expand beyond the limits.
+
+    An alias (``*name``) makes the composer reuse the anchored node, so the tree is a graph
+    that everything after (building the data, mapping paths to lines, checking the schema)
+    walks in full: nine lines of nested aliases expand to hundreds of millions of nodes
+    (the "billion laughs"), and an anchor inside itself never ends. The walk stops at
+    ``max_yaml_nodes`` nodes or ``max_yaml_aliases`` alias references, naming the line
+    where the expansion was going on.
+    """
+    lim = limits.current()
+    seen: set[int] = set()
+    nodes = aliases = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, root.start_mark.line + 1)]
+    while stack:
+        node, line = stack.pop()
+        nodes += 1
+        if nodes > lim.max_yaml_nodes:
+            raise limits.exceeded("max_yaml_nodes", where=f"{path}, line {line}",
+                                  found=f"the document has more than {lim.max_yaml_nodes:,} "
+                                        "nodes with aliases expanded")
+        if id(node) in seen:
+            aliases += 1
+            if aliases > lim.max_yaml_aliases:
+                raise limits.exceeded(
+                    "max_yaml_aliases", where=f"{path}, line {line}",
+                    found=f"more than {lim.max_yaml_aliases:,} alias references expanded "
+                          "(nested aliases, a 'billion laughs')")
+        else:
+            seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                stack.append((key_node, key_node.start_mark.line + 1))
+                stack.append((value_node, key_node.start_mark.line + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, line if id(item) in seen else item.start_mark.line + 1)
+                         for item in node.value)
+
+
 def read_yaml(path: Path) -> tuple[Any, dict[JsonPath, int], list[tuple[JsonPath, int, str]]]:
+    """Data, line of each JSON path and duplicate keys of a YAML file.
+
+    Raises
+    ------
+    ProtocolError
+        A missing, undecodable or invalid YAML file.
+    LimitError
+        A file beyond ``max_file_bytes``, or aliases expanding beyond ``max_yaml_nodes``
+        or ``max_yaml_aliases`` (see :mod:`evidence_synth.limits`).
+    """
     try:
-        data = path.read_bytes()
+        with Path(path).open("rb") as handle:
+            data = limits.read_capped(handle, path=path)
     except OSError as exc:
         raise ProtocolError(f"{path}: {os_error_text(exc)}") from None
     try:
@@ -172,6 +223,8 @@ def read_yaml(path: Path) -> tuple[Any, dict[JsonPath, int], list[tuple[JsonPath
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            _check_expansion(root, path)
         data = None if root is None else loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

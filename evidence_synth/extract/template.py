@@ -17,8 +17,11 @@ effect sizes) are reported at their cells too.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import posixpath
 import warnings
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +37,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .. import limits
 from .._version import __version__
 from ..errors import DataQualityWarning, ExtractionError
 from ..spreadsheet import append_row, put_cell
@@ -382,16 +386,61 @@ def read_workbook(path: str | Path, *, form: ExtractionForm | None = None) -> Fi
         When the file is not an Excel workbook.
     """
     path = Path(path)
+    limits.check_zip(path)
+    structure = form or default_form()
+    wanted = {structure.sheets[level].lower() for level in LEVELS} | {_LISTS}
     try:
-        wb = load_workbook(path, data_only=True)
+        wb = load_workbook(_only_sheets(path, wanted), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError) as exc:
         raise ExtractionError(f"{path}: cannot read as an Excel workbook (.xlsx): {exc}") from exc
+    try:
+        return _read_workbook(wb, path, form)
+    finally:
+        wb.close()
+
+
+#: What a worksheet the importer does not read is replaced with.
+_EMPTY_SHEET = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                b'<dimension ref="A1"/><sheetData/></worksheet>')
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _only_sheets(path: Path, wanted: set[str]) -> Path | io.BytesIO:
+    """The workbook with every worksheet whose name (compared as :func:`_find_sheet` does)
+    is not in ``wanted`` emptied, so that a bloated README or an extra sheet is never
+    parsed (openpyxl scans a whole sheet for its dimension when it opens a workbook, even
+    read-only). ``path`` itself when the file is not a readable workbook (openpyxl then
+    says why)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            book = ET.fromstring(archive.read("xl/workbook.xml"))
+            rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            targets = {rel.get("Id"): rel.get("Target") or "" for rel in rels}
+            unread = set()
+            for sheet in book.iter(f"{_MAIN}sheet"):
+                target = targets.get(sheet.get(f"{_REL}id"), "")
+                if (sheet.get("name") or "").strip().lower() not in wanted and target:
+                    unread.add(target[1:] if target.startswith("/") else
+                               posixpath.normpath(f"xl/{target}"))
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+                for member in archive.infolist():
+                    copy.writestr(member.filename, _EMPTY_SHEET if member.filename in unread
+                                  else archive.read(member))
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError, ET.ParseError):
+        return path
+    out.seek(0)
+    return out
+
+
+def _read_workbook(wb: Any, path: Path, form: ExtractionForm | None) -> FilledWorkbook:
     structure = form or default_form()
     lists = _read_lists(wb)
     made_for = _meta(wb).get("form_id")
     if form is not None and made_for and made_for != form.id:
         warnings.warn(f"{path}: the workbook was made for form {made_for!r}, read with form "
-                      f"{form.id!r}", DataQualityWarning, stacklevel=3)
+                      f"{form.id!r}", DataQualityWarning, stacklevel=4)
     found = FilledWorkbook(path, {}, [], sheets={}, excel_rows={}, columns={})
     for level in LEVELS:
         sheet = _find_sheet(wb, structure, level)
@@ -413,6 +462,7 @@ def _meta(wb: Any) -> dict[str, str]:
     if _LISTS not in wb.sheetnames:
         return {}
     ws = wb[_LISTS]
+    ws.reset_dimensions()
     return {str(k): str(v) for k, v in ws.iter_rows(min_row=2, max_col=2, values_only=True)
             if k is not None and v is not None}
 
@@ -421,11 +471,15 @@ def _read_lists(wb: Any) -> dict[str, tuple[str, ...]]:
     if _LISTS not in wb.sheetnames:
         return {}
     ws = wb[_LISTS]
-    out: dict[str, tuple[str, ...]] = {}
-    for column in ws.iter_cols(min_col=3, values_only=True):
-        if column and column[0]:
-            out[str(column[0])] = tuple(str(v) for v in column[1:] if v is not None)
-    return out
+    ws.reset_dimensions()
+    rows = iter(ws.iter_rows(values_only=True))
+    names = next(rows, ())[2:]
+    values: list[list[str]] = [[] for _ in names]
+    for row in rows:
+        for i, v in enumerate(row[2:2 + len(names)]):
+            if v is not None:
+                values[i].append(str(v))
+    return {str(name): tuple(vs) for name, vs in zip(names, values, strict=True) if name}
 
 
 def _find_sheet(wb: Any, form: ExtractionForm, level: str) -> str | None:
@@ -446,6 +500,7 @@ def _read_level(
     problems: list[dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], list[int], dict[str, str]]:
     sheet = ws.title
+    ws.reset_dimensions()  # rows as wide as their cells, whatever the sheet claims
     known = {f.name: f for f in form.fields[level]}
     header: dict[int, str] = {}
     letters: dict[str, str] = {}
@@ -467,7 +522,7 @@ def _read_level(
         letters[name] = cell.column_letter
     for item in form.fields[level]:
         if item.required and not item.computed and item.name not in letters:
-            after = get_column_letter(ws.max_column + 1)
+            after = get_column_letter(max(header, default=-1) + 2)
             problems.append(_cell_problem(sheet, HEADER_ROW, after, item.name,
                                           f"required column {item.name!r} is missing"))
     rows, numbers = [], []

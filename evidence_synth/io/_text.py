@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from .. import limits
 from ..errors import DataQualityWarning, ParseError, os_error_text
 
 _BOMS = (
@@ -72,9 +73,19 @@ def file_error(exc: OSError, path: str | Path) -> ParseError:
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """Read a file, turning OS errors into a :class:`ParseError` naming the file."""
+    """Read a file, turning OS errors into a :class:`ParseError` naming the file.
+
+    Raises
+    ------
+    LimitError
+        Beyond ``max_file_bytes`` (see :mod:`evidence_synth.limits`).
+    ParseError
+        An OS error (missing file, directory, no permission), or a file starting with only
+        NUL bytes.
+    """
     try:
-        return Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            return limits.read_capped(handle, path=path)
     except OSError as exc:
         raise file_error(exc, path) from exc
 
@@ -136,13 +147,19 @@ def iter_decoded(path: str | Path, codec: str, skip: int, *, strip_feff: bool = 
         :func:`decode` on the whole file, which reports it).
     NeedsWholeFile
         At a NUL byte (callers fall back to :func:`decode`, which removes and reports them).
+    LimitError
+        Beyond ``max_file_bytes`` (see :mod:`evidence_synth.limits`).
     """
     decoder = codecs.getincrementaldecoder(codec)()
     at_start = strip_feff
+    left = limits.current().max_file_bytes - skip
     with open_binary(path) as handle:
         handle.seek(skip)
         while True:
             block = handle.read(chunk_bytes)
+            left -= len(block)
+            if left < 0:
+                raise limits.exceeded("max_file_bytes", where=path, found="the file is larger")
             text = decoder.decode(block, final=not block)
             if "\x00" in text:
                 raise NeedsWholeFile(path)

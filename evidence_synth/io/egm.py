@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import limits
 from ..columns import records_from_dicts
 from ..errors import DataQualityWarning, EvidenceSynthError, ParseError, UnknownFormatError
 from . import _fields as f
@@ -285,11 +286,25 @@ def read_egm(path: str | Path, *, namespace: str | None = None) -> EvidenceMap:
     Raises
     ------
     ParseError
-        Malformed JSON/constants (names the file, line and JSON path).
+        Malformed JSON/constants (names the file, line and JSON path), a value of the wrong
+        JSON type (``{"References": "oops"}``, names its JSON path), or a map with no records
+        and no framework nodes.
     UnknownFormatError
         Content that is none of the supported map formats.
+    LimitError
+        A file beyond ``max_file_bytes`` or JSON nested beyond ``max_depth`` (see
+        :mod:`evidence_synth.limits`).
     """
     path = Path(path)
+    found = _read_egm(path, namespace)
+    if found.records.empty and found.framework.empty:
+        raise ParseError(
+            f"expected an evidence map, found a {found.meta['format']} with no records and no "
+            "framework nodes", path=path, line=1)
+    return found
+
+
+def _read_egm(path: Path, namespace: str | None) -> EvidenceMap:
     data = _text.read_bytes(path)
     if not data.strip():
         raise ParseError("expected an evidence map, found an empty file", path=path, line=1)
@@ -330,10 +345,48 @@ def _line_col(text: str, pos: int) -> int:
 
 def _json(text: str, path: Path) -> Any:
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"expected valid JSON: {exc.msg} (column {exc.colno})", path=path,
                          line=exc.lineno) from exc
+    except RecursionError:
+        raise _too_deep(path) from None
+    limits.check_depth(doc, where=path)
+    return doc
+
+
+def _too_deep(where: Any) -> EvidenceSynthError:
+    return limits.exceeded("max_depth", where=where,
+                           found="JSON nested deeper than the parser can follow")
+
+
+def _shaped(value: Any, kind: type, at: str, path: Path) -> Any:
+    """``value`` when it is a JSON ``kind`` (list or object); a missing or null value is an
+    empty one; anything else is a :class:`ParseError` naming the JSON path ``at``."""
+    if value is None:
+        return kind()
+    if isinstance(value, kind):
+        return value
+    expected = "a list" if kind is list else "an object"
+    raise ParseError(f"{at}: expected {expected}, found {_json_type(value)} "
+                     f"{json.dumps(value, ensure_ascii=False)[:40]}", path=path, line=1)
+
+
+def _objects(value: Any, at: str, path: Path) -> list[Mapping[str, Any]]:
+    """A JSON list of objects (``[]`` when missing or null), else a :class:`ParseError`
+    naming the JSON path of the first wrong value."""
+    items = _shaped(value, list, at, path)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ParseError(f"{at}[{i}]: expected an object, found {_json_type(item)}",
+                             path=path, line=1)
+    return items
+
+
+def _json_type(value: Any) -> str:
+    names = {str: "a string", bool: "a boolean", int: "a number", float: "a number",
+             list: "a list", dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _constants(text: str, path: Path) -> dict[str, Any]:
@@ -350,12 +403,15 @@ def _constants(text: str, path: Path) -> dict[str, Any]:
             continue
         try:
             value, _ = decoder.raw_decode(text, start)
+        except RecursionError:
+            raise _too_deep(f"{path}, const {name}") from None
         except json.JSONDecodeError as exc:
             if name in ("csvData", "referenceData", "filters", "segmentAttributes"):
                 raise ParseError(
                     f"'const {name} = ' is not followed by a JSON literal: {exc.msg}",
                     path=path, line=_line_col(text, exc.pos)) from exc
             continue
+        limits.check_depth(value, where=f"{path}, const {name}")
         out[name] = value
     return out
 
@@ -417,7 +473,7 @@ def _codes(rows: list[tuple[str, str, str | None]], known: set[str]) -> pd.DataF
 
 def _warn(problems: list[str], path: Path) -> None:
     for message in problems:
-        warnings.warn(f"{path}: {message}", DataQualityWarning, stacklevel=4)
+        warnings.warn(f"{path}: {message}", DataQualityWarning, stacklevel=5)
 
 
 def _from_json(doc: Any, path: Path, namespace: str | None, problems: list[str]) -> EvidenceMap:
@@ -508,13 +564,11 @@ def _records(refs: list[Mapping[str, Any]], namespace: str, source_id: str,
 
 
 def _item_codes(refs: list[Mapping[str, Any]], records: pd.DataFrame, namespace: str,
-                problems: list[str]) -> list[tuple[str, str, str | None]]:
+                problems: list[str], *, at: str, path: Path) -> list[tuple[str, str, str | None]]:
     rows = []
     empty = 0
-    for rid, ref in zip(records["record_id"], refs, strict=True):
-        for code in ref.get("Codes") or []:
-            if not isinstance(code, Mapping):
-                continue
+    for i, (rid, ref) in enumerate(zip(records["record_id"], refs, strict=True)):
+        for code in _objects(ref.get("Codes"), f"{at}[{i}].Codes", path):
             node = _node_id(namespace, code.get("AttributeId"))
             if node is None:
                 empty += 1
@@ -529,22 +583,28 @@ def _item_codes(refs: list[Mapping[str, Any]], records: pd.DataFrame, namespace:
 def _mapper(consts: Mapping[str, Any], path: Path, namespace: str, problems: list[str],
             fmt: str) -> EvidenceMap:
     nodes: list[dict[str, Any]] = []
-    csv_data = consts.get("csvData") or {}
-    header_rows = csv_data.get("rows") or [] if isinstance(csv_data, Mapping) else []
+    root = "$." if fmt == "eppi_mapper_json" else "const "
+    csv_data = _shaped(consts.get("csvData"), dict, f"{root}csvData", path)
+    header_rows = [_objects(row, f"{root}csvData.rows[{i}]", path) for i, row in
+                   enumerate(_shaped(csv_data.get("rows"), list, f"{root}csvData.rows", path))]
     nodes += _mapper_axes(header_rows, namespace)
-    nodes += _filter_nodes(consts.get("filters") or [], namespace, None)
+    nodes += _filter_nodes(_objects(consts.get("filters"), f"{root}filters", path), namespace,
+                           None, at=f"{root}filters", path=path)
     known_ids = {n["node_id"] for n in nodes}
-    for i, seg in enumerate(consts.get("segmentAttributes") or []):
-        attribute = seg.get("attribute", {}) if isinstance(seg, Mapping) else {}
+    segments = _objects(consts.get("segmentAttributes"), f"{root}segmentAttributes", path)
+    for i, seg in enumerate(segments):
+        attribute = _shaped(seg.get("attribute"), dict, f"{root}segmentAttributes[{i}].attribute",
+                            path)
         node = _node_id(namespace, attribute.get("AttributeId"))
         if node and node not in known_ids:
             nodes.append(_node(node, None, attribute.get("AttributeName"), "other", namespace, i,
                                attribute.get("AttributeDescription")))
             known_ids.add(node)
-    refs = [r for r in consts.get("referenceData") or [] if isinstance(r, Mapping)]
+    refs = _objects(consts.get("referenceData"), f"{root}referenceData", path)
     records = _records(refs, namespace, path.stem, problems)
     framework = _framework(nodes)
-    codes = _codes(_item_codes(refs, records, namespace, problems), set(framework["node_id"]))
+    codes = _codes(_item_codes(refs, records, namespace, problems, at=f"{root}referenceData",
+                               path=path), set(framework["node_id"]))
     _warn(problems, path)
     title = consts.get("title") if isinstance(consts.get("title"), str) else None
     return EvidenceMap(records, framework, codes, None,
@@ -603,7 +663,8 @@ def _mapper_axes(header_rows: list[list[Mapping[str, Any]]], namespace: str) -> 
             offset = 0
             above = col_levels[-1] if col_levels else []
             for cell in cells:
-                span = int(cell.get("span") or 1)
+                span = cell.get("span") or 1
+                span = int(span) if isinstance(span, int | float) and 0 < span < 1e6 else 1
                 parent = next((n for s, e, n in above if s <= offset < e), None)
                 node = add(cell, parent, "column")
                 if node:
@@ -618,51 +679,54 @@ def _mapper_axes(header_rows: list[list[Mapping[str, Any]]], namespace: str) -> 
     return nodes
 
 
-def _filter_nodes(items: Iterable[Any], namespace: str, parent: str | None) -> list[dict]:
+def _filter_nodes(items: list[Mapping[str, Any]], namespace: str, parent: str | None, *,
+                  at: str, path: Path) -> list[dict]:
     out: list[dict[str, Any]] = []
     for order, item in enumerate(items):
-        if not isinstance(item, Mapping):
-            continue
         node = _node_id(namespace, item.get("id"))
         if node is None:
             continue
         out.append(_node(node, parent, item.get("label"), "filter", namespace, order))
-        out += _filter_nodes(item.get("children") or [], namespace, node)
+        children = f"{at}[{order}].children"
+        out += _filter_nodes(_objects(item.get("children"), children, path), namespace, node,
+                             at=children, path=path)
     return out
 
 
-def _attribute_nodes(attrs: Any, namespace: str, parent: str | None) -> list[dict]:
-    items = attrs.get("AttributesList") if isinstance(attrs, Mapping) else attrs
+def _attribute_nodes(attrs: Any, namespace: str, parent: str | None, *, at: str,
+                     path: Path) -> list[dict]:
+    if isinstance(attrs, Mapping):
+        attrs, at = attrs.get("AttributesList"), f"{at}.AttributesList"
     out: list[dict[str, Any]] = []
-    for order, item in enumerate(items or []):
-        if not isinstance(item, Mapping):
-            continue
+    for order, item in enumerate(_objects(attrs, at, path)):
         node = _node_id(namespace, item.get("AttributeId"))
         if node is None:
             continue
         out.append(_node(node, parent, item.get("AttributeName"), "other", namespace, order,
                          item.get("AttributeDescription")))
-        out += _attribute_nodes(item.get("Attributes"), namespace, node)
+        out += _attribute_nodes(item.get("Attributes"), namespace, node,
+                                at=f"{at}[{order}].Attributes", path=path)
     return out
 
 
 def _eppi_report(doc: Mapping[str, Any], path: Path, namespace: str, problems: list[str],
                  fmt: str = "eppi_report") -> EvidenceMap:
     nodes: list[dict[str, Any]] = []
-    for order, codeset in enumerate(doc.get("CodeSets") or []):
-        if not isinstance(codeset, Mapping):
-            continue
+    root = "$" if fmt == "eppi_report" else "$(code set)"
+    for order, codeset in enumerate(_objects(doc.get("CodeSets"), f"{root}.CodeSets", path)):
         set_node = _node_id(f"{namespace}:set", codeset.get("SetId"))
         if set_node is None:
             problems.append(f"CodeSets[{order}] has no SetId; its attributes are kept as roots")
         else:
             nodes.append(_node(set_node, None, codeset.get("SetName"), "other", namespace, order,
                                codeset.get("SetDescription")))
-        nodes += _attribute_nodes(codeset.get("Attributes"), namespace, set_node)
-    refs = [r for r in doc.get("References") or [] if isinstance(r, Mapping)]
+        nodes += _attribute_nodes(codeset.get("Attributes"), namespace, set_node,
+                                  at=f"{root}.CodeSets[{order}].Attributes", path=path)
+    refs = _objects(doc.get("References"), f"{root}.References", path)
     records = _records(refs, namespace, path.stem, problems)
     framework = _framework(nodes)
-    codes = _codes(_item_codes(refs, records, namespace, problems), set(framework["node_id"]))
+    codes = _codes(_item_codes(refs, records, namespace, problems, at=f"{root}.References",
+                               path=path), set(framework["node_id"]))
     outcomes = outcomes_frame(refs, list(records["record_id"]), namespace, _node_id)
     _warn(problems, path)
     return EvidenceMap(records, framework, codes, None,
@@ -727,11 +791,9 @@ def _dep_table(header: list[str], rows: list[list[str]], lines: list[int], path:
 
 
 def _dep_levels(items: Any, namespace: str, kind: str, parent: str | None,
-                path: str) -> list[dict[str, Any]]:
+                at: str, path: Path) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for order, item in enumerate(items or []):
-        if not isinstance(item, Mapping):
-            continue
+    for order, item in enumerate(_objects(items, at, path)):
         raw_id = next((item[k] for k in ("id", "map_layout_group_id", "level_id")
                        if item.get(k) not in (None, "")), None)
         node = _node_id(namespace, raw_id)
@@ -741,7 +803,7 @@ def _dep_levels(items: Any, namespace: str, kind: str, parent: str | None,
                       if item.get(k)), None)
         out.append(_node(node, parent, label, kind, namespace, order, item.get("description")))
         out += _dep_levels(item.get("sub_levels"), namespace, kind, node,
-                           f"{path}[{order}].sub_levels")
+                           f"{at}[{order}].sub_levels", path)
     return out
 
 
@@ -756,12 +818,13 @@ def _dep_id(value: Any) -> Any:
 
 def _dep_json(doc: Mapping[str, Any], path: Path, namespace: str,
               problems: list[str]) -> EvidenceMap:
-    nodes = _dep_levels(doc.get("interventions"), namespace, "row", None, "interventions")
-    nodes += _dep_levels(doc.get("outcomes"), namespace, "column", None, "outcomes")
+    nodes = _dep_levels(doc.get("interventions"), namespace, "row", None, "$.interventions", path)
+    nodes += _dep_levels(doc.get("outcomes"), namespace, "column", None, "$.outcomes", path)
     framework = _framework(nodes)
     known = set(framework["node_id"])
     dict_rows = []
-    for position, rec in enumerate(doc.get("project_records") or [], 1):
+    for position, rec in enumerate(_shaped(doc.get("project_records"), list,
+                                           "$.project_records", path), 1):
         if not isinstance(rec, Mapping):
             problems.append(f"project_records[{position - 1}] is not an object; skipped")
             continue
@@ -770,6 +833,7 @@ def _dep_json(doc: Mapping[str, Any], path: Path, namespace: str,
         authors = rec.get("authors") or []
         if isinstance(authors, str):
             authors = authors.split(" | ") if " | " in authors else authors.split(";")
+        authors = _shaped(authors, list, f"$.project_records[{position - 1}].authors", path)
         rid = _node_id(namespace, _dep_id(rec)) or f"{namespace}:row{position}"
         dict_rows.append({
             "record_id": rid, "source_id": path.stem, "source_row": position,
@@ -786,17 +850,17 @@ def _dep_json(doc: Mapping[str, Any], path: Path, namespace: str,
     records = records_from_dicts(dict_rows)
     record_ids = set(records["record_id"])
     cell_rows: list[tuple[str, str, str]] = []
-    for i, cell in enumerate(doc.get("interventions_outcomes") or []):
-        if not isinstance(cell, Mapping):
-            continue
+    for i, cell in enumerate(_objects(doc.get("interventions_outcomes"),
+                                      "$.interventions_outcomes", path)):
         row = _node_id(namespace, cell.get("intervention_id") or cell.get("intervention"))
         col = _node_id(namespace, cell.get("outcome_id") or cell.get("outcome"))
         if row is None or col is None:
             problems.append(f"interventions_outcomes[{i}] lacks intervention_id/outcome_id; "
                             "skipped")
             continue
-        for bubble in cell.get("bubbles") or []:
-            for rec in (bubble.get("records") or []) if isinstance(bubble, Mapping) else []:
+        bubbles = f"$.interventions_outcomes[{i}].bubbles"
+        for j, bubble in enumerate(_objects(cell.get("bubbles"), bubbles, path)):
+            for rec in _shaped(bubble.get("records"), list, f"{bubbles}[{j}].records", path):
                 rid = _node_id(namespace, _dep_id(rec))
                 if rid is not None:
                     cell_rows.append((rid, row, col))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from .. import limits
 from ..errors import ParseError, UnknownFormatError
 from . import _fields as f
 from ._parsed import Parsed
@@ -27,6 +28,8 @@ def parse(text: str, *, path: Any = None) -> Parsed:
     ------
     ParseError
         On malformed XML (with the line of the error) or when there is no ``<record>``.
+    LimitError
+        Elements of a record nested beyond ``max_depth`` (see :mod:`evidence_synth.limits`).
     """
     try:
         root = ET.fromstring(text)
@@ -36,9 +39,12 @@ def parse(text: str, *, path: Any = None) -> Parsed:
             f"expected well-formed EndNote XML: {exc}", path=path, line=line
         ) from exc
     out = Parsed()
-    for record in root.iter("record"):
+    limit = limits.current().max_depth
+    for number, record in enumerate(root.iter("record"), 1):
         raw: dict[str, list[str]] = {}
-        _walk(record, "", raw)
+        if not _walk(record, "", raw, limit):
+            raise limits.exceeded("max_depth", where=f"{path}, record {number}",
+                                  found=f"elements nested more than {limit} levels deep")
         out.records.append(raw)
     if not out.records:
         raise ParseError(
@@ -47,16 +53,22 @@ def parse(text: str, *, path: Any = None) -> Parsed:
     return out
 
 
-def _walk(element: ET.Element, prefix: str, raw: dict[str, list[str]]) -> None:
+def _walk(element: ET.Element, prefix: str, raw: dict[str, list[str]], depth: int) -> bool:
+    """Add the values below ``element`` to ``raw``; ``False`` when nested deeper than
+    ``depth`` more levels."""
+    if depth <= 0:
+        return False
     for child in element:
         name = f"{prefix}{child.tag}"
         for key, value in child.attrib.items():
             raw.setdefault(f"{name}@{key}", []).append(value)
         structural = [c for c in child if c.tag not in _WRAPPERS]
         if structural:
-            _walk(child, f"{name}/", raw)
+            if not _walk(child, f"{name}/", raw, depth - 1):
+                return False
         else:
             raw.setdefault(name, []).append("".join(child.itertext()))
+    return True
 
 
 def _authors(raw: dict[str, list[str]], key: str) -> list[str]:

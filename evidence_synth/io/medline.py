@@ -18,7 +18,6 @@ from .sniff import Sample
 
 _TAG = re.compile(r"([A-Z][A-Z0-9]{1,3}) *- ?(.*)")
 _INDENTED_TAG = re.compile(r"[ \t]{1,3}([A-Z][A-Z0-9]{1,3}) {0,3}- (.*)")
-_DOI_ID = re.compile(r"^(.*?)\s*\[doi\]\s*$", re.IGNORECASE)
 
 
 def parse(lines: list[str], *, path: Any = None) -> Parsed:
@@ -75,12 +74,22 @@ def parse(lines: list[str], *, path: Any = None) -> Parsed:
     return out
 
 
+def _doi_marked(value: str) -> str | None:
+    """The text before a final ``[doi]`` mark on one line, else ``None`` (string methods,
+    not a regex: linear on any value)."""
+    text = value.rstrip()
+    if text[-5:].lower() != "[doi]":
+        return None
+    head = text[:-5].rstrip()
+    return None if "\n" in head else head
+
+
 def _doi(raw: dict[str, list[str]]) -> str | None:
     for tag in ("AID", "LID"):
         for value in raw.get(tag, ()):
-            m = _DOI_ID.match(value)
-            if m:
-                return f.find_doi(m.group(1)) or m.group(1).strip().lower()
+            marked = _doi_marked(value)
+            if marked is not None:
+                return f.find_doi(marked) or marked.strip().lower()
     return f.doi_from(raw, ("AID", "LID"), ())
 
 

@@ -27,7 +27,6 @@ _VN = re.compile(r"[ \t]*+VN {1,3}+- ")
 _SNIFF_VN = re.compile(r"[ \t]*+VN {1,3}+- ++Ovid Technologies")
 _SOURCE = re.compile(r"^(?P<journal>.+?)\.\s+(?P<volume>[^\s(:]+)?(?:\((?P<issue>[^)]*)\))?"
                      r"(?::(?P<pages>[^,\s]+))?")
-_BRACKET = re.compile(r"\s*\[[^\]]*\]\s*$")
 _EXPECTED = "Ovid tag lines like 'TI  - ...'"
 
 
@@ -104,6 +103,17 @@ def parse(lines: list[str], *, path: Any = None) -> Parsed:
     return out
 
 
+def _drop_bracket(name: str) -> str:
+    """``name`` without a final ``[...]`` (an affiliation or role mark) and the space before
+    it; string methods, linear on any value."""
+    text = name.rstrip()
+    if not text.endswith("]"):
+        return name
+    end = len(text) - 1
+    start = text.find("[", text.rfind("]", 0, end) + 1, end)
+    return name if start < 0 else text[:start].rstrip()
+
+
 def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
     """Contract fields of one Ovid record; journal, volume, issue, pages parsed from SO."""
     source = f.one_line(f.first(raw, ("SO",)))
@@ -117,7 +127,7 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
         "title": f.one_line(f.first(raw, ("TI",))),
         "abstract": f.one_line(f.first(raw, ("AB",))),
         "journal": journal,
-        "authors": f.people(_BRACKET.sub("", a) for a in f.values(raw, ("AU", "AI", "FA"))),
+        "authors": f.people(_drop_bracket(a) for a in f.values(raw, ("AU", "AI", "FA"))),
         "keywords": f.split_keywords(f.values(raw, ("KW", "MH", "MC"))),
         "year": f.year_from(raw, ("YR", "PY", "DP", "SO")),
         "volume": f.one_line(f.first(raw, ("VO", "VL"))) or (parts and parts.group("volume")),

@@ -158,7 +158,8 @@ def _read_records(path: str | Path, *, format: str | None, encoding: str | None,
                   header_row: int | None, record_id: Callable | None) -> pd.DataFrame:
     path = Path(path)
     head = _text.read_head(path, HEAD_BYTES)
-    if _is_blank(head) and (len(head) < HEAD_BYTES or _is_blank(_text.read_bytes(path))):
+    if (_is_blank(head) and head.strip(b"\x00")  # only NULs: binary, refused when sniffed
+            and (len(head) < HEAD_BYTES or _is_blank(_text.read_bytes(path)))):
         raise ParseError("expected a bibliographic export, found an empty file", path=path, line=1)
     if format is None:
         with warnings.catch_warnings():

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import limits
 from ..columns import LIST_COLUMNS, RAW, RECORD_COLUMNS, RECORD_ID, SOURCE_ID, coerce_records
 from ..errors import ParseError
 from ..spreadsheet import restore_frame
@@ -137,6 +138,9 @@ def _raw(cell: str, path: Path, record: int) -> dict[str, list[str]]:
     except json.JSONDecodeError as exc:
         raise ParseError(f"expected the 'raw' column to hold JSON: {exc}", path=path,
                          record=record) from exc
+    except RecursionError:
+        raise limits.exceeded("max_depth", where=f"{path}, record {record}",
+                              found="the 'raw' column holds JSON nested too deep") from None
     if not (isinstance(raw, dict) and all(
             isinstance(v, list) and all(isinstance(x, str) for x in v) for v in raw.values())):
         raise ParseError("expected the 'raw' column to hold a JSON object of lists of strings "

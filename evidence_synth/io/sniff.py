@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from .. import limits
 from ..errors import ParseError, UnknownFormatError
 from . import _registry, _text
 
@@ -26,7 +27,8 @@ class Sample:
 
     ``data`` is the raw bytes (``b""`` when sniffing text); ``text`` the decoded start (at
     most 200,000 characters), decoded on first use; ``lines`` its first 3,000 lines;
-    ``first_line`` its first non-blank line without a BOM; ``suffix`` the file suffix in
+    ``first_line`` its first non-blank line without a BOM (lines cut to
+    ``max_sniff_line_chars``, :mod:`evidence_synth.limits`); ``suffix`` the file suffix in
     lower case (a tie-breaker only, extensions lie).
     """
 
@@ -62,8 +64,9 @@ class Sample:
 
     @cached_property
     def lines(self) -> list[str]:
-        """The first 3,000 lines of ``text``."""
-        return self.text.splitlines()[:3000]
+        """The first 3,000 lines of ``text``, each cut to ``max_sniff_line_chars``."""
+        cut = limits.current().max_sniff_line_chars
+        return [line[:cut] for line in self.text.splitlines()[:3000]]
 
     @property
     def first_line(self) -> str:
@@ -79,7 +82,8 @@ class Sample:
     def _first(self) -> tuple[int, str]:
         lines = self.text.splitlines()
         at = next((i for i, line in enumerate(lines) if line.strip()), None)
-        return (1, "") if at is None else (at + 1, lines[at].lstrip("\ufeff"))
+        cut = limits.current().max_sniff_line_chars
+        return (1, "") if at is None else (at + 1, lines[at].lstrip("\ufeff")[:cut])
 
 
 @dataclass(frozen=True)

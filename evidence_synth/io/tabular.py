@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ..errors import DataQualityWarning, ParseError
+from .. import limits
+from ..errors import DataQualityWarning, LimitError, ParseError
 from ..spreadsheet import restore_cell
 from . import _fields as f
 from ._parsed import Parsed, Source
@@ -58,12 +59,9 @@ COLUMN_MAP: dict[str, tuple[str, ...]] = {
 }
 _START_END = (("page start", "page end"), ("start page", "end page"), ("bp", "ep"))
 _MISSING = frozenset({"not specified", "not applicable", "n/a", "na", "nan", "none"})
-_SCOPUS_ID = re.compile(r"\s*\(\d+\)\s*$")
-_EMBASE_SOURCE = re.compile(
-    r"^(?P<journal>.*?)\s*\((?P<year>\d{4})\)\s*(?P<volume>[^:\s(]+)?(?::(?P<issue>[^\s(]+))?"
-    r"(?:\s*\((?P<pages>[^)]*)\))?"
-)
-_COMMA_OUTSIDE_PARENS = re.compile(r",\s*(?![^()]*\))")
+_YEAR_IN_PARENS = re.compile(r"\((?P<year>\d{4})\)")
+_EMBASE_AFTER_YEAR = re.compile(
+    r"\s*(?P<volume>[^:\s(]+)?(?::(?P<issue>[^\s(]+))?(?:\s*\((?P<pages>[^)]*)\))?")
 _SURNAME_INITIALS = re.compile(r"^[^\d,;]+ (?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,4})$")
 DEP_KEYS = frozenset({"id", "title", "authors", "intervention", "outcome"})
 
@@ -108,18 +106,22 @@ def _read_delimited(text: str, delimiter: str, *, path: Any, info: dict[str, Any
     the strict read's error stands (an unclosed quote, say).
     """
     old_limit = csv.field_size_limit()
-    csv.field_size_limit(1 << 30)
+    csv.field_size_limit(limits.current().max_cell_chars)
     try:
         try:
-            return _rows(text, delimiter)
+            return _rows(text, delimiter, path=path)
         except csv.Error as exc:
             start = getattr(exc, "line_start", 1)
+            if "field larger than field limit" in str(exc):
+                raise limits.exceeded(
+                    "max_cell_chars", where=f"{path}, line {start}",
+                    found="a field holds more characters") from None
             error = ParseError(
                 f"expected a well-formed delimited table (quote opened at or after line "
                 f"{start} is not closed, or a stray quote): {exc}",
                 path=path, line=start, record=getattr(exc, "rows_read", 0))
         try:
-            rows, lines = _rows(_literal_inner_quotes(text, delimiter), delimiter)
+            rows, lines = _rows(_literal_inner_quotes(text, delimiter), delimiter, path=path)
         except csv.Error:
             raise error from None
     finally:
@@ -174,13 +176,21 @@ def _literal_inner_quotes(text: str, delimiter: str) -> str:
     return "".join(out)
 
 
-def _rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+def _rows(text: str, delimiter: str, *, path: Any) -> tuple[list[list[str]], list[int]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
     start = 1
+    lim = limits.current()
     try:
         for row in reader:
+            if len(row) > lim.max_columns and _width(row) > lim.max_columns:
+                raise limits.exceeded("max_columns", where=f"{path}, line {start}",
+                                      found=f"a row has {_width(row):,} fields up to its last "
+                                            "non-empty one")
+            if len(rows) == lim.max_rows:
+                raise limits.exceeded("max_rows", where=f"{path}, line {start}",
+                                      found=f"more than {lim.max_rows:,} rows")
             rows.append([restore_cell(cell) for cell in row])  # a formula-neutralising quote
             lines.append(start)
             start = reader.line_num + 1
@@ -188,6 +198,13 @@ def _rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
         exc.line_start, exc.rows_read = start, len(rows)  # type: ignore[attr-defined]
         raise
     return rows, lines
+
+
+def _width(row: list[str]) -> int:
+    width = len(row)
+    while width and not row[width - 1]:
+        width -= 1
+    return width
 
 
 def _is_header(row: list[str]) -> bool:
@@ -262,18 +279,74 @@ def _read_xls(path: Any) -> tuple[list[list[str]], list[int]]:
 
 
 def _read_xlsx(path: Any) -> tuple[list[list[str]], list[int]]:
+    """Rows of the first sheet, read cell by cell as the file stores them.
+
+    The sheet's claimed dimension (``<dimension ref="A1:XFD1048576"/>``) is ignored, each
+    row is cut after its last non-empty cell and trailing empty rows are dropped, so that
+    memory follows the cells actually present. The archive's declared sizes, the number
+    of rows and columns and the length of a cell are checked against
+    :mod:`evidence_synth.limits`.
+    """
     try:
         from openpyxl import load_workbook
     except ImportError as exc:  # pragma: no cover - declared dependency
         raise ParseError("reading .xlsx needs openpyxl", path=path) from exc
+    limits.check_zip(path)
     try:
         book = load_workbook(Path(path), read_only=True, data_only=True)
     except Exception as exc:
         raise ParseError(f"expected an Excel .xlsx workbook: {exc}", path=path) from exc
-    sheet = book.worksheets[0]
-    rows = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()
+        rows = _sheet_rows(sheet.iter_rows(values_only=True), where=f"{path}, sheet "
+                           f"{sheet.title!r}")
+    except LimitError:
+        raise
+    except Exception as exc:
+        raise ParseError(f"expected an Excel .xlsx workbook, the first sheet cannot be read: "
+                         f"{exc}", path=path) from exc
+    finally:
+        book.close()
     return rows, list(range(1, len(rows) + 1))
+
+
+_NO_CELLS: list[str] = []
+
+
+def _sheet_rows(values: Any, *, where: str) -> list[list[str]]:
+    """Rows of cell values as text, each cut after its last non-empty cell (empty rows as
+    one shared empty list), without trailing empty rows; refuses a sheet beyond the row,
+    column or cell-length limits."""
+    from openpyxl.utils import get_column_letter
+
+    lim = limits.current()
+    rows: list[list[str]] = []
+    for number, row in enumerate(values, 1):
+        if number > lim.max_rows:
+            raise limits.exceeded("max_rows", where=where,
+                                  found=f"more than {lim.max_rows:,} rows")
+        if not row:  # a row missing from the file (openpyxl yields ())
+            continue
+        width = len(row)
+        while width and (row[width - 1] is None or row[width - 1] == ""):
+            width -= 1
+        if width > lim.max_columns:
+            raise limits.exceeded(
+                "max_columns", where=where,
+                found=f"row {number} has a value in column {get_column_letter(width)} "
+                      f"(column {width:,})")
+        if not width:
+            continue
+        cells = ["" if c is None else str(c) for c in row[:width]]
+        longest = max(cells, key=len)
+        if len(longest) > lim.max_cell_chars:
+            column = get_column_letter(cells.index(longest) + 1)
+            raise limits.exceeded("max_cell_chars", where=where,
+                                  found=f"cell {column}{number} holds {len(longest):,} characters")
+        rows.extend([_NO_CELLS] * (number - 1 - len(rows)))  # empty rows above
+        rows.append(cells)
+    return rows
 
 
 def sniff_delimiter(text: str) -> str:
@@ -406,7 +479,7 @@ def _multi(raw: Mapping[str, list[str]], column: str | None, embase: bool = Fals
         elif ";" in value:
             parts = value.split(";")
         elif embase:
-            parts = _COMMA_OUTSIDE_PARENS.split(value)
+            parts = _split_commas_outside_parens(value)
         elif "," in value and all(_SURNAME_INITIALS.match(p.strip())
                                   for p in value.split(",") if p.strip()):
             parts = value.split(",")
@@ -416,6 +489,57 @@ def _multi(raw: Mapping[str, list[str]], column: str | None, embase: bool = Fals
             parts = [value]
         items.extend(p.strip() for p in parts if p.strip() and p.strip().lower() not in _MISSING)
     return items
+
+
+# The three helpers below use string methods or anchored regexes only: linear in the cell
+# whatever it holds (a regex searched with a leading \s* or a lookahead over the rest of
+# the cell is quadratic on a long run of spaces or commas).
+
+def _drop_scopus_id(name: str) -> str:
+    """``name`` without a final Scopus author id ``(12345)`` and the spaces before it."""
+    text = name.rstrip()
+    start = text.rfind("(")
+    if not text.endswith(")") or start < 0 or not text[start + 1:-1].isdecimal():
+        return name
+    return text[:start].rstrip()
+
+
+def _embase_source(source: str) -> dict[str, str | None] | None:
+    """Journal, year, volume, issue and pages of an Embase ``Source`` cell,
+    ``"Journal (2020) 12:3 (45-67)"``; ``None`` without a ``(year)`` on its first line."""
+    year = _YEAR_IN_PARENS.search(source)
+    if year is None:
+        return None
+    journal = source[:year.start()].rstrip()
+    if "\n" in journal:
+        return None
+    rest = _EMBASE_AFTER_YEAR.match(source, year.end())
+    assert rest is not None  # every part is optional
+    return {"journal": journal, "year": year.group("year"), **rest.groupdict()}
+
+
+def _split_commas_outside_parens(value: str) -> list[str]:
+    """``value`` split at each comma (and the spaces after it) not inside parentheses, as
+    Embase separates authors: ``"Doe J. (Univ, Dept), Roe R."``; a comma counts as inside
+    when the next parenthesis after it is a closing one."""
+    if ")" not in value:
+        return re.split(r",\s*", value)
+    cuts = []
+    next_paren = ""
+    for i in range(len(value) - 1, -1, -1):
+        c = value[i]
+        if c == "(" or c == ")":
+            next_paren = c
+        elif c == "," and next_paren != ")":
+            cuts.append(i)
+    parts, start = [], 0
+    for cut in reversed(cuts):
+        parts.append(value[start:cut])
+        start = cut + 1
+        while start < len(value) and value[start].isspace():
+            start += 1
+    parts.append(value[start:])
+    return parts
 
 
 def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[str, Any]:
@@ -430,7 +554,7 @@ def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[
     out["title"] = f.one_line(out["title"])
     out["journal"] = f.one_line(out["journal"])
     authors = _multi(raw, columns.get("authors"), embase=embase)
-    out["authors"] = f.people(_SCOPUS_ID.sub("", a) for a in authors)
+    out["authors"] = f.people(_drop_scopus_id(a) for a in authors)
     out["keywords"] = _multi(raw, columns.get("keywords"), embase=embase)
     out["year"] = f.parse_year(_cell(raw, columns.get("year")))
     doi = _cell(raw, columns.get("doi"))
@@ -442,13 +566,13 @@ def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[
                 break
     if embase:
         source = _cell(raw, lower.get("source"))
-        m = _EMBASE_SOURCE.match(source) if source else None
+        m = _embase_source(source) if source else None
         if m:
-            out["journal"] = out["journal"] or m.group("journal")
-            out["year"] = out["year"] or int(m.group("year"))
-            out["volume"] = out["volume"] or m.group("volume")
-            out["issue"] = out["issue"] or m.group("issue")
-            out["pages"] = out["pages"] or m.group("pages")
+            out["journal"] = out["journal"] or m["journal"]
+            out["year"] = out["year"] or int(m["year"])
+            out["volume"] = out["volume"] or m["volume"]
+            out["issue"] = out["issue"] or m["issue"]
+            out["pages"] = out["pages"] or m["pages"]
         if out["doi"] is None:
             for value in raw.values():
                 doi = f.find_doi(unquote(value[0])) if value and "doi" in value[0] else None

@@ -8,10 +8,9 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from ..errors import ProtocolError, StoreError
 from ..protocol import Protocol, load_protocol
+from ..schema_validation import read_yaml
 
 if TYPE_CHECKING:
     from ..extract.form import Codebook, ExtractionForm
@@ -262,8 +261,8 @@ def _find_root(protocol_path: Path, named: dict[str, str]) -> Path:
 
 def _read_mapping(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        data = read_yaml(path)[0]  # aliases expanded within the limits
+    except OSError as exc:
         raise ProtocolError(f"{path}: cannot read as YAML ({exc})") from exc
     if not isinstance(data, dict):
         raise ProtocolError(f"{path}: expected a mapping at the top of the file")
