@@ -19,24 +19,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_screen_tagger_fresh import COLUMNS, evaluate
+from test_screen_tagger_fresh import COLUMNS, assert_floor, labelled, print_figures
 
 LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh3_labels.csv"
 #: Measured once, titles only, with the frozen third-round rules: (tp, predicted, positives).
 TITLES_ONLY = {"border_management": (43, 44, 73), "partnership_diplomacy": (34, 36, 65)}
 
 
-def labelled() -> pd.DataFrame:
-    """The fixture: one row per record, no abstracts."""
-    return pd.read_csv(LABELS, dtype={"year": "Int64"}, keep_default_na=False,
-                       na_values={"year": [""]})
-
-
 def test_fixture_has_no_abstracts_and_the_documented_counts():
-    frame = labelled()
+    frame = labelled(LABELS)
     assert list(frame.columns) == COLUMNS
     assert frame["sample_id"].is_unique and len(frame) == 248
     assert frame[["border_management", "partnership_diplomacy"]].sum().to_dict() == {
@@ -48,26 +40,14 @@ def test_fixture_has_no_abstracts_and_the_documented_counts():
 
 
 def test_no_title_of_the_second_fresh_set_is_reused():
-    second = pd.read_csv(LABELS.with_name("tagger_fresh_labels.csv"), keep_default_na=False)
+    second = labelled()
     key = lambda s: s.str.lower().str.replace(r"\W+", "", regex=True)  # noqa: E731
-    assert not set(key(labelled()["title"])) & set(key(second["title"]))
+    assert not set(key(labelled(LABELS)["title"])) & set(key(second["title"]))
 
 
 def test_tagger_on_third_fresh_titles_keeps_the_measured_floor():
-    scores = evaluate(labelled()).set_index("tag")
-    for tag, (tp, predicted, positives) in TITLES_ONLY.items():
-        row = scores.loc[tag]
-        assert row["positives"] == positives
-        assert row["precision"] >= tp / predicted - 1e-9, (tag, row["precision"])
-        assert row["recall"] >= tp / positives - 1e-9, (tag, row["recall"])
+    assert_floor(labelled(LABELS), TITLES_ONLY)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    frame = labelled()
-    print("titles only\n" + evaluate(frame).round(3).to_string(index=False))
-    if len(sys.argv) > 1:
-        texts = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)
-        full = frame.merge(texts[["sample_id", "abstract"]], on="sample_id", how="left",
-                           validate="one_to_one")
-        full["abstract"] = full["abstract"].where(full["abstract"].fillna("") != "", None)
-        print("with abstracts\n" + evaluate(full).round(3).to_string(index=False))
+    print_figures(labelled(LABELS), sys.argv[1] if len(sys.argv) > 1 else None)
