@@ -40,30 +40,26 @@ class Database:
     def _database_errors(self) -> Iterator[None]:
         try:
             yield
-        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            reason = _reason(exc, self.url)
-            if _read_only(exc):
-                raise StoreError(
-                    f"{mask_url(self.url)}: the review store is read-only ({reason}); nothing "
-                    "was written: check the permissions of the store file and its folder "
-                    "(SQLite writes a -wal and a -shm file beside it)"
-                ) from exc
-            if reason.startswith("connection failed"):
-                raise StoreError(
-                    f"{mask_url(self.url)}: cannot connect to the database ({reason})"
-                ) from exc
-            raise StoreError(
-                f"{mask_url(self.url)}: database unavailable or connection lost "
-                f"({reason}); the transaction was "
-                "rolled back by the database unless it had already committed, and a retry "
-                "stores nothing twice (events carry an event_uid)"
-            ) from exc
         except sa.exc.DBAPIError as exc:
             reason = _reason(exc, self.url)
             if _read_only(exc):
+                hint = (": check the permissions of the store file and its folder (SQLite "
+                        "writes a -wal and a -shm file beside it)"
+                        if self.url.startswith("sqlite") else "")
                 raise StoreError(
-                    f"{mask_url(self.url)}: the review store is read-only ({reason}); "
-                    "nothing was written"
+                    f"{mask_url(self.url)}: the review store is read-only ({reason}); nothing "
+                    f"was written{hint}"
+                ) from exc
+            if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+                if reason.startswith("connection failed"):
+                    raise StoreError(
+                        f"{mask_url(self.url)}: cannot connect to the database ({reason})"
+                    ) from exc
+                raise StoreError(
+                    f"{mask_url(self.url)}: database unavailable or connection lost "
+                    f"({reason}); the transaction was "
+                    "rolled back by the database unless it had already committed, and a retry "
+                    "stores nothing twice (events carry an event_uid)"
                 ) from exc
             if isinstance(exc, sa.exc.IntegrityError) or _sqlstate(exc) == "42501":
                 raise StoreError(
