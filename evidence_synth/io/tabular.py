@@ -17,7 +17,7 @@ import io
 import re
 import warnings
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -200,9 +200,10 @@ def _rows(text: str, delimiter: str, *, path: Any) -> tuple[list[list[str]], lis
     return rows, lines
 
 
-def _width(row: list[str]) -> int:
+def _width(row: Sequence[Any]) -> int:
+    """The number of cells up to the last one that is not empty (``""`` or ``None``)."""
     width = len(row)
-    while width and not row[width - 1]:
+    while width and (row[width - 1] is None or row[width - 1] == ""):
         width -= 1
     return width
 
@@ -328,9 +329,7 @@ def _sheet_rows(values: Any, *, where: str) -> list[list[str]]:
                                   found=f"more than {lim.max_rows:,} rows")
         if not row:  # a row missing from the file (openpyxl yields ())
             continue
-        width = len(row)
-        while width and (row[width - 1] is None or row[width - 1] == ""):
-            width -= 1
+        width = _width(row)
         if width > lim.max_columns:
             raise limits.exceeded(
                 "max_columns", where=where,
