@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from .errors import LimitError, ParseError
 
-__all__ = ["Limits", "check_depth", "check_zip", "current", "exceeded", "override",
+__all__ = ["Limits", "blocks", "check_depth", "check_zip", "current", "exceeded", "override",
            "read_capped"]
 
 
@@ -135,26 +135,28 @@ def exceeded(name: str, *, where: Any, found: str) -> LimitError:
         limit=name, value=value)
 
 
-def read_capped(handle: IO[bytes], *, path: Any) -> bytes:
-    """All bytes of an open binary file, refusing more than ``max_file_bytes``.
+def blocks(handle: IO[bytes], *, path: Any, size: int = 1 << 20,
+           already: int = 0) -> Iterator[bytes]:
+    """The blocks of at most ``size`` bytes of an open binary file, to its end, refusing
+    more than ``max_file_bytes`` in all (``already`` bytes were read or skipped before), so
+    that an endless device such as ``/dev/zero`` stops at the limit."""
+    left = current().max_file_bytes - already
+    while block := handle.read(min(size, left + 1)):
+        left -= len(block)
+        if left < 0:
+            raise exceeded("max_file_bytes", where=path, found="the file is larger")
+        yield block
 
-    Reads in 1 MiB chunks (so an endless device such as ``/dev/zero`` stops at the limit)
-    and refuses a file whose first chunk is all NUL bytes, which no export is.
-    """
-    limit = current().max_file_bytes
+
+def read_capped(handle: IO[bytes], *, path: Any) -> bytes:
+    """All bytes of an open binary file, refusing more than ``max_file_bytes``
+    (:func:`blocks`) and a file whose first MiB is all NUL bytes, which no export is."""
     chunks: list[bytes] = []
-    total = 0
-    while True:
-        chunk = handle.read(min(1 << 20, limit + 1 - total))
-        if not chunk:
-            break
+    for chunk in blocks(handle, path=path):
         if not chunks and not chunk.strip(b"\x00"):
             raise ParseError(f"expected a text or spreadsheet file, found only NUL bytes "
                              f"in the first {len(chunk):,} bytes", path=path, line=1)
         chunks.append(chunk)
-        total += len(chunk)
-        if total > limit:
-            raise exceeded("max_file_bytes", where=path, found="the file is larger")
     return b"".join(chunks)
 
 

@@ -9,6 +9,7 @@ Every read of a user's file goes through :func:`read_bytes`, :func:`read_head` o
 from __future__ import annotations
 
 import codecs
+import itertools
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -152,14 +153,10 @@ def iter_decoded(path: str | Path, codec: str, skip: int, *, strip_feff: bool = 
     """
     decoder = codecs.getincrementaldecoder(codec)()
     at_start = strip_feff
-    left = limits.current().max_file_bytes - skip
     with open_binary(path) as handle:
         handle.seek(skip)
-        while True:
-            block = handle.read(chunk_bytes)
-            left -= len(block)
-            if left < 0:
-                raise limits.exceeded("max_file_bytes", where=path, found="the file is larger")
+        for block in itertools.chain(
+                limits.blocks(handle, path=path, size=chunk_bytes, already=skip), [b""]):
             text = decoder.decode(block, final=not block)
             if "\x00" in text:
                 raise NeedsWholeFile(path)
@@ -167,8 +164,6 @@ def iter_decoded(path: str | Path, codec: str, skip: int, *, strip_feff: bool = 
                 text = text.lstrip("\ufeff")
                 at_start = not text
             yield text
-            if not block:
-                return
 
 
 def _line_of(data: bytes, offset: int) -> int:
