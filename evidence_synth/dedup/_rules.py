@@ -217,14 +217,9 @@ def doi_aliases(features: pd.DataFrame, reasons: np.ndarray) -> np.ndarray:
     alias_only = np.isin(reasons, ["different DOI", "different DOI; different issue"])
     if not alias_only.any():
         return alias_only
-    title = features["title_token_sort"].fillna(0).to_numpy() >= 0.95
-    first = features["first_author_equal"].to_numpy() == 1
-    journal = (features["journal_abbrev"].to_numpy() == 1) | (
-        features["journal_ratio"].fillna(0).to_numpy() >= 0.9)
-    volume = features["volume_equal"].to_numpy() == 1
     page = features["page_first_equal"].to_numpy() == 1
     year = features["year_diff"].fillna(0).to_numpy() <= 1
-    return alias_only & title & first & journal & volume & page & year
+    return alias_only & _title_author_journal_volume(features) & page & year
 
 
 def is_version_pair(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) -> np.ndarray:
@@ -262,13 +257,19 @@ def corroborated(features: pd.DataFrame) -> np.ndarray:
     the article it became, and the labelled sets count it as a duplicate in some cases and
     as a work of its own in others.)
     """
+    issue = features["issue_equal"].to_numpy() != 0
+    return _title_author_journal_volume(features) & issue
+
+
+def _title_author_journal_volume(features: pd.DataFrame) -> np.ndarray:
+    """Title (token-sort >= 0.95), first author, journal (abbreviation or ratio >= 0.9) and
+    volume agree."""
     title = features["title_token_sort"].fillna(0).to_numpy() >= 0.95
     first = features["first_author_equal"].to_numpy() == 1
     journal = (features["journal_abbrev"].to_numpy() == 1) | (
         features["journal_ratio"].fillna(0).to_numpy() >= 0.9)
     volume = features["volume_equal"].to_numpy() == 1
-    issue = features["issue_equal"].to_numpy() != 0
-    return title & first & journal & volume & issue
+    return title & first & journal & volume
 
 
 def same_formal_title(norm: pd.DataFrame, pairs: np.ndarray,
