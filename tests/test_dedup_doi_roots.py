@@ -3,12 +3,18 @@ DOIs, and a volume field an export cut off."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from evidence_synth.columns import records_from_dicts
 from evidence_synth.dedup import find_duplicates
 from evidence_synth.dedup._normalise import cochrane_review, norm_number
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_dedup_classes import _pair
 
 COCHRANE = "Cochrane Database of Systematic Reviews"
 
@@ -33,14 +39,6 @@ def _filler(k: int) -> dict:
 
 def _frame(*rows: dict) -> pd.DataFrame:
     return records_from_dicts([*rows, *(_filler(k) for k in range(5))])
-
-
-def _pair(result, a: str, b: str) -> pd.Series:
-    p = result.pairs
-    hit = p[((p.record_id_1 == a) & (p.record_id_2 == b))
-            | ((p.record_id_1 == b) & (p.record_id_2 == a))]
-    assert len(hit) == 1, f"pair {a}-{b} not compared"
-    return hit.iloc[0]
 
 
 def _col(result, name: str) -> pd.Series:
