@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -33,6 +34,9 @@ from evidence_synth.spreadsheet import (
     restore_cell,
     restore_frame,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_evidence_table import ROW, STUDY
 
 FIX = Path(__file__).resolve().parent / "fixtures"
 PAYLOADS = ['=HYPERLINK("http://x","click")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3",
@@ -181,13 +185,6 @@ def test_xlsx_control_characters_are_replaced_with_a_warning(tmp_path):
 
 
 # -- the evidence table --------------------------------------------------------------------
-
-STUDY = {"study_id": "S1", "citation": "Bah et al. (2023)", "design": "cluster_rct",
-         "countries": ["GMB"], "confidence": "medium"}
-ROW = {"study_id": "S1", "estimate_id": "T2.c1",
-       "intervention": "3ie:orderly_and_safe_migration_management",
-       "outcome": "3ie:any_migration", "outcome_wording": "Left irregularly (yes/no)",
-       "effect_class": "intended", "reported": {"ai": 30, "bi": 470, "ci": 45, "di": 455}}
 
 
 def _table(text: str) -> EvidenceTable:
