@@ -165,6 +165,19 @@ def test_regex_rule_and_unhighlighted_pub_type(tiny):
     assert hits.score == 0.0
 
 
+def test_regex_rule_whose_group_is_in_one_branch_matches_the_other_branch():
+    rules = RuleSet.from_dict({"schema_version": 1, "rules": [
+        {"id": "policy_towards", "type": "regex", "fields": ["title"],
+         "pattern": r"\b(italian|spanish) migration policy in libya\b|politica [\w\s]+ con marruecos",
+         "tags": ["ext:partnership_diplomacy"]}]})
+    first = _hits(rules, title="The Italian Migration Policy in Libya")
+    assert [s.text for s in first.spans] == ["Italian"]
+    second = _hits(rules, title="La política española de control con Marruecos")
+    assert second.tags == ("ext:partnership_diplomacy",)
+    assert [s.text for s in second.spans] == ["política española de control con Marruecos"]
+    assert _hits(rules, title="Migration policy in Morocco").rules == ()
+
+
 def test_rule_hits_frames(tiny):
     records = _records({"title": "Frontex and pushbacks"}, {"title": "Nothing here"},
                        {"title": "Readmission of refugees"})
