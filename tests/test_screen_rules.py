@@ -610,6 +610,10 @@ _CODEBOOK_NEITHER = [  # codebook rules 7, 11, 13, 15
     "Coercive engineered migration: Belarus and the EU",
     "Carrier sanctions and the enforcement of visa requirements",
     "Deterring emigration with foreign aid: leveraging aid for development",
+    "US-Mexico cooperation against drug smuggling and border patrols",
+    "Refugees crossing the shared border of Colombia and Venezuela",
+    "Diplomatic protection of migrant workers abroad",
+    "Public pushback against new rules on cross-border data flows",
 ]
 
 
@@ -619,7 +623,7 @@ _CODEBOOK_NEITHER = [  # codebook rules 7, 11, 13, 15
     (_BORDER_ONLY, "ext:border_management", True),
     (_BORDER_ONLY, "ext:partnership_diplomacy", False),
     (_CODEBOOK_NEITHER, "ext:partnership_diplomacy", False),
-    (_CODEBOOK_NEITHER[:3], "ext:border_management", False),
+    (_CODEBOOK_NEITHER[:3] + _CODEBOOK_NEITHER[-2:], "ext:border_management", False),
     (_PARTNERSHIP, "ext:partnership_diplomacy", True),
     (_NOT_PARTNERSHIP, "ext:partnership_diplomacy", False),
     (_BORDER, "ext:border_management", True),
