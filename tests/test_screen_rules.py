@@ -168,7 +168,8 @@ def test_regex_rule_and_unhighlighted_pub_type(tiny):
 def test_regex_rule_whose_group_is_in_one_branch_matches_the_other_branch():
     rules = RuleSet.from_dict({"schema_version": 1, "rules": [
         {"id": "policy_towards", "type": "regex", "fields": ["title"],
-         "pattern": r"\b(italian|spanish) migration policy in libya\b|politica [\w\s]+ con marruecos",
+         "pattern": r"\b(italian|spanish) migration policy in libya\b"
+                    r"|politica [\w\s]+ con marruecos",
          "tags": ["ext:partnership_diplomacy"]}]})
     first = _hits(rules, title="The Italian Migration Policy in Libya")
     assert [s.text for s in first.spans] == ["Italian"]
@@ -372,6 +373,11 @@ def test_terms_inside_a_longer_term_count_as_context():
 # -- the review's vocabulary: hand-written titles of each class (not real records) ------------
 
 _PARTNERSHIP = [
+    # fourth round: formal treaty titles that name no migration word (codebook rule 18)
+    "Agreement between the Kingdom of Belgium and Romania on the taking back of persons in an "
+    "irregular situation",
+    "Agreement between Austria and Slovenia on the acceptance and transit of persons",
+    "Arrangement on the transfer and reception of persons staying without authorisation",
     "Agreement between the European Union and the Republic of Belarus on the readmission "
     "of persons residing without authorisation",
     "Agreement between the European Community and the Russian Federation on readmission",
