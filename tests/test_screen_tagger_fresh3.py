@@ -6,8 +6,9 @@ the tests), and labelled by reading against criteria I2/I3 and the two strategie
 with the borderline rules of docs/screening.md ("Third fresh set"). None of its titles is in
 the second fresh set. The third round's rules were frozen in the commit "screen rules,
 third round (frozen before the third fresh set was opened) ..." (rules blob 03ae4e5) and
-evaluated on this set **once** by the lead; the figures pinned here are that evaluation's
-title-only figures, and the rules must not fall below them.
+evaluated on this set **once** by the lead (``ROUND_3``, title-only). The fourth round's
+rules were written by studying this set's errors by class, with its abstracts, so it is
+development data now: ``TITLES_ONLY`` pins the fourth round's title-only figures.
 
 As with the second set, the fixture has no abstracts (copyright):
 ``python tests/test_screen_tagger_fresh3.py PATH/TO/records.csv`` prints the figures with
@@ -24,7 +25,10 @@ from test_screen_tagger_fresh import COLUMNS, assert_floor, labelled, print_figu
 
 LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh3_labels.csv"
 #: Measured once, titles only, with the frozen third-round rules: (tp, predicted, positives).
-TITLES_ONLY = {"border_management": (43, 44, 73), "partnership_diplomacy": (34, 36, 65)}
+ROUND_3 = {"border_management": (43, 44, 73), "partnership_diplomacy": (34, 36, 65)}
+#: Titles only, fourth-round rules, written by studying this set's errors by class (so these
+#: are development figures, not held-out ones; docs/screening.md, "Fourth round").
+TITLES_ONLY = {"border_management": (63, 63, 73), "partnership_diplomacy": (48, 49, 65)}
 
 
 def test_fixture_has_no_abstracts_and_the_documented_counts():
@@ -47,6 +51,13 @@ def test_no_title_of_the_second_fresh_set_is_reused():
 
 def test_tagger_on_third_fresh_titles_keeps_the_measured_floor():
     assert_floor(labelled(LABELS), TITLES_ONLY)
+
+
+def test_fourth_round_floor_is_above_the_once_measured_third_round():
+    for tag, (tp, predicted, positives) in TITLES_ONLY.items():
+        old_tp, old_predicted, old_positives = ROUND_3[tag]
+        assert positives == old_positives
+        assert tp / predicted >= old_tp / old_predicted and tp > old_tp
 
 
 if __name__ == "__main__":  # pragma: no cover

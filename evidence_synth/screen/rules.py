@@ -471,7 +471,8 @@ def _scan(regex: re.Pattern[str] | None, folded: list[str], *,
 
     The corpus starts with a newline too, so a lexicon regex (which consumes the
     character before a term, see :func:`_trie_regex`) finds terms at a record's start.
-    Matches of group 1 are used when the regex has one. With ``overlapping``, the search
+    Matches of group 1 are used when the regex has one (the whole match when group 1
+    does not take part in it). With ``overlapping``, the search
     goes on from the start of each match rather than its end, so terms that begin inside
     a longer term are found too ("illegal immigration" inside "cooperation in the fight
     against illegal immigration").
@@ -485,13 +486,16 @@ def _scan(regex: re.Pattern[str] | None, folded: list[str], *,
     out = []
     r, offset, end_of_record = 0, 1, ends[0]
     for match in _matches(regex, "\n" + "\x00\n".join(folded), group, overlapping):
-        start, end = match.span(group)
+        # a rule's group 1 in one branch of an alternation may not take part in a match
+        # of another branch: the whole match is the span then
+        use = group if match.start(group) >= 0 else 0
+        start, end = match.span(use)
         if start > end_of_record:
             r = bisect.bisect_left(ends, start, lo=r)
             offset, end_of_record = (ends[r - 1] + 2 if r else 1), ends[r]
         if end > end_of_record or end == start:
             continue
-        out.append((r, start - offset, end - offset, match.group(group)))
+        out.append((r, start - offset, end - offset, match.group(use)))
     return out
 
 
