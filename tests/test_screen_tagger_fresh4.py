@@ -1,0 +1,52 @@
+"""Tagger quality on the fourth fresh held-out set of real records (issue 18, round 4).
+
+247 records (76 not in English, 202 with an abstract) found on public web pages by a screener
+who read only the codebook (``screening/README.md``, "What each tag means"), the protocol's
+two strategy nodes and the *titles* of the earlier sets (to exclude them); not the rules, the
+library or the tests. The fourth round's rules (commit cee55aa) were frozen before the set
+existed and evaluated on it **once** by the lead; ``ROUND_4`` pins that run's title-only
+figures as a floor. With abstracts (labeller's local file), the same run gave border
+management P 0.955 R 0.677 and partnership P 0.891 R 0.781 (docs/screening.md, "Fourth fresh
+set"). No abstracts in the fixture (copyright):
+``python tests/test_screen_tagger_fresh4.py PATH/TO/records.csv`` prints them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_screen_tagger_fresh import COLUMNS, assert_floor, labelled, print_figures
+
+LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh4_labels.csv"
+EARLIER = ("tagger_fresh_labels.csv", "tagger_fresh3_labels.csv")
+#: Measured once, titles only, with the frozen fourth-round rules: (tp, predicted, positives).
+ROUND_4 = {"border_management": (39, 41, 93), "partnership_diplomacy": (52, 56, 73)}
+
+
+def test_fixture_has_no_abstracts_and_the_documented_counts():
+    frame = labelled(LABELS)
+    assert list(frame.columns) == COLUMNS
+    assert frame["sample_id"].is_unique and len(frame) == 247
+    assert frame[["border_management", "partnership_diplomacy"]].sum().to_dict() == {
+        "border_management": 93, "partnership_diplomacy": 73}
+    both = (frame["border_management"] == 1) & (frame["partnership_diplomacy"] == 1)
+    assert int(both.sum()) == 37
+    assert int((frame["language"] != "en").sum()) == 76
+    assert int(frame["has_abstract"].sum()) == 202 and int(frame["borderline"].sum()) == 72
+
+
+def test_no_title_of_an_earlier_fresh_set_is_reused():
+    key = lambda s: set(s.str.lower().str.replace(r"\W+", "", regex=True))  # noqa: E731
+    fourth = key(labelled(LABELS)["title"])
+    for name in EARLIER:
+        assert not fourth & key(labelled(LABELS.with_name(name))["title"]), name
+
+
+def test_tagger_on_fourth_fresh_titles_keeps_the_once_measured_floor():
+    assert_floor(labelled(LABELS), ROUND_4)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print_figures(labelled(LABELS), sys.argv[1] if len(sys.argv) > 1 else None)
