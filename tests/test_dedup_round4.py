@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from evidence_synth.dedup import find_duplicates
+from evidence_synth.dedup._normalise import parse_pages
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_dedup_classes import _article, _frame, _groups, _pair
@@ -44,3 +45,29 @@ def test_a_record_without_a_title_is_not_merged_on_its_doi_alone():
     assert "title missing" in pair["rules"]
     assert pair["decision"] != "match"
     assert _groups(res)["full"] != _groups(res)["untitled"]
+
+
+def test_pages_numbered_with_their_supplement_number_are_read_as_pages():
+    assert parse_pages("S4-76-S4-101") == ("s76", "s101")
+    assert parse_pages("S76-101") == ("s76", "s101")
+    assert parse_pages("S4-76") == ("s4", "s76")  # a plain range is left alone
+    title = ("Reperfusion and postconditioning in acute ST segment elevation myocardial "
+             "infarction: a new paradigm")
+    rec = _frame(_article("a", title=title, volume="76", issue="Suppl 4", pages="S4-76-S4-101"),
+                 _article("b", title=title, volume="76 Suppl 4", issue=None, pages="S76-101"))
+    res = find_duplicates(rec)
+    assert _pair(res, "a", "b")["page_first_equal"] == 1
+    assert _groups(res)["a"] == _groups(res)["b"]
+
+
+def test_an_article_number_and_a_range_from_page_one_are_not_different_pages():
+    title = ("Combined transplantation of mesenchymal stem cells and endothelial progenitor "
+             "cells for tissue engineering")
+    rec = _frame(_article("num", title=title, pages="151"),
+                 _article("range", title=title, pages="Jan-13"),  # 1-13, as a spreadsheet wrote it
+                 _article("other", title=title, pages="152"))
+    res = find_duplicates(rec)
+    assert "different pages" not in _pair(res, "num", "range")["rules"]
+    assert _groups(res)["num"] == _groups(res)["range"]
+    # two article numbers are still compared
+    assert "different pages" in _pair(res, "num", "other")["rules"]

@@ -42,6 +42,8 @@ _MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
 _PAGE_DATE = re.compile(r"^\s*(\d{1,2})-([A-Za-z]{3})\s*$|^\s*([A-Za-z]{3})-(\d{1,2})\s*$")
 _PAGES = re.compile(r"^\s*([A-Za-z]?\d+)\s*(?:[-‐–—]+|\s+to\s+)\s*([A-Za-z]?\d+)")
 _FIRST_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*")
+#: "S4-76-S4-101": pages 76-101 of supplement 4, numbered with the supplement's number
+_SUPPLEMENT_PAGES = re.compile(r"^\s*([A-Za-z])(\d+)-(\d+)\s*[-‐–—]+\s*\1\2-(\d+)\s*$")
 _INT = re.compile(r"\d+")
 _PART_PREFIX = re.compile(r"^\s*(?:part|pt)\.?\s*[A-Za-z]?\.?\s*", re.IGNORECASE)
 _DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*)", re.IGNORECASE)
@@ -244,7 +246,8 @@ def doi_key(doi: str) -> str:
 
 @lru_cache(maxsize=100_000)
 def parse_pages(value: Any) -> tuple[str, str]:
-    """First and last page as strings; repairs spreadsheet dates (``"06-Oct"`` = 6-10)."""
+    """First and last page as strings; repairs spreadsheet dates (``"06-Oct"`` = 6-10) and
+    reads pages numbered with their supplement's number (``"S4-76-S4-101"`` = S76-S101)."""
     s = "" if value is None or value is pd.NA else str(value).strip()
     if not s:
         return "", ""
@@ -256,6 +259,10 @@ def parse_pages(value: Any) -> tuple[str, str]:
             a, b = _MONTHS.get(m.group(3).lower()), int(m.group(4))
         if a is not None and b is not None:
             return str(a), str(b)
+    m = _SUPPLEMENT_PAGES.match(s)
+    if m:
+        prefix = m.group(1).lower()
+        return prefix + m.group(3).lstrip("0"), prefix + m.group(4).lstrip("0")
     m = _PAGES.match(s)
     if m:
         first, last = m.group(1).lower(), m.group(2).lower()

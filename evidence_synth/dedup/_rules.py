@@ -37,6 +37,20 @@ def page_ranges_disagree(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
     return ranged[i] & ranged[j] & apart
 
 
+def article_number_vs_pages(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
+    """One record gives a lone number, the other a page range starting at page 1.
+
+    An online article is numbered ("151") and paginated from 1 ("1-13", which a
+    spreadsheet may have turned into "Jan-13"): the two first pages are not comparable.
+    """
+    i, j = pairs[:, 0], pairs[:, 1]
+    first = norm["page_first"].to_numpy(dtype=object)
+    last = norm["page_last"].to_numpy(dtype=object)
+    lone = (first != "") & (last == "")
+    from_one = (first == "1") & (last != "")
+    return (lone[i] & from_one[j]) | (from_one[i] & lone[j])
+
+
 def named_entities_differ(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
     """Each title names a place, people or language the other does not."""
     ents = norm["entities"].to_numpy(dtype=object)
@@ -74,9 +88,10 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     show which work a record without a title is; with a high score a person decides).
 
     Rules when the DOIs do not agree: ``different DOI``; ``different volume``; ``different
-    pages`` (first page); ``years differ by more than 1``; ``number missing from one
-    title`` (one title only lacks a number the other has: "adenosine A1 receptors" vs
-    "adenosine A receptors", a subscript lost on export); ``recurring title in another
+    pages`` (first page; not between an article number and a range from page 1);
+    ``years differ by more than 1``; ``number missing from one title`` (one title only
+    lacks a number the other has: "adenosine A1 receptors" vs "adenosine A receptors", a
+    subscript lost on export); ``recurring title in another
     issue or year`` (two items of a column in different issues or years are different
     items). Online-first and issue years differ, supplements and databases number volumes
     and pages their own way, and PDF extraction adds footnote digits to titles, so these
@@ -121,7 +136,8 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
         ("recurring title with pages, DOI or issue on one record only",
          (recurring[i] | recurring[j]) & ~corroborated & one_sided),
         ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi),
-        ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi),
+        ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi
+         & ~article_number_vs_pages(norm, pairs)),
         ("years differ by more than 1", (features["year_diff"].to_numpy() > 1) & ~same_doi),
         ("different numbers in title", numbers_differ & replaced),
         ("number missing from one title", numbers_differ & ~replaced & ~same_doi),
