@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from evidence_synth.dedup import find_duplicates
-from evidence_synth.dedup._normalise import parse_pages
+from evidence_synth.dedup._normalise import parse_pages, supplement_number
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_dedup_classes import _article, _frame, _groups, _pair
@@ -71,3 +71,25 @@ def test_an_article_number_and_a_range_from_page_one_are_not_different_pages():
     assert _groups(res)["num"] == _groups(res)["range"]
     # two article numbers are still compared
     assert "different pages" in _pair(res, "num", "other")["rules"]
+
+
+def test_a_supplement_numbered_by_its_series_or_by_the_journal_volume_is_one_volume():
+    assert supplement_number("25", "SUPPL. 51", "Journal of Rheumatology") == "51"
+    assert supplement_number("24", "169", "Scandinavian Journal of Gastroenterology "
+                                          "Supplement") == "169"
+    assert supplement_number("84", "4 Suppl", "J Periodontol") == ""  # issue 4's supplement
+    title = "Diclofenac/misoprostol: novel findings and their clinical potential"
+    base = {"title": title, "authors": ["Shield, M. J."], "year": 1998, "pages": "31-41",
+            "doi": None}
+    rec = _frame(_article("series", **base, journal="J Rheumatol Suppl", volume="51",
+                          issue=None),
+                 _article("journal", **base, journal="Journal of Rheumatology", volume="25",
+                          issue="SUPPL. 51"),
+                 _article("other", **base, journal="Journal of Rheumatology", volume="26",
+                          issue="SUPPL. 52"))
+    res = find_duplicates(rec)
+    assert "different volume" not in _pair(res, "series", "journal")["rules"]
+    assert _groups(res)["series"] == _groups(res)["journal"]
+    # another supplement of the journal is still another volume
+    assert "different volume" in _pair(res, "series", "other")["rules"]
+    assert _groups(res)["series"] != _groups(res)["other"]

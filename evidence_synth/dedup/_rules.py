@@ -51,6 +51,17 @@ def article_number_vs_pages(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray
     return (lone[i] & from_one[j]) | (from_one[i] & lone[j])
 
 
+def supplement_volume(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
+    """One record's volume is the supplement number the other names ("J Rheumatol Suppl"
+    51 vs "Journal of Rheumatology" 25, "SUPPL. 51"): the same supplement, numbered two
+    ways."""
+    i, j = pairs[:, 0], pairs[:, 1]
+    volume = norm["volume"].to_numpy(dtype=object)
+    supplement = norm["supplement"].to_numpy(dtype=object)
+    return (((supplement[j] != "") & (volume[i] == supplement[j]))
+            | ((supplement[i] != "") & (volume[j] == supplement[i])))
+
+
 def named_entities_differ(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
     """Each title names a place, people or language the other does not."""
     ents = norm["entities"].to_numpy(dtype=object)
@@ -87,7 +98,8 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     told from two works); ``title missing`` (one record has no title: a DOI alone does not
     show which work a record without a title is; with a high score a person decides).
 
-    Rules when the DOIs do not agree: ``different DOI``; ``different volume``; ``different
+    Rules when the DOIs do not agree: ``different DOI``; ``different volume`` (not when one
+    volume is the supplement number the other names); ``different
     pages`` (first page; not between an article number and a range from page 1);
     ``years differ by more than 1``; ``number missing from one title`` (one title only
     lacks a number the other has: "adenosine A1 receptors" vs "adenosine A receptors", a
@@ -135,7 +147,8 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
          (recurring[i] | recurring[j]) & ~corroborated),
         ("recurring title with pages, DOI or issue on one record only",
          (recurring[i] | recurring[j]) & ~corroborated & one_sided),
-        ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi),
+        ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi
+         & ~supplement_volume(norm, pairs)),
         ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi
          & ~article_number_vs_pages(norm, pairs)),
         ("years differ by more than 1", (features["year_diff"].to_numpy() > 1) & ~same_doi),
