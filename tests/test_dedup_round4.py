@@ -93,3 +93,19 @@ def test_a_supplement_numbered_by_its_series_or_by_the_journal_volume_is_one_vol
     # another supplement of the journal is still another volume
     assert "different volume" in _pair(res, "series", "other")["rules"]
     assert _groups(res)["series"] != _groups(res)["other"]
+
+
+def test_one_author_list_with_and_without_spaces_hyphens_and_particles_agrees():
+    title = "Resolving discrepancies among studies: the influence of dose on effect size"
+    base = {"title": title, "year": 1994, "journal": "Epidemiology", "volume": "5",
+            "issue": "2", "pages": "156-163", "doi": None}
+    rec = _frame(_article("wos", **base, authors=["HERTZPICCIOTTO INEUTRA RR"]),
+                 _article("medline", **base, authors=["Hertz-Picciotto I.Neutra R. R."]),
+                 _article("other", **base, authors=["Neutra R. R.Hertz-Picciotto I."]))
+    res = find_duplicates(rec)
+    pair = _pair(res, "wos", "medline")
+    assert pair["author_overlap"] == 1 and pair["first_author_equal"] == 1
+    assert "no author in common" not in pair["rules"]
+    assert _groups(res)["wos"] == _groups(res)["medline"]
+    # the same letters in another order are not the same list
+    assert _pair(res, "wos", "other")["first_author_equal"] != 1

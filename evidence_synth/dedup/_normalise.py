@@ -42,6 +42,7 @@ _MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
 _PAGE_DATE = re.compile(r"^\s*(\d{1,2})-([A-Za-z]{3})\s*$|^\s*([A-Za-z]{3})-(\d{1,2})\s*$")
 _PAGES = re.compile(r"^\s*([A-Za-z]?\d+)\s*(?:[-‐–—]+|\s+to\s+)\s*([A-Za-z]?\d+)")
 _FIRST_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*")
+_NOT_LETTER = re.compile(r"[^a-z]+")
 _SUPPLEMENT_NUMBER = re.compile(r"\bsuppl(?:ement)?\.?\s*(\d+)", re.IGNORECASE)
 _SUPPLEMENT_SERIES = re.compile(r"\bsuppl(?:ement)?\.?\s*$", re.IGNORECASE)
 #: "S4-76-S4-101": pages 76-101 of supplement 4, numbered with the supplement's number
@@ -475,10 +476,10 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         state names, :func:`formal_key`; "" otherwise),
         ``recurring`` (a title journals reuse, or one found here with three or more years),
         ``title_nonum`` (title without numbers), ``authors`` (tuple of surname keys),
-        ``author_text``, ``first_author``, ``year`` (float, NaN when missing), ``journal``
-        (tuple of words), ``volume``, ``issue``, ``supplement`` (:func:`supplement_number`),
-        ``page_first``, ``page_prefixed`` (the
-        first page has a letter: "e4", "S12"), ``page_last``, ``doi``,
+        ``author_text``, ``author_letters`` (the author names' letters only),
+        ``first_author``, ``year`` (float, NaN when missing), ``journal`` (tuple of words),
+        ``volume``, ``issue``, ``supplement`` (:func:`supplement_number`), ``page_first``,
+        ``page_prefixed`` (the first page has a letter: "e4", "S12"), ``page_last``, ``doi``,
         ``doi_key`` (its letters and digits), ``review_number`` and ``review_version``
         (of a Cochrane review, :func:`cochrane_review`), ``abstract`` and boolean flags ``erratum``,
         ``comment``, ``retraction``, ``preprint``, ``conference`` and ``venue_conference``
@@ -529,6 +530,7 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
             "authors": keys,
             "author_tokens": tokens,
             "author_text": " ".join(keys),
+            "author_letters": _NOT_LETTER.sub("", fold(" ".join(names))),
             "first_author": keys[0] if keys else "",
             "year": year_f,
             "journal": journal_words(journals[k]),
@@ -556,7 +558,7 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=[
         "title", "title_key", "numbers", "numbers_footnote", "entities", "notice_core",
         "formal_key", "recurring", "title_nonum", "authors", "author_tokens", "author_text",
-        "first_author",
+        "author_letters", "first_author",
         "year", "journal", "volume", "issue", "supplement", "page_first", "page_prefixed",
         "page_last", "doi",
         "doi_key", "review_number", "review_version", "abstract", "erratum", "comment",
