@@ -8,7 +8,9 @@ Run from the repository root (not part of the test suite)::
 For each labelled set in ``../shared/data/dedup`` the pair classifier is trained on the
 *other* sets (leave-one-set-out; the honest figure) and evaluated with the scorers of the
 sets' ``load.py``: pairwise precision/recall/F1, records removed / wrongly removed, wall
-time, review-queue size, and F1 once the queue is answered from the labels. The shipped
+time, review-queue size, and F1 once the queue is answered from the labels;
+``--versions-merge`` sets are scored a second time with ``versions="merge"`` (versions of
+one Cochrane review merged, the sets' own convention; the default links them). The shipped
 model (trained on all sets, so in-sample) is reported alongside. bib-dedupe runs as a
 subprocess from its own virtual environment (``--peer-python``). ``--scale N`` times
 ``find_duplicates`` on N synthetic records built from the real ones (see
@@ -17,7 +19,8 @@ in a child process, reporting wall time, peak memory (max RSS) and pairwise prec
 recall and F1 against the known truth of the synthetic set. ``--hard`` evaluates the
 synthetic hard-case sets of ``benchmarks/hard_cases.py`` (``hard-tuning``: half 0, seed 1,
 used while choosing the rules; ``hard-report``: half 1, seed 2, held out in round one;
-``hard-fresh``: half 1, seed 3, built once at the end of round three) with the shipped
+``hard-fresh``: half 1, seed 3, built once at the end of round three; ``hard-fresh4``:
+half 1, seed 4, built once at the end of round four) with the shipped
 model, under both conventions for errata and comments (``notices="link"``: counted with
 their article's study; ``"separate"``), with bib-dedupe on the same records, and prints
 what became of each case's true pairs and hard negatives (merged, queued, held back).
@@ -58,9 +61,10 @@ def _answer_queue(result, records: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _evaluate(L, name: str, records: pd.DataFrame, model, label: str) -> dict:
+def _evaluate(L, name: str, records: pd.DataFrame, model, label: str, *,
+              versions: str = "link") -> dict:
     t, c = time.perf_counter(), time.process_time()
-    res = find_duplicates(records, model=model)
+    res = find_duplicates(records, model=model, versions=versions)
     seconds, cpu = time.perf_counter() - t, time.process_time() - c
     truth = records["true_group"].to_numpy()
     pred = res.groups["group_id"].to_numpy()
@@ -68,7 +72,7 @@ def _evaluate(L, name: str, records: pd.DataFrame, model, label: str) -> dict:
     rs = L.record_scores(truth, pred)
     sp, sr, sf = L.pairwise_scores(truth, res.groups["study_id"].to_numpy())
     answers = _answer_queue(res, records)
-    res2 = find_duplicates(records, model=model, manual_decisions=answers)
+    res2 = find_duplicates(records, model=model, versions=versions, manual_decisions=answers)
     p2, _, f2 = L.pairwise_scores(truth, res2.groups["group_id"].to_numpy())
     return {"set": name, "tool": label, "records": len(records), "precision": p, "recall": r,
             "f1": f, "removed": rs["removed"], "wrongly_removed": rs["wrongly_removed"],
@@ -108,7 +112,8 @@ def _peer(L, name: str, records: pd.DataFrame, python: str, data_dir: str,
 
 
 # ----------------------------------------------------------------------------- hard cases
-HARD_SETS = {"hard-tuning": (0, 1), "hard-report": (1, 2), "hard-fresh": (1, 3)}
+HARD_SETS = {"hard-tuning": (0, 1), "hard-report": (1, 2), "hard-fresh": (1, 3),
+             "hard-fresh4": (1, 4)}
 
 
 def _hard(L, name: str, python: str | None, timeout: int) -> tuple[list[dict], pd.DataFrame]:
@@ -347,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hard", default=",".join(HARD_SETS),
                     help="synthetic hard-case sets to evaluate (benchmarks/hard_cases.py); "
                          "'' = none")
+    ap.add_argument("--versions-merge", default="cardiac,neuroimaging,srsr",
+                    help="labelled sets also scored with versions='merge' (the sets' own "
+                         "convention for versions of one Cochrane review); '' = none")
     ap.add_argument("--write-model", action="store_true",
                     help="fit the model on all sets and write it as the shipped model first")
     ap.add_argument("--model-dir", default="",
@@ -409,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{name}] leave-one-set-out model fitted in {time.perf_counter() - t:.0f}s "
                   f"on {others}", flush=True)
             rows.append(_evaluate(L, name, records[name], model, "evidence_synth (LOSO)"))
+            if name in args.versions_merge.split(","):
+                rows.append(_evaluate(L, name, records[name], model,
+                                      "evidence_synth (LOSO, versions=merge)",
+                                      versions="merge"))
             if not args.no_insample:
                 rows.append(_evaluate(L, name, records[name], None,
                                       "evidence_synth (shipped, in-sample)"))

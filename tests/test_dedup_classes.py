@@ -113,12 +113,14 @@ def test_two_editorials_of_one_editor_and_year_are_not_merged():
     assert _groups(res)["e1"] == _groups(res)["e2"]
 
 
-def test_recurring_title_with_pages_on_one_record_only_is_held_back_not_queued():
+@pytest.mark.parametrize("only_one", [{"pages": "101-103"}, {"doi": "10.2307/25148711"},
+                                      {"issue": "3"}])
+def test_recurring_title_with_pages_doi_or_issue_on_one_record_only_is_held_back(only_one):
     ed = {"title": "Editor's Comments", "authors": ["Saunders, Carol"], "year": 2006,
-          "journal": "MIS Quarterly", "volume": "30", "issue": None}
-    rec = _frame(_article("e1", **ed, pages="101-103"), _article("e2", **ed, pages=None))
+          "journal": "MIS Quarterly", "volume": "30", "issue": None, "pages": None}
+    rec = _frame(_article("e1", **{**ed, **only_one}), _article("e2", **ed))
     pair = _pair(find_duplicates(rec), "e1", "e2")
-    assert "recurring title with pages on one record only" in pair["rules"]
+    assert "recurring title with pages, DOI or issue on one record only" in pair["rules"]
     assert pair["decision"] == "distinct"
 
 

@@ -133,6 +133,13 @@ def compare(norm: pd.DataFrame, pairs: np.ndarray, *, workers: int = 1) -> pd.Da
     out["author_ratio"][np.isnan(overlap)] = np.nan
     first = norm["first_author"].to_numpy(dtype=object)
     out["first_author_equal"] = _equal_or_nan(first[i], first[j])
+    # one author list written with and without spaces, hyphens and particles
+    # ("TARNOWMORDI WOSOLL RF" = "Tarnow-Mordi W. O.Soll R. F."), which splits apart
+    letters = norm["author_letters"].to_numpy(dtype=object)
+    long_enough = np.fromiter((len(v) >= 4 for v in letters), bool, len(letters))
+    same_letters = long_enough[i] & (letters[i] == letters[j])
+    out["author_overlap"][same_letters] = 1.0
+    out["first_author_equal"][same_letters] = 1.0
     out["n_authors_diff"] = n_diff
 
     year = norm["year"].to_numpy(dtype=float)

@@ -42,6 +42,11 @@ _MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
 _PAGE_DATE = re.compile(r"^\s*(\d{1,2})-([A-Za-z]{3})\s*$|^\s*([A-Za-z]{3})-(\d{1,2})\s*$")
 _PAGES = re.compile(r"^\s*([A-Za-z]?\d+)\s*(?:[-‐–—]+|\s+to\s+)\s*([A-Za-z]?\d+)")
 _FIRST_TOKEN = re.compile(r"[A-Za-z]*\d+[A-Za-z]*")
+_NOT_LETTER = re.compile(r"[^a-z]+")
+_SUPPLEMENT_NUMBER = re.compile(r"\bsuppl(?:ement)?\.?\s*(\d+)", re.IGNORECASE)
+_SUPPLEMENT_SERIES = re.compile(r"\bsuppl(?:ement)?\.?\s*$", re.IGNORECASE)
+#: "S4-76-S4-101": pages 76-101 of supplement 4, numbered with the supplement's number
+_SUPPLEMENT_PAGES = re.compile(r"^\s*([A-Za-z])(\d+)-(\d+)\s*[-‐–—]+\s*\1\2-(\d+)\s*$")
 _INT = re.compile(r"\d+")
 _PART_PREFIX = re.compile(r"^\s*(?:part|pt)\.?\s*[A-Za-z]?\.?\s*", re.IGNORECASE)
 _DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*)", re.IGNORECASE)
@@ -244,7 +249,8 @@ def doi_key(doi: str) -> str:
 
 @lru_cache(maxsize=100_000)
 def parse_pages(value: Any) -> tuple[str, str]:
-    """First and last page as strings; repairs spreadsheet dates (``"06-Oct"`` = 6-10)."""
+    """First and last page as strings; repairs spreadsheet dates (``"06-Oct"`` = 6-10) and
+    reads pages numbered with their supplement's number (``"S4-76-S4-101"`` = S76-S101)."""
     s = "" if value is None or value is pd.NA else str(value).strip()
     if not s:
         return "", ""
@@ -256,6 +262,10 @@ def parse_pages(value: Any) -> tuple[str, str]:
             a, b = _MONTHS.get(m.group(3).lower()), int(m.group(4))
         if a is not None and b is not None:
             return str(a), str(b)
+    m = _SUPPLEMENT_PAGES.match(s)
+    if m:
+        prefix = m.group(1).lower()
+        return prefix + m.group(3).lstrip("0"), prefix + m.group(4).lstrip("0")
     m = _PAGES.match(s)
     if m:
         first, last = m.group(1).lower(), m.group(2).lower()
@@ -269,6 +279,23 @@ def parse_pages(value: Any) -> tuple[str, str]:
         tok = m.group(0).lower()
         return (tok.lstrip("0") or "0"), ""
     return "", ""
+
+
+def supplement_number(volume: Any, issue: Any, journal: Any) -> str:
+    """Number of the supplement a record names: "Suppl 51" in its volume or issue field, or
+    its issue when the journal is a supplement series ("Scand J Gastroenterol Suppl").
+
+    Databases number a supplement's items either by the journal's volume and the
+    supplement ("25", "SUPPL. 51") or by the supplement series' own volume ("51").
+    """
+    for value in (issue, volume):
+        if isinstance(value, str):
+            m = _SUPPLEMENT_NUMBER.search(value)
+            if m:
+                return str(int(m.group(1)))
+    if isinstance(journal, str) and _SUPPLEMENT_SERIES.search(journal):
+        return norm_number(issue)
+    return ""
 
 
 def norm_number(value: Any) -> str:
@@ -449,9 +476,10 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
         state names, :func:`formal_key`; "" otherwise),
         ``recurring`` (a title journals reuse, or one found here with three or more years),
         ``title_nonum`` (title without numbers), ``authors`` (tuple of surname keys),
-        ``author_text``, ``first_author``, ``year`` (float, NaN when missing), ``journal``
-        (tuple of words), ``volume``, ``issue``, ``page_first``, ``page_prefixed`` (the
-        first page has a letter: "e4", "S12"), ``page_last``, ``doi``,
+        ``author_text``, ``author_letters`` (the author names' letters only),
+        ``first_author``, ``year`` (float, NaN when missing), ``journal`` (tuple of words),
+        ``volume``, ``issue``, ``supplement`` (:func:`supplement_number`), ``page_first``,
+        ``page_prefixed`` (the first page has a letter: "e4", "S12"), ``page_last``, ``doi``,
         ``doi_key`` (its letters and digits), ``review_number`` and ``review_version``
         (of a Cochrane review, :func:`cochrane_review`), ``abstract`` and boolean flags ``erratum``,
         ``comment``, ``retraction``, ``preprint``, ``conference`` and ``venue_conference``
@@ -502,11 +530,13 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
             "authors": keys,
             "author_tokens": tokens,
             "author_text": " ".join(keys),
+            "author_letters": _NOT_LETTER.sub("", fold(" ".join(names))),
             "first_author": keys[0] if keys else "",
             "year": year_f,
             "journal": journal_words(journals[k]),
             "volume": norm_number(volumes[k]),
             "issue": norm_number(issues[k]),
+            "supplement": supplement_number(volumes[k], issues[k], journals[k]),
             "page_first": _page_digits(first),
             "page_prefixed": first[:1].isalpha(),
             "page_last": _page_digits(last),
@@ -528,8 +558,9 @@ def normalise_records(records: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=[
         "title", "title_key", "numbers", "numbers_footnote", "entities", "notice_core",
         "formal_key", "recurring", "title_nonum", "authors", "author_tokens", "author_text",
-        "first_author",
-        "year", "journal", "volume", "issue", "page_first", "page_prefixed", "page_last", "doi",
+        "author_letters", "first_author",
+        "year", "journal", "volume", "issue", "supplement", "page_first", "page_prefixed",
+        "page_last", "doi",
         "doi_key", "review_number", "review_version", "abstract", "erratum", "comment",
         "retraction", "preprint", "conference",
         "venue_conference"])

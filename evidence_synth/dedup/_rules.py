@@ -37,6 +37,31 @@ def page_ranges_disagree(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
     return ranged[i] & ranged[j] & apart
 
 
+def article_number_vs_pages(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
+    """One record gives a lone number, the other a page range starting at page 1.
+
+    An online article is numbered ("151") and paginated from 1 ("1-13", which a
+    spreadsheet may have turned into "Jan-13"): the two first pages are not comparable.
+    """
+    i, j = pairs[:, 0], pairs[:, 1]
+    first = norm["page_first"].to_numpy(dtype=object)
+    last = norm["page_last"].to_numpy(dtype=object)
+    lone = (first != "") & (last == "")
+    from_one = (first == "1") & (last != "")
+    return (lone[i] & from_one[j]) | (from_one[i] & lone[j])
+
+
+def supplement_volume(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
+    """One record's volume is the supplement number the other names ("J Rheumatol Suppl"
+    51 vs "Journal of Rheumatology" 25, "SUPPL. 51"): the same supplement, numbered two
+    ways."""
+    i, j = pairs[:, 0], pairs[:, 1]
+    volume = norm["volume"].to_numpy(dtype=object)
+    supplement = norm["supplement"].to_numpy(dtype=object)
+    return (((supplement[j] != "") & (volume[i] == supplement[j]))
+            | ((supplement[i] != "") & (volume[j] == supplement[i])))
+
+
 def named_entities_differ(norm: pd.DataFrame, pairs: np.ndarray) -> np.ndarray:
     """Each title names a place, people or language the other does not."""
     ents = norm["entities"].to_numpy(dtype=object)
@@ -60,21 +85,28 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     the ranges are apart); ``erratum/comment/retraction vs article``; ``recurring title
     without agreeing DOI, pages or issue`` (a title journals give to many items, such as
     "Editorial" or "Reply", or one seen here with three or more years, and neither the DOI,
-    the first page nor the issue agrees); ``recurring title with pages on one record only``
-    (the same, and one record gives pages the other lacks: two such rules make the pair
-    distinct, so only items of which neither record gives pages go to review).
+    the first page nor the issue agrees); ``recurring title with pages, DOI or issue on one
+    record only`` (the same, and one record gives pages, a DOI or an issue the other lacks:
+    the evidence that would decide the pair exists but cannot be compared; two such rules
+    make the pair distinct, so only items of which neither record gives pages, DOI or
+    issue go to review).
 
-    Rules when the DOIs do not agree: ``different DOI``; ``different volume``; ``different
-    pages`` (first page); ``years differ by more than 1``; ``different numbers in title``
-    (titles that differ only in their numbers: "Part 1" vs "Part 2", "phase II" vs "phase
-    III", "second" vs "third edition", two years; a footnote digit that PDF extraction
-    left at the end of one title does not count); ``number missing from one title`` (the
-    same, but one title only lacks a number the other has: "adenosine A1 receptors" vs
-    "adenosine A receptors", a subscript lost on export); ``title missing`` (one record has no
-    title); ``recurring title in another issue or year`` (two items of a column in
-    different issues or years are different items). Online-first and issue years differ,
-    supplements and databases number volumes and pages their own way, and PDF extraction
-    adds footnote digits to titles, so these
+    Rules whatever the DOIs say, too: ``different numbers in title`` (titles that differ
+    only in their numbers: "Part 1" vs "Part 2", "phase II" vs "phase III", "second" vs
+    "third edition", two years; a footnote digit that PDF extraction left at the end of
+    one title does not count: a number a database mistyped under the right DOI cannot be
+    told from two works); ``title missing`` (one record has no title: a DOI alone does not
+    show which work a record without a title is; with a high score a person decides).
+
+    Rules when the DOIs do not agree: ``different DOI``; ``different volume`` (not when one
+    volume is the supplement number the other names); ``different
+    pages`` (first page; not between an article number and a range from page 1);
+    ``years differ by more than 1``; ``number missing from one title`` (one title only
+    lacks a number the other has: "adenosine A1 receptors" vs "adenosine A receptors", a
+    subscript lost on export); ``recurring title in another
+    issue or year`` (two items of a column in different issues or years are different
+    items). Online-first and issue years differ, supplements and databases number volumes
+    and pages their own way, and PDF extraction adds footnote digits to titles, so these
     are not applied when the DOIs agree. ``no author in common`` (both author lists
     known; a book review and the book it reviews, two commentaries on one paper) holds a
     pair back unless the DOIs agree. ``different issue`` counts only beside a different
@@ -98,6 +130,10 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
     title = norm["title"].to_numpy(dtype=object)
     recurring = norm["recurring"].to_numpy(dtype=bool)
     paged = norm["page_first"].to_numpy(dtype=object) != ""
+    has_doi = norm["doi"].to_numpy(dtype=object) != ""
+    has_issue = norm["issue"].to_numpy(dtype=object) != ""
+    one_sided = ((paged[i] != paged[j]) | (has_doi[i] != has_doi[j])
+                 | (has_issue[i] != has_issue[j]))
     doi_equal = features["doi_equal"].to_numpy()
     same_doi, doi_differs = doi_equal == 1, doi_equal == 0
     corroborated = (same_doi | (features["page_first_equal"].to_numpy() == 1)
@@ -109,14 +145,16 @@ def rule_reasons(norm: pd.DataFrame, pairs: np.ndarray, features: pd.DataFrame) 
         ("erratum/comment/retraction vs article", features["type_conflict"].to_numpy() == 1),
         ("recurring title without agreeing DOI, pages or issue",
          (recurring[i] | recurring[j]) & ~corroborated),
-        ("recurring title with pages on one record only",
-         (recurring[i] | recurring[j]) & ~corroborated & (paged[i] != paged[j])),
-        ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi),
-        ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi),
+        ("recurring title with pages, DOI or issue on one record only",
+         (recurring[i] | recurring[j]) & ~corroborated & one_sided),
+        ("different volume", (features["volume_equal"].to_numpy() == 0) & ~same_doi
+         & ~supplement_volume(norm, pairs)),
+        ("different pages", (features["page_first_equal"].to_numpy() == 0) & ~same_doi
+         & ~article_number_vs_pages(norm, pairs)),
         ("years differ by more than 1", (features["year_diff"].to_numpy() > 1) & ~same_doi),
-        ("different numbers in title", numbers_differ & replaced & ~same_doi),
+        ("different numbers in title", numbers_differ & replaced),
         ("number missing from one title", numbers_differ & ~replaced & ~same_doi),
-        ("title missing", ((title[i] == "") | (title[j] == "")) & ~same_doi),
+        ("title missing", (title[i] == "") | (title[j] == "")),
         ("recurring title in another issue or year",
          (recurring[i] | recurring[j]) & ~same_doi
          & ((features["issue_equal"].to_numpy() == 0) | (features["year_diff"].to_numpy() > 0))),
