@@ -690,7 +690,7 @@ _FIFTH_PARTNERSHIP = [
     "La guardia costiera libica e il coordinamento italiano",
     "Deportation of Eritrean asylum seekers from Israel to Uganda",
     "Managing migration: progress with five key partner countries",
-    "Les financements européens au Maroc en matière de migration",
+    "Les financements européens au Maroc en matière de migration : plus pour les frontières",
     "Il Processo di Khartoum",
     "Los arreglos informales de readmisión",
     "Visa als Druckmittel in der Rückführungspolitik",
@@ -705,6 +705,10 @@ _FIFTH_NEITHER = [  # codebook rules 7, 12, 13 and look-alikes
     "Triton X-100 lysis buffer operation in migrating cells",
     "EU-Morocco fisheries agreement and migrant fishermen",
     "The assisted voluntary return programme in collaboration with the Moroccan authorities",
+    "Development aid and emigration: EU funds in Ethiopia",
+    "Cooperación al desarrollo de España con Senegal y migración",
+    "Trade and migration in US-Mexico economic relations",
+    "Diaspora engagement and emigration: the Morocco-France relationship",
 ]
 
 
