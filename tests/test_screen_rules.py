@@ -642,6 +642,89 @@ def test_review_vocabulary_by_class(review_rules, titles, tag, expected):
     assert wrong == []
 
 
+# fifth round: the classes of docs/screening.md, "Fifth round", in six languages
+_FIFTH_BORDER = [
+    "La valla de Melilla y los saltos de migrantes",
+    "Les murs anti-migrants en Europe",
+    "Il muro al confine tra Stati Uniti e Messico",
+    "Die Mauer an der Grenze zu Mexiko",
+    "Botswana's electric fence on the Zimbabwe border",
+    "El muro de Trump y la migración",
+    "Migranti intercettati in mare e riportati in Libia",
+    "Turning back the boats: Australia's maritime policy",
+    "Pushbacks at the Croatian border",
+    "Rétablissement des contrôles aux frontières intérieures",
+    "Kontrollen an den Binnengrenzen und Zurückweisungen von Asylsuchenden",
+    "Des véhicules pour surveiller les côtes contre la migration irrégulière",
+    "Il dopo Mare Nostrum: Triton e Sophia",
+    "La fin de Mare Nostrum et l'opération Triton",
+    "Sauvetage en mer et facteur d'appel",
+    "Patrullas conjuntas de la Guardia Civil en Senegal y Mauritania",
+    "Des officiers de liaison immigration dans les pays de transit",
+    "La militarización de la frontera sur de México",
+    "Política de reforzamiento de la frontera y migrantes indocumentados",
+    "Controle migratório europeu em território africano",
+    "Radar and drones for the detection of vessels and irregular entry",
+    "The true face of Fortress Europe",
+    "Maritime interdiction and the Caribbean",
+]
+_FIFTH_BOTH = [
+    "L'accord entre l'Italie et la Libye sur les migrations et les garde-côtes",
+    "Accordi Italia-Libia: la lotta all'immigrazione irregolare",
+    "Las relaciones España-Senegal y la vigilancia de las pateras",
+    "One year after the U.S.-Mexico agreement: Mexico's immigration enforcement",
+    "The EU-Lebanon migration deal and the containment of departures",
+    "DHS agreements with Guatemala and Honduras on asylum and border security",
+    "Agreement between the United States and Honduras for Cooperation in the Examination of "
+    "Protection Claims",
+    "Le partenariat Royaume-Uni–Rwanda",
+    "Das Italien-Albanien-Abkommen",
+]
+_FIFTH_PARTNERSHIP = [
+    "El acuerdo migratorio entre España y Mauritania",
+    "L'accordo tra Italia e Tunisia sui rimpatri",
+    "Diplomatic tensions between Spain and Morocco over migrants",
+    "Acuerdo entre el Reino de España y el Reino de Marruecos relativo a la circulación de "
+    "personas, el tránsito y la readmisión de extranjeros entrados ilegalmente",
+    "Ausbildungshilfe für die Küstenwache: EU und Libyen unterzeichnen Vereinbarung",
+    "La guardia costiera libica e il coordinamento italiano",
+    "Deportation of Eritrean asylum seekers from Israel to Uganda",
+    "Managing migration: progress with five key partner countries",
+    "Les financements européens au Maroc en matière de migration : plus pour les frontières",
+    "Il Processo di Khartoum",
+    "Los arreglos informales de readmisión",
+    "Visa als Druckmittel in der Rückführungspolitik",
+    "Le Pacte avec la Jordanie et les réfugiés syriens",
+]
+_FIFTH_NEITHER = [  # codebook rules 7, 12, 13 and look-alikes
+    "The Facility for Refugees in Turkey: an audit of humanitarian aid",
+    "Bilateral agreements and memoranda of understanding on migration of low skilled workers",
+    "Bilateral labour agreements between Asia and the Gulf: migrant workers' recruitment",
+    "Do apprehensions of undocumented immigrants reduce crime?",
+    "Barreras de acceso a la salud de las personas migrantes",
+    "Triton X-100 lysis buffer operation in migrating cells",
+    "EU-Morocco fisheries agreement and migrant fishermen",
+    "The assisted voluntary return programme in collaboration with the Moroccan authorities",
+    "Development aid and emigration: EU funds in Ethiopia",
+    "Cooperación al desarrollo de España con Senegal y migración",
+    "Trade and migration in US-Mexico economic relations",
+    "Diaspora engagement and emigration: the Morocco-France relationship",
+]
+
+
+@pytest.mark.parametrize(("titles", "tag", "expected"), [
+    (_FIFTH_BORDER, "ext:border_management", True),
+    (_FIFTH_BOTH, "ext:border_management", True),
+    (_FIFTH_BOTH, "ext:partnership_diplomacy", True),
+    (_FIFTH_PARTNERSHIP, "ext:partnership_diplomacy", True),
+    (_FIFTH_PARTNERSHIP[:4], "ext:border_management", False),
+    (_FIFTH_NEITHER, "ext:partnership_diplomacy", False),
+    (_FIFTH_NEITHER, "ext:border_management", False),
+])
+def test_review_vocabulary_fifth_round(review_rules, titles, tag, expected):
+    test_review_vocabulary_by_class(review_rules, titles, tag, expected)
+
+
 def test_no_term_spans_two_records():
     rules = _rules({"id": "short", "type": "keyword", "terms": ["readmission*"]},
                    {"id": "long", "type": "phrase", "terms": ["readmission agreement*"]})

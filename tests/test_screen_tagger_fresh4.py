@@ -9,6 +9,10 @@ figures as a floor. With abstracts (labeller's local file), the same run gave bo
 management P 0.955 R 0.677 and partnership P 0.891 R 0.781 (docs/screening.md, "Fourth fresh
 set"). No abstracts in the fixture (copyright):
 ``python tests/test_screen_tagger_fresh4.py PATH/TO/records.csv`` prints them.
+
+The fifth round's rules were written by studying this set's errors by class, with its
+abstracts, so the set is development data now: ``TITLES_ONLY`` pins the fifth round's
+title-only figures (development, not held out; docs/screening.md, "Fifth round").
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh
 EARLIER = ("tagger_fresh_labels.csv", "tagger_fresh3_labels.csv")
 #: Measured once, titles only, with the frozen fourth-round rules: (tp, predicted, positives).
 ROUND_4 = {"border_management": (39, 41, 93), "partnership_diplomacy": (52, 56, 73)}
+#: Titles only, fifth-round rules, written by studying this set's errors by class (so these
+#: are development figures, not held-out ones).
+TITLES_ONLY = {"border_management": (54, 55, 93), "partnership_diplomacy": (62, 62, 73)}
 
 
 def test_fixture_has_no_abstracts_and_the_documented_counts():
@@ -46,6 +53,17 @@ def test_no_title_of_an_earlier_fresh_set_is_reused():
 
 def test_tagger_on_fourth_fresh_titles_keeps_the_once_measured_floor():
     assert_floor(labelled(LABELS), ROUND_4)
+
+
+def test_tagger_on_fourth_fresh_titles_keeps_the_fifth_round_development_floor():
+    assert_floor(labelled(LABELS), TITLES_ONLY)
+
+
+def test_fifth_round_floor_is_above_the_once_measured_fourth_round():
+    for tag, (tp, predicted, positives) in TITLES_ONLY.items():
+        old_tp, old_predicted, old_positives = ROUND_4[tag]
+        assert positives == old_positives
+        assert tp / predicted >= old_tp / old_predicted and tp > old_tp
 
 
 if __name__ == "__main__":  # pragma: no cover
