@@ -81,15 +81,22 @@ def evaluate(records: pd.DataFrame, rules=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_fixture_has_no_abstracts_and_the_documented_counts():
-    frame = labelled()
+def assert_counts(frame: pd.DataFrame, *, records: int, positives: tuple[int, int], both: int,
+                  not_english: int, with_abstract: int, borderline: int) -> None:
+    """A fresh-set fixture has the columns, sizes and label counts its README documents."""
     assert list(frame.columns) == COLUMNS
-    assert frame["sample_id"].is_unique and len(frame) == 253
-    assert frame[list(TAGS)].sum().to_dict() == {"border_management": 81,
-                                                 "partnership_diplomacy": 61}
-    assert int((frame["language"] != "en").sum()) == 34
-    assert int(frame["has_abstract"].sum()) == 123 and int(frame["borderline"].sum()) == 65
+    assert frame["sample_id"].is_unique and len(frame) == records
     assert frame["title"].str.strip().ne("").all()
+    assert tuple(int(frame[tag].sum()) for tag in TAGS) == positives
+    assert int((frame[list(TAGS)] == 1).all(axis=1).sum()) == both
+    assert int((frame["language"] != "en").sum()) == not_english
+    assert int(frame["has_abstract"].sum()) == with_abstract
+    assert int(frame["borderline"].sum()) == borderline
+
+
+def test_fixture_has_no_abstracts_and_the_documented_counts():
+    assert_counts(labelled(), records=253, positives=(81, 61), both=10, not_english=34,
+                  with_abstract=123, borderline=65)
 
 
 def assert_floor(frame: pd.DataFrame, floors: dict[str, tuple[int, int, int]]) -> None:

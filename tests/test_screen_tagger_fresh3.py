@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_screen_tagger_fresh import COLUMNS, assert_floor, labelled, print_figures
+from test_screen_tagger_fresh import assert_counts, assert_floor, labelled, print_figures
 
 LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh3_labels.csv"
 #: Measured once, titles only, with the frozen third-round rules: (tp, predicted, positives).
@@ -32,15 +32,8 @@ TITLES_ONLY = {"border_management": (63, 63, 73), "partnership_diplomacy": (48, 
 
 
 def test_fixture_has_no_abstracts_and_the_documented_counts():
-    frame = labelled(LABELS)
-    assert list(frame.columns) == COLUMNS
-    assert frame["sample_id"].is_unique and len(frame) == 248
-    assert frame[["border_management", "partnership_diplomacy"]].sum().to_dict() == {
-        "border_management": 73, "partnership_diplomacy": 65}
-    both = (frame["border_management"] == 1) & (frame["partnership_diplomacy"] == 1)
-    assert int(both.sum()) == 27
-    assert int((frame["language"] != "en").sum()) == 51
-    assert int(frame["has_abstract"].sum()) == 209 and int(frame["borderline"].sum()) == 53
+    assert_counts(labelled(LABELS), records=248, positives=(73, 65), both=27, not_english=51,
+                  with_abstract=209, borderline=53)
 
 
 def test_no_title_of_the_second_fresh_set_is_reused():

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_screen_tagger_fresh import COLUMNS, assert_floor, labelled, print_figures
+from test_screen_tagger_fresh import assert_counts, assert_floor, labelled, print_figures
 
 LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh4_labels.csv"
 EARLIER = ("tagger_fresh_labels.csv", "tagger_fresh3_labels.csv")
@@ -33,15 +33,8 @@ TITLES_ONLY = {"border_management": (54, 55, 93), "partnership_diplomacy": (62, 
 
 
 def test_fixture_has_no_abstracts_and_the_documented_counts():
-    frame = labelled(LABELS)
-    assert list(frame.columns) == COLUMNS
-    assert frame["sample_id"].is_unique and len(frame) == 247
-    assert frame[["border_management", "partnership_diplomacy"]].sum().to_dict() == {
-        "border_management": 93, "partnership_diplomacy": 73}
-    both = (frame["border_management"] == 1) & (frame["partnership_diplomacy"] == 1)
-    assert int(both.sum()) == 37
-    assert int((frame["language"] != "en").sum()) == 76
-    assert int(frame["has_abstract"].sum()) == 202 and int(frame["borderline"].sum()) == 72
+    assert_counts(labelled(LABELS), records=247, positives=(93, 73), both=37, not_english=76,
+                  with_abstract=202, borderline=72)
 
 
 def test_no_title_of_an_earlier_fresh_set_is_reused():

@@ -1,0 +1,45 @@
+"""Tagger quality on the fifth fresh held-out set of real records (issue 18, round 5).
+
+249 records (70 not in English, 212 with an abstract) found on public web pages by a screener
+who read only the codebook (``screening/README.md``, "What each tag means"), the protocol's
+two strategy nodes and the *titles* of the earlier sets (to exclude them); not the rules, the
+library or the tests. The fifth round's rules (commit d6acf80) were frozen before the set
+existed and evaluated on it **once** by the lead; ``ROUND_5`` pins that run's title-only
+figures as a floor. With abstracts (labeller's local file), the same run gave border
+management P 0.900 R 0.727 and partnership P 0.918 R 0.747 (docs/screening.md, "Fifth fresh
+set"). No abstracts in the fixture (copyright):
+``python tests/test_screen_tagger_fresh5.py PATH/TO/records.csv`` prints them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_screen_tagger_fresh import assert_counts, assert_floor, labelled, print_figures
+
+LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh5_labels.csv"
+EARLIER = ("tagger_fresh_labels.csv", "tagger_fresh3_labels.csv", "tagger_fresh4_labels.csv")
+#: Measured once, titles only, with the frozen fifth-round rules: (tp, predicted, positives).
+ROUND_5 = {"border_management": (51, 54, 99), "partnership_diplomacy": (37, 39, 75)}
+
+
+def test_fixture_has_no_abstracts_and_the_documented_counts():
+    assert_counts(labelled(LABELS), records=249, positives=(99, 75), both=43, not_english=70,
+                  with_abstract=212, borderline=74)
+
+
+def test_no_title_of_an_earlier_fresh_set_is_reused():
+    key = lambda s: set(s.str.lower().str.replace(r"\W+", "", regex=True))  # noqa: E731
+    fifth = key(labelled(LABELS)["title"])
+    for name in EARLIER:
+        assert not fifth & key(labelled(LABELS.with_name(name))["title"]), name
+
+
+def test_tagger_on_fifth_fresh_titles_keeps_the_once_measured_floor():
+    assert_floor(labelled(LABELS), ROUND_5)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print_figures(labelled(LABELS), sys.argv[1] if len(sys.argv) > 1 else None)
