@@ -164,14 +164,10 @@ def _prior_rows(records: pd.DataFrame, prior_ids: Sequence[Any]) -> list[int]:
     return [int(r) for r in rows]
 
 
-#: The default batch between retrainings is ``max(1, n_screened // _BATCH_DIVISOR)``.
-_BATCH_DIVISOR = 50
-
-
 def _batch(n_labelled: int, batch_size: int | None) -> int:
     if batch_size is not None:
         return int(batch_size)
-    return max(1, n_labelled // _BATCH_DIVISOR)
+    return max(1, n_labelled // 20)
 
 
 def simulate(
@@ -215,7 +211,7 @@ def simulate(
         ``n_prior_included`` and ``n_prior_excluded``), e.g. the priors of an ASReview
         simulation to compare the two on the same start.
     batch_size : int, optional
-        Records screened between retrainings; default ``max(1, n_screened // 50)``.
+        Records screened between retrainings; default ``max(1, n_screened // 20)``.
     seed_scores : array-like, optional
         Cold-start scores per record (e.g. rule hits), used until both classes are known.
 
