@@ -94,6 +94,26 @@ def assert_counts(frame: pd.DataFrame, *, records: int, positives: tuple[int, in
     assert int(frame["borderline"].sum()) == borderline
 
 
+def assert_no_title_reused(path: Path, earlier: tuple[str, ...]) -> None:
+    """No title of the fixture at ``path`` is a title of the earlier fixtures beside it
+    (compared on lower-case letters and digits)."""
+    key = lambda frame: set(frame["title"].str.lower().str.replace(  # noqa: E731
+        r"\W+", "", regex=True))
+    titles = key(labelled(path))
+    for name in earlier:
+        assert not titles & key(labelled(path.with_name(name))), name
+
+
+def assert_floor_above(floors: dict[str, tuple[int, int, int]],
+                       measured: dict[str, tuple[int, int, int]]) -> None:
+    """A later round's development floor keeps the precision of the once-measured figure
+    and finds more true positives on the same labels."""
+    for tag, (tp, predicted, positives) in floors.items():
+        old_tp, old_predicted, old_positives = measured[tag]
+        assert positives == old_positives
+        assert tp / predicted >= old_tp / old_predicted and tp > old_tp
+
+
 def test_fixture_has_no_abstracts_and_the_documented_counts():
     assert_counts(labelled(), records=253, positives=(81, 61), both=10, not_english=34,
                   with_abstract=123, borderline=65)

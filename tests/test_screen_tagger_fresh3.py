@@ -21,7 +21,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_screen_tagger_fresh import assert_counts, assert_floor, labelled, print_figures
+from test_screen_tagger_fresh import (
+    assert_counts,
+    assert_floor,
+    assert_floor_above,
+    assert_no_title_reused,
+    labelled,
+    print_figures,
+)
 
 LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh3_labels.csv"
 #: Measured once, titles only, with the frozen third-round rules: (tp, predicted, positives).
@@ -37,9 +44,7 @@ def test_fixture_has_no_abstracts_and_the_documented_counts():
 
 
 def test_no_title_of_the_second_fresh_set_is_reused():
-    second = labelled()
-    key = lambda s: s.str.lower().str.replace(r"\W+", "", regex=True)  # noqa: E731
-    assert not set(key(labelled(LABELS)["title"])) & set(key(second["title"]))
+    assert_no_title_reused(LABELS, ("tagger_fresh_labels.csv",))
 
 
 def test_tagger_on_third_fresh_titles_keeps_the_measured_floor():
@@ -47,10 +52,7 @@ def test_tagger_on_third_fresh_titles_keeps_the_measured_floor():
 
 
 def test_fourth_round_floor_is_above_the_once_measured_third_round():
-    for tag, (tp, predicted, positives) in TITLES_ONLY.items():
-        old_tp, old_predicted, old_positives = ROUND_3[tag]
-        assert positives == old_positives
-        assert tp / predicted >= old_tp / old_predicted and tp > old_tp
+    assert_floor_above(TITLES_ONLY, ROUND_3)
 
 
 if __name__ == "__main__":  # pragma: no cover

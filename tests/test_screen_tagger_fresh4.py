@@ -21,7 +21,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_screen_tagger_fresh import assert_counts, assert_floor, labelled, print_figures
+from test_screen_tagger_fresh import (
+    assert_counts,
+    assert_floor,
+    assert_floor_above,
+    assert_no_title_reused,
+    labelled,
+    print_figures,
+)
 
 LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh4_labels.csv"
 EARLIER = ("tagger_fresh_labels.csv", "tagger_fresh3_labels.csv")
@@ -38,10 +45,7 @@ def test_fixture_has_no_abstracts_and_the_documented_counts():
 
 
 def test_no_title_of_an_earlier_fresh_set_is_reused():
-    key = lambda s: set(s.str.lower().str.replace(r"\W+", "", regex=True))  # noqa: E731
-    fourth = key(labelled(LABELS)["title"])
-    for name in EARLIER:
-        assert not fourth & key(labelled(LABELS.with_name(name))["title"]), name
+    assert_no_title_reused(LABELS, EARLIER)
 
 
 def test_tagger_on_fourth_fresh_titles_keeps_the_once_measured_floor():
@@ -53,10 +57,7 @@ def test_tagger_on_fourth_fresh_titles_keeps_the_fifth_round_development_floor()
 
 
 def test_fifth_round_floor_is_above_the_once_measured_fourth_round():
-    for tag, (tp, predicted, positives) in TITLES_ONLY.items():
-        old_tp, old_predicted, old_positives = ROUND_4[tag]
-        assert positives == old_positives
-        assert tp / predicted >= old_tp / old_predicted and tp > old_tp
+    assert_floor_above(TITLES_ONLY, ROUND_4)
 
 
 if __name__ == "__main__":  # pragma: no cover

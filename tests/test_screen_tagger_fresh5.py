@@ -17,7 +17,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_screen_tagger_fresh import assert_counts, assert_floor, labelled, print_figures
+from test_screen_tagger_fresh import (
+    assert_counts,
+    assert_floor,
+    assert_no_title_reused,
+    labelled,
+    print_figures,
+)
 
 LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh5_labels.csv"
 EARLIER = ("tagger_fresh_labels.csv", "tagger_fresh3_labels.csv", "tagger_fresh4_labels.csv")
@@ -31,10 +37,7 @@ def test_fixture_has_no_abstracts_and_the_documented_counts():
 
 
 def test_no_title_of_an_earlier_fresh_set_is_reused():
-    key = lambda s: set(s.str.lower().str.replace(r"\W+", "", regex=True))  # noqa: E731
-    fifth = key(labelled(LABELS)["title"])
-    for name in EARLIER:
-        assert not fifth & key(labelled(LABELS.with_name(name))["title"]), name
+    assert_no_title_reused(LABELS, EARLIER)
 
 
 def test_tagger_on_fifth_fresh_titles_keeps_the_once_measured_floor():
