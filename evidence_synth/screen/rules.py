@@ -32,6 +32,7 @@ import pandas as pd
 from .. import columns as C  # noqa: N812
 from ..errors import ProtocolError
 from ..schema_validation import validate_yaml_document
+from ._patterns import RulePattern, compile_rule_pattern, rows_holding
 from .criteria import _items, validate_mapping
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ def _fold_table() -> dict[int, str]:
             table[code] = char.lower()
     for code in range(ord("A"), ord("Z") + 1):
         table[code] = chr(code).lower()
+    # the two characters that case-insensitive regular expressions also read as i and k
+    table[0x0131], table[0x212A] = "i", "k"
     for char in "\n\r\t\x0b\x0c\u00a0\u2028\u2029":
         table[ord(char)] = " "
     for char in "\u2010\u2011\u2012\u2013\u2014\u2212":
@@ -378,7 +381,7 @@ class _Compiled:
         self.rules = rules
         self.by_id = {r.id: r for r in rules.rules}
         self.lexicon = _Lexicon()
-        self.regexes: dict[str, re.Pattern[str]] = {}
+        self.patterns: dict[str, RulePattern] = {}
         for rule in rules.rules:
             if rule.type in ("keyword", "phrase"):
                 for term in rule.terms:
@@ -388,7 +391,7 @@ class _Compiled:
                     for term in terms:
                         self.lexicon.add(term, ("n", rule.id, side))
             else:
-                self.regexes[rule.id] = re.compile(rule.pattern or "", re.IGNORECASE | re.M)
+                self.patterns[rule.id] = compile_rule_pattern(rule.pattern or "")
             for kind in ("requires", "unless"):
                 if getattr(rule, kind) is not None:
                     for term in self.context_terms(rule, kind):
@@ -499,6 +502,22 @@ def _scan(regex: re.Pattern[str] | None, folded: list[str], *,
     return out
 
 
+def _search_each(regex: re.Pattern[str], folded: list[str],
+                 rows: Iterable[int]) -> list[tuple[int, int, int]]:
+    """Matches of a regex rule as (record index, start, end), each record searched alone.
+
+    Group 1 is the span when the pattern has one and it takes part in the match.
+    """
+    group = 1 if regex.groups else 0
+    out = []
+    for r in rows:
+        for match in regex.finditer(folded[r]):
+            start, end = match.span(group if match.start(group) >= 0 else 0)
+            if end > start:
+                out.append((r, start, end))
+    return out
+
+
 def _word_index(text: str, start: int, end: int) -> tuple[int, int]:
     first = len(_WORD.findall(text, 0, start))
     return first, first + max(len(_WORD.findall(text, start, end)), 1) - 1
@@ -602,10 +621,13 @@ def apply_rules(
                     hit(rule, r, name, *a)
                     hit(rule, r, name, *b)
 
-    for rule_id, regex in compiled.regexes.items():
+    literal_rows: dict[str, dict] = defaultdict(dict)
+    for rule_id, pattern in compiled.patterns.items():
         rule = compiled.by_id[rule_id]
         for name in rule.fields:
-            for r, start, end, _text in _scan(regex, folded[name]):
+            rows = (range(n) if pattern.literals is None
+                    else rows_holding(folded[name], pattern.literals, literal_rows[name]))
+            for r, start, end in _search_each(pattern.regex, folded[name], rows):
                 if allowed(rule, r) and not avoided(rule, r, name, start, end):
                     hit(rule, r, name, start, end)
 
