@@ -20,10 +20,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
-from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from evidence_synth.errors import EvidenceSynthError
+from evidence_synth.screen._linear_svc import fit_linear_svc
+from evidence_synth.screen._tfidf import fit_word_tfidf
 
 __all__ = ["ScreeningRanker", "record_text"]
 
@@ -73,6 +74,8 @@ class ScreeningRanker(ClassifierMixin, BaseEstimator):
         Document-frequency limits of the word features.
     C : float
         Inverse regularisation of the SVM (ASReview ELAS u4: 0.11).
+    tol : float
+        Stopping tolerance of the SVM solver (scikit-learn's default 1e-4).
     logistic_C : float
         Inverse regularisation of the logistic regression.
     class_ratio : float
@@ -109,6 +112,7 @@ class ScreeningRanker(ClassifierMixin, BaseEstimator):
         min_df: int | float = 1,
         max_df: int | float = 0.95,
         C: float = 0.11,
+        tol: float = 1e-4,
         logistic_C: float = 1.0,
         class_ratio: float = 9.8,
         query: str | None = None,
@@ -121,6 +125,7 @@ class ScreeningRanker(ClassifierMixin, BaseEstimator):
         self.min_df = min_df
         self.max_df = max_df
         self.C = C
+        self.tol = tol
         self.logistic_C = logistic_C
         self.class_ratio = class_ratio
         self.query = query
@@ -131,12 +136,12 @@ class ScreeningRanker(ClassifierMixin, BaseEstimator):
     def _fit_features(self, texts: list[str]) -> sp.csr_matrix:
         if self.model not in _MODELS:
             raise EvidenceSynthError(f"expected model in {_MODELS}, found {self.model!r}")
-        self.vectorizer_ = TfidfVectorizer(
-            ngram_range=tuple(self.ngram_range), sublinear_tf=True,
-            min_df=self.min_df, max_df=self.max_df if len(texts) > 2 else 1.0,
-        )
         try:
-            words = self.vectorizer_.fit_transform(texts)
+            # scikit-learn's TfidfVectorizer, the same matrix counted faster
+            self.vectorizer_, words = fit_word_tfidf(
+                texts, ngram_range=self.ngram_range, min_df=self.min_df,
+                max_df=self.max_df if len(texts) > 2 else 1.0,
+            )
         except ValueError:  # empty vocabulary: no text at all
             self.vectorizer_ = TfidfVectorizer(analyzer=lambda _t: ["__empty__"])
             words = self.vectorizer_.fit_transform(texts)
@@ -174,9 +179,8 @@ class ScreeningRanker(ClassifierMixin, BaseEstimator):
         if self.model in ("svm", "ensemble"):
             w = np.where(y == 1, 1.0, n1 / (self.class_ratio * n0))
             w *= len(y) / w.sum()
-            svm = LinearSVC(C=self.C, random_state=self.random_state)
-            svm.fit(X, y, sample_weight=w)
-            parts.append((svm.coef_.ravel(), float(svm.intercept_[0])))
+            parts.append(fit_linear_svc(X, y, w, C=self.C, tol=self.tol,
+                                        random_state=self.random_state))
         if self.model in ("logistic", "ensemble"):
             lr = LogisticRegression(
                 C=self.logistic_C, class_weight="balanced", solver="liblinear", dual=True,
