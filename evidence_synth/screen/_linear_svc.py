@@ -54,7 +54,10 @@ def _direct_input(X) -> bool:
 
 def _direct(X, y, sample_weight, *, C, tol, random_state) -> tuple[np.ndarray, float]:
     _liblinear.set_verbosity_wrap(0)
-    seed = check_random_state(random_state).randint(np.iinfo("i").max)
+    if isinstance(random_state, (int, np.integer)):
+        seed = _int_seed(int(random_state))
+    else:  # None or a RandomState: draw from it, as LinearSVC does
+        seed = check_random_state(random_state).randint(np.iinfo("i").max)
     raw, n_iter = _liblinear.train_wrap(
         X, np.require(np.asarray(y, dtype=np.float64).ravel(), requirements="W"), True,
         _DUAL if X.shape[0] < X.shape[1] else _PRIMAL, tol, 1.0, C, np.ones(2), 1000, seed,
@@ -64,6 +67,12 @@ def _direct(X, y, sample_weight, *, C, tol, random_state) -> tuple[np.ndarray, f
         warnings.warn("Liblinear failed to converge, increase the number of iterations.",
                       ConvergenceWarning, stacklevel=3)
     return raw[:, :-1].ravel(), float(raw[0, -1])
+
+
+@functools.lru_cache(maxsize=64)
+def _int_seed(random_state: int) -> int:
+    """liblinear's seed for an int ``random_state`` (a fresh RandomState every fit)."""
+    return np.random.RandomState(random_state).randint(np.iinfo("i").max)
 
 
 @functools.cache
