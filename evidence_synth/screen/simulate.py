@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from evidence_synth.errors import EvidenceSynthError
 from evidence_synth.screen.metrics import screening_metrics
@@ -350,13 +349,12 @@ class _Scorer:
         self.fast = isinstance(ranker, ScreeningRanker)
         if self.fast:
             self.X = ranker._fit_features(texts)
-            self.rows = _ScreenedRows(self.X)
 
     def scores(self, idx: np.ndarray, y: np.ndarray, pool: np.ndarray) -> np.ndarray:
         both = 0 < y.sum() < len(y)
         if self.fast:
             if both:
-                self.ranker._fit_rows(self.rows.matrix(idx), y)
+                self.ranker._fit_rows(self.X[idx], y)
                 self.n_fits += 1
                 # every row's score is its own sum, so scoring all rows and keeping the
                 # pool's gives the same numbers without copying the pool out of X
@@ -377,32 +375,3 @@ class _Scorer:
         # break ties at random so a cold start without information is a random order
         return scores + 1e-9 * self.rng.random(len(pool))
 
-
-class _ScreenedRows:
-    """``X[order]`` for a growing screening order, extended instead of copied each time."""
-
-    def __init__(self, X: sp.csr_matrix) -> None:
-        self.X = X
-        self.data = np.empty(X.nnz, dtype=X.data.dtype)
-        self.indices = np.empty(X.nnz, dtype=X.indices.dtype)
-        self.indptr = np.zeros(X.shape[0] + 1, dtype=X.indptr.dtype)
-        self.order = np.empty(X.shape[0], dtype=np.int64)
-        self.n = 0
-
-    def matrix(self, idx: np.ndarray) -> sp.csr_matrix:
-        """The rows ``idx`` of X in that order (``idx`` extends the previous call's)."""
-        n = len(idx)
-        if n < self.n or not np.array_equal(self.order[: self.n], idx[: self.n]):
-            self.n = 0
-        if n > self.n:
-            new = self.X[idx[self.n :]]
-            start = self.indptr[self.n]
-            end = start + new.nnz
-            self.data[start:end] = new.data
-            self.indices[start:end] = new.indices
-            self.indptr[self.n + 1 : n + 1] = new.indptr[1:] + start
-            self.order[self.n : n] = idx[self.n :]
-            self.n = n
-        end = self.indptr[n]
-        return sp.csr_matrix((self.data[:end], self.indices[:end], self.indptr[: n + 1]),
-                             shape=(n, self.X.shape[1]), copy=False)
