@@ -164,10 +164,10 @@ def _prior_rows(records: pd.DataFrame, prior_ids: Sequence[Any]) -> list[int]:
     return [int(r) for r in rows]
 
 
-def _batch(n_labelled: int, batch_size: int | None) -> int:
+def _batch(n_labelled: int, batch_size: int | None, batch_divisor: int) -> int:
     if batch_size is not None:
         return int(batch_size)
-    return max(1, n_labelled // 20)
+    return max(1, n_labelled // batch_divisor)
 
 
 def simulate(
@@ -181,6 +181,7 @@ def simulate(
     n_prior_excluded: int = 1,
     prior_ids: Sequence[Any] | None = None,
     batch_size: int | None = None,
+    batch_divisor: int = 50,
     seed_scores: Sequence[float] | np.ndarray | None = None,
 ) -> SimulationResult:
     """Simulate prioritised screening of labelled records.
@@ -211,7 +212,12 @@ def simulate(
         ``n_prior_included`` and ``n_prior_excluded``), e.g. the priors of an ASReview
         simulation to compare the two on the same start.
     batch_size : int, optional
-        Records screened between retrainings; default ``max(1, n_screened // 20)``.
+        Records screened between retrainings; default ``max(1, n_screened //
+        batch_divisor)``.
+    batch_divisor : int
+        Without ``batch_size``, the model is retrained after ``max(1, n_screened //
+        batch_divisor)`` records: 50 by default; 20 (with ``ScreeningRanker(tol=1e-4)``)
+        is the previous default.
     seed_scores : array-like, optional
         Cold-start scores per record (e.g. rule hits), used until both classes are known.
 
@@ -232,6 +238,9 @@ def simulate(
         raise EvidenceSynthError("expected labels 0/1 without missing values")
     y = y.astype(int)
     n_rel = int(y.sum())
+    if not (isinstance(batch_divisor, (int, np.integer)) and batch_divisor >= 1):
+        raise EvidenceSynthError(
+            f"expected a positive integer batch_divisor, found {batch_divisor!r}")
     if stopping is True:
         raise EvidenceSynthError("expected a stopping rule, None (the default) or False")
     if stopping is None:
@@ -300,7 +309,7 @@ def simulate(
         else:
             scores = scorer.scores(np.array(order), y[order], pool)
             ranked = pool[np.argsort(-scores, kind="stable")]
-            pick = [int(i) for i in ranked[: _batch(len(order), batch_size)]]
+            pick = [int(i) for i in ranked[: _batch(len(order), batch_size, batch_divisor)]]
         for i in pick:
             seen[len(order)] = y[i]
             n_found += y[i]
@@ -323,7 +332,8 @@ def simulate(
         cpu_seconds=time.process_time() - cpu_start,
         n_fits=scorer.n_fits,
         settings={"ranker": repr(ranker), "stopping": repr(stopping),
-                  "random_state": random_state, "batch_size": batch_size},
+                  "random_state": random_state, "batch_size": batch_size,
+                  "batch_divisor": batch_divisor},
     )
 
 
@@ -346,7 +356,9 @@ class _Scorer:
             if both:
                 self.ranker._fit_rows(self.X[idx], y)
                 self.n_fits += 1
-                return self.ranker._queue_scores(self.X[pool])
+                # every row's score is its own sum, so scoring all rows and keeping the
+                # pool's gives the same numbers without copying the pool out of X
+                return self.ranker._queue_scores(self.X)[pool]
             self.ranker.coef_ = None
             scores = self.ranker._queue_scores(self.X[pool])
         elif both:
@@ -362,3 +374,4 @@ class _Scorer:
             scores = scores + self.seed[pool]
         # break ties at random so a cold start without information is a random order
         return scores + 1e-9 * self.rng.random(len(pool))
+
