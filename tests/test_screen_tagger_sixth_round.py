@@ -57,6 +57,8 @@ _BORDER = [
     "Drones to monitor migrant boats at sea",
     "Obligations of carriers under immigration law",
     "Border management to counter irregular migration in Southern Africa",
+    "Eine Einsatztruppe zur Bekämpfung illegaler Migration im Sahel",
+    "Fuerzas de seguridad para combatir la inmigración irregular",
     "Migrationskontrolle in Herkunfts- und Transitländern",
     "Border closures during the pandemic and irregular crossings",
     "Controles en los perímetros fronterizos de Ceuta y Melilla y la inmigración",
