@@ -61,6 +61,7 @@ _BORDER = [
     "Fuerzas de seguridad para combatir la inmigración irregular",
     "Migrationskontrolle in Herkunfts- und Transitländern",
     "Border closures during the pandemic and irregular crossings",
+    "The Spanish migration policy in Mauritania",
     "Controles en los perímetros fronterizos de Ceuta y Melilla y la inmigración",
 ]
 _PARTNERSHIP = [
@@ -71,6 +72,8 @@ _PARTNERSHIP = [
     "Refugees as a foreign policy tool of host states",
     "Les laissez-passer consulaires et l'éloignement des étrangers",
     "Memorandos de entendimiento sobre migración",
+    "The migration clause of the Samoa Agreement",
+    "La clause migratoire des accords de Cotonou",
 ]
 _PARTNERSHIP_ONLY = [  # deals the codebook gives partnership only (rules 8 and 12)
     "The readmission agreement between the EU and Turkey",
