@@ -62,6 +62,9 @@ _BORDER = [
     "Migrationskontrolle in Herkunfts- und Transitländern",
     "Border closures during the pandemic and irregular crossings",
     "The Spanish migration policy in Mauritania",
+    "Italy's code of conduct for rescue NGOs",
+    "L'esternalizzazione delle frontiere in Libia",
+    "Blocking migrants in the Sahara",
     "Controles en los perímetros fronterizos de Ceuta y Melilla y la inmigración",
 ]
 _PARTNERSHIP = [
@@ -71,6 +74,7 @@ _PARTNERSHIP = [
     "Migration policy under EU pressure: the Western Balkans",
     "Refugees as a foreign policy tool of host states",
     "Les laissez-passer consulaires et l'éloignement des étrangers",
+    "Die Zusammenarbeit zwischen Deutschland und Marokko bei Rückführungen",
     "Memorandos de entendimiento sobre migración",
     "The migration clause of the Samoa Agreement",
     "La clause migratoire des accords de Cotonou",
@@ -96,6 +100,8 @@ _NEITHER = [
     "Airline obligations to passengers after flight delays",
     "Cooperation between Portugal and Cabo Verde on migrant integration",
     "Stop the exploitation of migrants in agriculture",
+    "The externalization of symptoms in refugee children from Libya",
+    "Mountain rescue NGOs in the Alps",
 ]
 
 
