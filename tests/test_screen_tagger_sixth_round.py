@@ -64,7 +64,6 @@ _BORDER = [
     "The Spanish migration policy in Mauritania",
     "Italy's code of conduct for rescue NGOs",
     "L'esternalizzazione delle frontiere in Libia",
-    "Blocking the migrants in the Sahara",
     "Controles en los perímetros fronterizos de Ceuta y Melilla y la inmigración",
 ]
 _PARTNERSHIP = [
