@@ -36,7 +36,7 @@ EARLIER = ("tagger_fresh_labels.csv", "tagger_fresh3_labels.csv", "tagger_fresh4
 ROUND_5 = {"border_management": (51, 54, 99), "partnership_diplomacy": (37, 39, 75)}
 #: Titles only, sixth-round rules, written by studying this set's errors by class (so these
 #: are development figures, not held-out ones).
-TITLES_ONLY = {"border_management": (70, 72, 99), "partnership_diplomacy": (43, 45, 75)}
+TITLES_ONLY = {"border_management": (69, 71, 99), "partnership_diplomacy": (43, 45, 75)}
 
 
 def test_fixture_has_no_abstracts_and_the_documented_counts():

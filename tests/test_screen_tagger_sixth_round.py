@@ -40,6 +40,7 @@ _BOTH = [
     "Acuerdos de tercer país seguro con Guatemala y Honduras",
     # Frontex agreements with third countries
     "Frontex status agreements with Serbia and Montenegro",
+    "Negociaciones de Frontex con terceros países",
     # EU money for a partner state's migration control
     "EU grants of 100 million for border management in Tunisia",
     # UK-France Channel deals, deals on control measures
@@ -101,6 +102,13 @@ _NEITHER = [
     "Stop the exploitation of migrants in agriculture",
     "The externalization of symptoms in refugee children from Libya",
     "Mountain rescue NGOs in the Alps",
+    "Living arrangements of Syrian refugees in Turkey",
+    "The Istanbul Protocol and torture survivors among refugees in Turkey",
+    "The Palermo Protocol and migrant smuggling in Libya",
+    "Agreement between self-reported and measured weight among Turkish migrants",
+    "Social relations between migrants and natives in Morocco",
+    "A pact between generations: Albanian emigrants and remittances",
+    "Funding for refugee health services in Lebanon and irregular migration",
 ]
 
 
