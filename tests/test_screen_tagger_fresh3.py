@@ -34,8 +34,12 @@ LABELS = Path(__file__).resolve().parent / "fixtures" / "screen" / "tagger_fresh
 #: Measured once, titles only, with the frozen third-round rules: (tp, predicted, positives).
 ROUND_3 = {"border_management": (43, 44, 73), "partnership_diplomacy": (34, 36, 65)}
 #: Titles only, fourth-round rules, written by studying this set's errors by class (so these
-#: are development figures, not held-out ones; docs/screening.md, "Fourth round").
-TITLES_ONLY = {"border_management": (63, 63, 73), "partnership_diplomacy": (48, 49, 65)}
+#: are development figures, not held-out ones; docs/screening.md, "Fourth round"). Sixth
+#: round (measured): "A Tale of Two Agreements: EU Migration Cooperation with Morocco and
+#: Tunisia" (border management 0 here) carries both tags, as codebook rule 9 gives the
+#: EU-Tunisia package, and "The Italian Migration Policy in Libya" (both tags here) now
+#: carries border management too: border management 63/63 -> 64/65.
+TITLES_ONLY = {"border_management": (64, 65, 73), "partnership_diplomacy": (48, 49, 65)}
 
 
 def test_fixture_has_no_abstracts_and_the_documented_counts():
