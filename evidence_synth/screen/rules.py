@@ -457,48 +457,33 @@ def _field_texts(records: pd.DataFrame, name: str) -> list[str]:
     return ["" if pd.isna(v) else str(v) for v in records[name]]
 
 
-def _matches(regex: re.Pattern[str], corpus: str, group: int,
-             overlapping: bool) -> Iterator[re.Match[str]]:
-    if not overlapping:
-        yield from regex.finditer(corpus)
-        return
-    match = regex.search(corpus)
-    while match is not None:
-        yield match
-        match = regex.search(corpus, max(match.start(group), match.start() + 1))
+def _scan(regex: re.Pattern[str] | None, folded: list[str]) -> list[tuple[int, int, int, str]]:
+    """All term matches of the lexicon regex as (record index, start, end, text).
 
-
-def _scan(regex: re.Pattern[str] | None, folded: list[str], *,
-          overlapping: bool = False) -> list[tuple[int, int, int, str]]:
-    """All matches as (record index, start, end, text) over records joined in one string.
-
-    The corpus starts with a newline too, so a lexicon regex (which consumes the
-    character before a term, see :func:`_trie_regex`) finds terms at a record's start.
-    Matches of group 1 are used when the regex has one (the whole match when group 1
-    does not take part in it). With ``overlapping``, the search
-    goes on from the start of each match rather than its end, so terms that begin inside
-    a longer term are found too ("illegal immigration" inside "cooperation in the fight
-    against illegal immigration").
+    Records are searched joined in one string that starts with a newline too, so the
+    regex (which consumes the character before a term, see :func:`_trie_regex`) finds
+    terms at a record's start. The span is group 1, the term. The search goes on from
+    the start of each match rather than its end, so terms that begin inside a longer
+    term are found too ("illegal immigration" inside "cooperation in the fight against
+    illegal immigration").
     """
     if regex is None or not folded:
         return []
-    group = 1 if regex.groups else 0
     # Records are joined by NUL + newline: no term can span two records (a space in a
     # term matches a newline, not a NUL), and the newline is a boundary for the next one.
+    corpus = "\n" + "\x00\n".join(folded)
     ends = (np.cumsum([len(t) + 2 for t in folded]) - 1).tolist()
     out = []
     r, offset, end_of_record = 0, 1, ends[0]
-    for match in _matches(regex, "\n" + "\x00\n".join(folded), group, overlapping):
-        # a rule's group 1 in one branch of an alternation may not take part in a match
-        # of another branch: the whole match is the span then
-        use = group if match.start(group) >= 0 else 0
-        start, end = match.span(use)
+    match = regex.search(corpus)
+    while match is not None:
+        start, end = match.span(1)
         if start > end_of_record:
             r = bisect.bisect_left(ends, start, lo=r)
             offset, end_of_record = (ends[r - 1] + 2 if r else 1), ends[r]
-        if end > end_of_record or end == start:
-            continue
-        out.append((r, start - offset, end - offset, match.group(use)))
+        if start < end <= end_of_record:
+            out.append((r, start - offset, end - offset, match.group(1)))
+        match = regex.search(corpus, max(start, match.start() + 1))
     return out
 
 
@@ -563,7 +548,7 @@ def apply_rules(
     avoid: dict[tuple[int, str, str], list[tuple[int, int]]] = defaultdict(list)
 
     for name in compiled.scan_fields:
-        for r, start, end, text in _scan(compiled.lexicon.regex, folded[name], overlapping=True):
+        for r, start, end, text in _scan(compiled.lexicon.regex, folded[name]):
             for label in compiled.lexicon.labels(text):
                 kind = label[0]
                 if kind == "c":

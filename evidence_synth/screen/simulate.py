@@ -374,4 +374,3 @@ class _Scorer:
             scores = scores + self.seed[pool]
         # break ties at random so a cold start without information is a random order
         return scores + 1e-9 * self.rng.random(len(pool))
-
