@@ -154,10 +154,17 @@ def split_keywords(items: Iterable[str]) -> list[str]:
     return [keyword for line in "\n".join(items).splitlines() if (keyword := line.strip())]
 
 
+_NO_PAGES = re.compile(r"no(?:t| pagination)? specified|no pagination", re.IGNORECASE)
+
+
 def pages(start: str | None, end: str | None) -> str | None:
-    """``"start-end"`` from separate start and end page fields."""
+    """``"start-end"`` from separate start and end page fields; ``None`` for PsycINFO's
+    ``No Pagination Specified``, also when a reference manager split it into ``SP  - No``
+    and ``EP  - Specified``."""
     start = one_line(start)
     end = one_line(end)
+    if _NO_PAGES.fullmatch(" ".join(filter(None, (start, end)))):
+        return None
     if start and end and "-" not in start:
         return f"{start}-{end}"
     return start or end

@@ -36,8 +36,13 @@ _PMID_TAGS = ("U1", "U2", "U3", "U4", "U5", "C2", "C3", "M1", "AN")
 
 
 def pmid(raw: dict[str, list[str]]) -> str | None:
-    """PubMed id: ``123 [PMID]`` or ``PUBMED 123`` marks, or a PubMed record's ``AN``."""
+    """PubMed id: a ``PMID`` tag (APA PsycNET), ``123 [PMID]`` or ``PUBMED 123`` marks, or a
+    PubMed record's ``AN``."""
     get = raw.get
+    for value in get("PMID", ()):
+        m = _DIGITS.match(value)
+        if m:
+            return m.group(1)
     for tag in _PMID_TAGS:
         values = get(tag)
         if values:
