@@ -81,3 +81,16 @@ def test_no_pagination_in_one_field_is_missing_pages(value):
 
     assert pages(value, None) is None
     assert pages("e0815", None) == "e0815"
+
+
+def test_google_scholar_library_csv_reads_publication_as_the_journal():
+    # Google Scholar's "My library" CSV names the journal "Publication" (and the issue
+    # "Number"); the journal was left empty on every row.
+    df = _read("google_scholar_library.csv")
+    assert df.attrs["format"] == "csv"
+    assert df["journal"].tolist() == ["Journal of Refugee Health", "Migration Studies Review"]
+    assert df["issue"].tolist() == ["3", "1"]
+    # Each author ends with "; ", the last one too: no empty author.
+    assert df["authors"].iloc[0] == ["Haddad, Rania", "Okafor, Chidi E"]
+    assert df["authors"].iloc[1] == ["Lindqvist, Maja"]
+    assert df["pages"].iloc[0] == "211-230"

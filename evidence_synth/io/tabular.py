@@ -36,7 +36,7 @@ COLUMN_MAP: dict[str, tuple[str, ...]] = {
               "display_name"),
     "abstract": ("abstract", "ab", "abstract note"),
     "journal": ("source title", "journal", "journal title", "publication title", "journal/book",
-                "secondary title", "so", "source_title"),
+                "secondary title", "so", "source_title", "publication"),
     "authors": ("author full names", "authors", "author names", "author/s", "author", "au",
                 "af", "a1"),
     "keywords": ("author keywords", "keywords", "index keywords", "mesh terms", "kw", "de",
