@@ -94,3 +94,24 @@ def test_google_scholar_library_csv_reads_publication_as_the_journal():
     assert df["authors"].iloc[0] == ["Haddad, Rania", "Okafor, Chidi E"]
     assert df["authors"].iloc[1] == ["Lindqvist, Maja"]
     assert df["pages"].iloc[0] == "211-230"
+
+
+def test_pubmed_csv_final_dot_is_not_part_of_the_last_author():
+    # PubMed's CSV "Authors" cell ends the list with a dot: "Haddad R, ..., Fuente R.";
+    # the last author was "Pérez-de la Fuente, R." beside "Haddad, R".
+    df = _read("pubmed_search_results.csv")
+    assert df["authors"].iloc[0] == ["Haddad, R", "Okafor, CE", "Pérez-de la Fuente, R"]
+    # A single "Surname I." cannot be told from a dotted initial: left as written.
+    assert df["authors"].iloc[1] == ["Lindqvist, M."]
+    assert df["journal"].iloc[0] == "J Refug Health"
+    assert df["pmid"].tolist() == ["31234567", "30999111"]
+    assert df["raw"].iloc[0]["Authors"] == ["Haddad R, Okafor CE, Pérez-de la Fuente R."]
+
+
+def test_abstrackr_pubmed_id_zero_is_missing():
+    # abstrackr writes "0" in "pubmed id" for a record without one; it was read as PMID "0".
+    df = _read("abstrackr_labels.csv")
+    assert df["pmid"].isna().iloc[0]
+    assert df["pmid"].iloc[1] == "30999111"
+    assert df["raw"].iloc[0]["pubmed id"] == ["0"]
+    assert df["authors"].iloc[0] == ["Moreau, C.", "Osei, K."]

@@ -481,6 +481,8 @@ def _multi(raw: Mapping[str, list[str]], column: str | None, embase: bool = Fals
             parts = _split_commas_outside_parens(value)
         elif "," in value and all(_SURNAME_INITIALS.match(p.strip())
                                   for p in value.split(",") if p.strip()):
+            if value.endswith(".") and value.count(".") == 1:
+                value = value[:-1]  # PubMed's "Smith J, Doe AB." ends the list with a dot
             parts = value.split(",")
         elif " and " in value and all("," in p for p in value.split(" and ")):
             parts = value.split(" and ")  # Rayyan/BibTeX style "Doe, J. and Roe, R."
@@ -552,6 +554,8 @@ def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[
     }
     out["title"] = f.one_line(out["title"])
     out["journal"] = f.one_line(out["journal"])
+    if out["pmid"] is not None and not out["pmid"].strip("0 "):
+        out["pmid"] = None  # abstrackr writes "0" for "no PubMed id"
     authors = _multi(raw, columns.get("authors"), embase=embase)
     out["authors"] = f.people(_drop_scopus_id(a) for a in authors)
     out["keywords"] = _multi(raw, columns.get("keywords"), embase=embase)
