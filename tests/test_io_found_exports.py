@@ -115,3 +115,13 @@ def test_abstrackr_pubmed_id_zero_is_missing():
     assert df["pmid"].iloc[1] == "30999111"
     assert df["raw"].iloc[0]["pubmed id"] == ["0"]
     assert df["authors"].iloc[0] == ["Moreau, C.", "Osei, K."]
+
+
+def test_cochrane_pubmed_id_first_in_a_list_and_unicode_page_dashes():
+    # Cochrane CENTRAL lists several ids in one C3 value ("PUBMED 38400001,EMBASE ...");
+    # the PMID was lost. Its page ranges use U+2010 (and others U+2013) for the dash.
+    df = _read("cochrane_central_ids.ris")
+    assert df["pmid"].iloc[0] == "38400001"
+    assert df["pmid"].isna().iloc[1]  # an Embase id alone is no PMID
+    assert df["pages"].tolist() == ["1279-1297", "43-58"]
+    assert df["raw"].iloc[0]["SP"] == ["1279\u20101297"]

@@ -154,6 +154,7 @@ def split_keywords(items: Iterable[str]) -> list[str]:
     return [keyword for line in "\n".join(items).splitlines() if (keyword := line.strip())]
 
 
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 _NO_PAGES = re.compile(r"no(?:t| pagination)? specified|no pagination", re.IGNORECASE)
 
 
@@ -165,6 +166,10 @@ def pages(start: str | None, end: str | None) -> str | None:
     end = one_line(end)
     if _NO_PAGES.fullmatch(" ".join(filter(None, (start, end)))):
         return None
+    if start and not start.isascii():
+        start = start.translate(_DASHES)  # Cochrane writes "1279\u20101297"
+    if end and not end.isascii():
+        end = end.translate(_DASHES)
     if start and end and "-" not in start:
         return f"{start}-{end}"
     return start or end

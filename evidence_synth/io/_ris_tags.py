@@ -28,7 +28,9 @@ def pick(get: Any, tags: tuple[str, ...]) -> str | None:
     return None
 
 
-_PMID_MARK = re.compile(r"^\s*(?:(\d{1,9})\s*\[PMID\]|PUBMED:?\s+(\d{1,9})\s*$)", re.IGNORECASE)
+# "PUBMED 123" alone, or first in a list: Cochrane writes "PUBMED 38407106,EMBASE 643589775".
+_PMID_MARK = re.compile(r"^\s*(?:(\d{1,9})\s*\[PMID\]|PUBMED:?\s+(\d{1,9})\s*(?:[,;]|$))",
+                        re.IGNORECASE)
 _DIGITS = re.compile(r"^\s*(\d{1,9})\s*$")
 
 

@@ -562,6 +562,7 @@ def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[
     out["year"] = f.parse_year(_cell(raw, columns.get("year")))
     doi = _cell(raw, columns.get("doi"))
     out["doi"] = f.find_doi(doi) or doi
+    out["pages"] = f.pages(out["pages"], None)
     if out["pages"] is None:
         for start, end in _START_END:
             if start in lower:
