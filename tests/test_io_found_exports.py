@@ -125,3 +125,20 @@ def test_cochrane_pubmed_id_first_in_a_list_and_unicode_page_dashes():
     assert df["pmid"].isna().iloc[1]  # an Embase id alone is no PMID
     assert df["pages"].tolist() == ["1279-1297", "43-58"]
     assert df["raw"].iloc[0]["SP"] == ["1279\u20101297"]
+
+
+def test_openalex_csv_authors_journal_issn_and_pmid():
+    # OpenAlex's CSV joins authors with a bare "|" and names the journal
+    # "primary_location.source.display_name": every author and journal was lost, and the
+    # PMID is a PubMed URL in "ids.pmid".
+    df = _read("openalex_works.csv")
+    assert df["title"].tolist() == ["Border closures and irregular crossings",
+                                    "Remittances after a visa ban"]
+    assert df["authors"].iloc[0] == ["Moreau, Clara", "Osei, Kwame"]
+    assert df["authors"].iloc[1] == ["Haddad, Rania"]
+    assert df["journal"].tolist() == ["Migration Studies Review", "Journal of Refugee Health"]
+    assert df["issn"].tolist() == ["1234-5678", "2345-6789"]
+    assert df["pmid"].iloc[0] == "34000001" and df["pmid"].isna().iloc[1]
+    assert df["doi"].tolist() == ["10.5555/bc.2021.7", "10.5555/rv.2020.1"]
+    assert df["year"].tolist() == [2021, 2020]
+    assert df["accession"].iloc[0] == "https://openalex.org/W1000000001"

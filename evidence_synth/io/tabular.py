@@ -36,9 +36,10 @@ COLUMN_MAP: dict[str, tuple[str, ...]] = {
               "display_name"),
     "abstract": ("abstract", "ab", "abstract note"),
     "journal": ("source title", "journal", "journal title", "publication title", "journal/book",
-                "secondary title", "so", "source_title", "publication"),
+                "secondary title", "so", "source_title", "publication",
+                "primary_location.source.display_name", "host_venue.display_name"),
     "authors": ("author full names", "authors", "author names", "author/s", "author", "au",
-                "af", "a1"),
+                "af", "a1", "authorships.author.display_name"),
     "keywords": ("author keywords", "keywords", "index keywords", "mesh terms", "kw", "de",
                  "manual tags", "automatic tags", "emtree medical index terms"),
     "year": ("year", "publication year", "year_of_publication", "published year", "pubyear",
@@ -48,12 +49,12 @@ COLUMN_MAP: dict[str, tuple[str, ...]] = {
     "pages": ("pages", "page range", "pp"),
     "publisher": ("publisher", "pu"),
     "isbn": ("isbn", "isbns", "bn"),
-    "issn": ("issn", "issns", "sn"),
+    "issn": ("issn", "issns", "sn", "primary_location.source.issn_l", "host_venue.issn_l"),
     "language": ("language of original document", "language", "la"),
     "pub_type": ("pub_type", "document type", "publication type", "publication_type", "item type",
                  "type", "dt", "pt"),
     "doi": ("doi", "di"),
-    "pmid": ("pubmed id", "pmid"),
+    "pmid": ("pubmed id", "pmid", "ids.pmid"),
     "accession": ("eid", "lens id", "accession number", "accession", "ut",
                   "publication id", "covidence #", "key", "item id", "eppi id", "id"),
 }
@@ -463,6 +464,15 @@ def _cell(raw: Mapping[str, list[str]], column: str | None) -> str | None:
     return None
 
 
+def _pmid(value: str) -> str | None:
+    """A PubMed id cell: digits, or OpenAlex's ``https://pubmed.ncbi.nlm.nih.gov/123``;
+    ``0`` (abstrackr's "none") is missing."""
+    value = value.strip().rstrip("/")
+    if value.lower().startswith(("http://", "https://")) and "pubmed" in value.lower():
+        value = value.rsplit("/", 1)[-1]
+    return value if value.strip("0") else None
+
+
 def split_cell(value: str, embase: bool = False) -> list[str]:
     """Items of a multi-valued cell, as :func:`read_records` splits them."""
     return _multi({"cell": [value]}, "cell", embase=embase)
@@ -475,6 +485,8 @@ def _multi(raw: Mapping[str, list[str]], column: str | None, embase: bool = Fals
     for value in raw.get(column, ()):
         if " | " in value:
             parts = value.split(" | ")
+        elif "|" in value:
+            parts = value.split("|")  # OpenAlex: "Massimo Aria|Corrado Cuccurullo"
         elif ";" in value:
             parts = value.split(";")
         elif embase:
@@ -554,8 +566,8 @@ def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[
     }
     out["title"] = f.one_line(out["title"])
     out["journal"] = f.one_line(out["journal"])
-    if out["pmid"] is not None and not out["pmid"].strip("0 "):
-        out["pmid"] = None  # abstrackr writes "0" for "no PubMed id"
+    if out["pmid"] is not None:
+        out["pmid"] = _pmid(out["pmid"])
     authors = _multi(raw, columns.get("authors"), embase=embase)
     out["authors"] = f.people(_drop_scopus_id(a) for a in authors)
     out["keywords"] = _multi(raw, columns.get("keywords"), embase=embase)
