@@ -142,3 +142,24 @@ def test_openalex_csv_authors_journal_issn_and_pmid():
     assert df["doi"].tolist() == ["10.5555/bc.2021.7", "10.5555/rv.2020.1"]
     assert df["year"].tolist() == [2021, 2020]
     assert df["accession"].iloc[0] == "https://openalex.org/W1000000001"
+
+
+def test_issn_lists_written_as_json_or_with_qualifiers_become_plain_lists():
+    # Rayyan writes several ISSNs as a JSON list, APA PsycNET glues "(Electronic)" and
+    # "(Print)" to them; the ISSN column held that text as it was.
+    df = _read("rayyan_issn_lists.ris")
+    assert df["issn"].iloc[0] == "1932-8494; 1932-8486"
+    assert df["issn"].iloc[1] == "1999-7777; 0222-6666"
+    assert df["raw"].iloc[0]["SN"] == ['["1932-8494", "1932-8486"]']
+    assert df["isbn"].iloc[2] == "978-1-4822-5326-9" and df["issn"].isna().iloc[2]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("0000-0000 9999-9999", "0000-0000; 9999-9999"),
+    ("20964129 (ISSN)", "20964129"),
+    ("1234-5678 supplement", "1234-5678 supplement"),  # other text: left as written
+])
+def test_issns(value, expected):
+    from evidence_synth.io._fields import issns
+
+    assert issns(value) == expected

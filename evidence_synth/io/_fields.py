@@ -195,9 +195,26 @@ def split_standard_numbers(
             target = issn
         else:
             target = isbn
+        if target is issn:
+            value = issns(value)
         if value not in target:
             target.append(value)
     return ("; ".join(isbn) or None, "; ".join(issn) or None)
+
+
+_ISSN_ANY = re.compile(r"(?<![\dXx-])\d{4}-?\d{3}[\dXx](?![\dXx-])")
+_ISSN_NOTE = re.compile(r"\b(?:print|electronic|linking|issn|eissn|online)\b", re.IGNORECASE)
+
+
+def issns(value: str) -> str:
+    """A list of ISSNs as ``"1932-8494; 1932-8486"`` when the value holds nothing else:
+    Rayyan's JSON list ``["1932-8494", "1932-8486"]``, APA's
+    ``1999-7777(Electronic),0222-6666(Print)``, EndNote's ``0000-0000 9999-9999`` or
+    Scopus's ``20964129 (ISSN)``. Any other value is returned as it is."""
+    found = _ISSN_ANY.findall(value)
+    if not found or _ISSN_NOTE.sub("", _ISSN_ANY.sub("", value)).strip(" ,;[]()\"'"):
+        return value
+    return "; ".join(dict.fromkeys(found))
 
 
 def add(raw: dict[str, list[str]], tag: str, value: Any) -> None:

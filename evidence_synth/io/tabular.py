@@ -568,6 +568,8 @@ def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[
     out["journal"] = f.one_line(out["journal"])
     if out["pmid"] is not None:
         out["pmid"] = _pmid(out["pmid"])
+    if out["issn"] is not None:
+        out["issn"] = f.issns(out["issn"])
     authors = _multi(raw, columns.get("authors"), embase=embase)
     out["authors"] = f.people(_drop_scopus_id(a) for a in authors)
     out["keywords"] = _multi(raw, columns.get("keywords"), embase=embase)
