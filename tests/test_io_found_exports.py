@@ -163,3 +163,39 @@ def test_issns(value, expected):
     from evidence_synth.io._fields import issns
 
     assert issns(value) == expected
+
+
+# Found on the files kept aside until the fixes above were done (docs/import.md): these
+# were fixed after the unseen figure was measured.
+
+def test_cochrane_central_csv_authors_journal_and_pmid():
+    # Cochrane CENTRAL's CSV: "Author(s)", the journal in "Source", "PUBMED 123" as the
+    # PubMed ID; authors and journals were empty, the PMID kept its prefix.
+    df = _read("cochrane_central.csv")
+    assert df["authors"].iloc[0] == ["Haddad, R", "Okafor, CE"]
+    assert df["journal"].tolist() == ["Journal of Refugee Health", "Migration Studies Review"]
+    assert df["pmid"].iloc[0] == "38400001" and df["pmid"].isna().iloc[1]
+    assert df["pages"].tolist() == ["211-230", "1-19"]
+    assert df["accession"].tolist() == ["CN-09990001", "CN-09990002"]
+
+
+def test_springer_link_csv_is_a_table():
+    # SpringerLink's CSV names its columns "Item Title", "Item DOI", "Publication Title":
+    # the file was refused as "not a bibliographic format".
+    df = _read("springer_link.csv")
+    assert df.attrs["format"] == "csv"
+    assert df.loc[0, ["title", "journal", "doi", "volume", "issue", "year", "pub_type"]].tolist() \
+        == ["Border closures and irregular crossings", "Comparative Migration Studies",
+            "10.5555/cms.2021.7", "9", "1", 2021, "Article"]
+
+
+def test_wos_article_number_without_unsp_prefix():
+    # Web of Science writes an unspecified article number as "AR UNSP 1722034".
+    df = _read("wos_article_number.txt")
+    assert df["pages"].iloc[0] == "1722034"
+    assert df["raw"].iloc[0]["AR"] == ["UNSP 1722034"]
+
+
+def test_ris_short_title_is_the_title_when_there_is_no_other():
+    df = _read("ris_short_title_only.ris")
+    assert df["title"].iloc[0] == "Состояние здоровья мигрантов в первый год"

@@ -10,7 +10,7 @@ import functools
 import re
 from typing import Any
 
-TITLE_TAGS = ("TI", "T1", "CT", "BT")
+TITLE_TAGS = ("TI", "T1", "CT", "BT", "ST")  # ST (short title) only when nothing else
 JOURNAL_TAGS = ("JF", "JO", "T2", "J2", "JA")
 AUTHOR_TAGS = ("AU", "A1")
 YEAR_TAGS = ("PY", "Y1", "DA")

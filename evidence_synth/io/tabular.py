@@ -33,30 +33,31 @@ from .sniff import Sample
 #: Contract field -> candidate column names (lower case), in order of preference.
 COLUMN_MAP: dict[str, tuple[str, ...]] = {
     "title": ("title", "article title", "document title", "primary title", "ti", "t1",
-              "display_name"),
+              "display_name", "item title"),
     "abstract": ("abstract", "ab", "abstract note"),
     "journal": ("source title", "journal", "journal title", "publication title", "journal/book",
                 "secondary title", "so", "source_title", "publication",
                 "primary_location.source.display_name", "host_venue.display_name"),
     "authors": ("author full names", "authors", "author names", "author/s", "author", "au",
-                "af", "a1", "authorships.author.display_name"),
+                "af", "a1", "authorships.author.display_name", "author(s)"),
     "keywords": ("author keywords", "keywords", "index keywords", "mesh terms", "kw", "de",
                  "manual tags", "automatic tags", "emtree medical index terms"),
     "year": ("year", "publication year", "year_of_publication", "published year", "pubyear",
              "publication_year", "py", "date published", "publication date", "date"),
-    "volume": ("volume", "vl"),
-    "issue": ("issue", "issue number", "number", "is"),
+    "volume": ("volume", "vl", "journal volume"),
+    "issue": ("issue", "issue number", "number", "is", "journal issue"),
     "pages": ("pages", "page range", "pp"),
     "publisher": ("publisher", "pu"),
     "isbn": ("isbn", "isbns", "bn"),
     "issn": ("issn", "issns", "sn", "primary_location.source.issn_l", "host_venue.issn_l"),
     "language": ("language of original document", "language", "la"),
     "pub_type": ("pub_type", "document type", "publication type", "publication_type", "item type",
-                 "type", "dt", "pt"),
-    "doi": ("doi", "di"),
+                 "type", "dt", "pt", "content type"),
+    "doi": ("doi", "di", "item doi"),
     "pmid": ("pubmed id", "pmid", "ids.pmid"),
     "accession": ("eid", "lens id", "accession number", "accession", "ut",
-                  "publication id", "covidence #", "key", "item id", "eppi id", "id"),
+                  "publication id", "covidence #", "key", "item id", "eppi id", "central id",
+                  "id"),
 }
 _START_END = (("page start", "page end"), ("start page", "end page"), ("bp", "ep"))
 _MISSING = frozenset({"not specified", "not applicable", "n/a", "na", "nan", "none"})
@@ -434,6 +435,8 @@ def resolve_columns(header: list[str], override: Mapping[str, str] | None = None
                 break
     if "embase" in _flavour(by_lower):
         chosen.pop("journal", None)
+    if "central id" in by_lower and "source" in by_lower:
+        chosen.setdefault("journal", by_lower["source"])  # Cochrane CENTRAL: the journal
     for field_name, column in (override or {}).items():
         if field_name not in COLUMN_MAP:
             raise ParseError(f"columns= names {field_name!r}, not a contract field; expected "
@@ -470,6 +473,8 @@ def _pmid(value: str) -> str | None:
     value = value.strip().rstrip("/")
     if value.lower().startswith(("http://", "https://")) and "pubmed" in value.lower():
         value = value.rsplit("/", 1)[-1]
+    elif value[:6].upper() == "PUBMED":  # Cochrane CENTRAL: "PUBMED 21314913"
+        value = value[6:].lstrip(" :")
     return value if value.strip("0") else None
 
 
