@@ -154,10 +154,22 @@ def split_keywords(items: Iterable[str]) -> list[str]:
     return [keyword for line in "\n".join(items).splitlines() if (keyword := line.strip())]
 
 
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
+_NO_PAGES = re.compile(r"no(?:t| pagination)? specified|no pagination", re.IGNORECASE)
+
+
 def pages(start: str | None, end: str | None) -> str | None:
-    """``"start-end"`` from separate start and end page fields."""
+    """``"start-end"`` from separate start and end page fields; ``None`` for PsycINFO's
+    ``No Pagination Specified``, also when a reference manager split it into ``SP  - No``
+    and ``EP  - Specified``."""
     start = one_line(start)
     end = one_line(end)
+    if _NO_PAGES.fullmatch(" ".join(filter(None, (start, end)))):
+        return None
+    if start and not start.isascii():
+        start = start.translate(_DASHES)  # Cochrane writes "1279\u20101297"
+    if end and not end.isascii():
+        end = end.translate(_DASHES)
     if start and end and "-" not in start:
         return f"{start}-{end}"
     return start or end
@@ -183,9 +195,26 @@ def split_standard_numbers(
             target = issn
         else:
             target = isbn
+        if target is issn:
+            value = issns(value)
         if value not in target:
             target.append(value)
     return ("; ".join(isbn) or None, "; ".join(issn) or None)
+
+
+_ISSN_ANY = re.compile(r"(?<![\dXx-])\d{4}-?\d{3}[\dXx](?![\dXx-])")
+_ISSN_NOTE = re.compile(r"\b(?:print|electronic|linking|issn|eissn|online)\b", re.IGNORECASE)
+
+
+def issns(value: str) -> str:
+    """A list of ISSNs as ``"1932-8494; 1932-8486"`` when the value holds nothing else:
+    Rayyan's JSON list ``["1932-8494", "1932-8486"]``, APA's
+    ``1999-7777(Electronic),0222-6666(Print)``, EndNote's ``0000-0000 9999-9999`` or
+    Scopus's ``20964129 (ISSN)``. Any other value is returned as it is."""
+    found = _ISSN_ANY.findall(value)
+    if not found or _ISSN_NOTE.sub("", _ISSN_ANY.sub("", value)).strip(" ,;[]()\"'"):
+        return value
+    return "; ".join(dict.fromkeys(found))
 
 
 def add(raw: dict[str, list[str]], tag: str, value: Any) -> None:

@@ -10,7 +10,7 @@ import functools
 import re
 from typing import Any
 
-TITLE_TAGS = ("TI", "T1", "CT", "BT")
+TITLE_TAGS = ("TI", "T1", "CT", "BT", "ST")  # ST (short title) only when nothing else
 JOURNAL_TAGS = ("JF", "JO", "T2", "J2", "JA")
 AUTHOR_TAGS = ("AU", "A1")
 YEAR_TAGS = ("PY", "Y1", "DA")
@@ -28,7 +28,9 @@ def pick(get: Any, tags: tuple[str, ...]) -> str | None:
     return None
 
 
-_PMID_MARK = re.compile(r"^\s*(?:(\d{1,9})\s*\[PMID\]|PUBMED:?\s+(\d{1,9})\s*$)", re.IGNORECASE)
+# "PUBMED 123" alone, or first in a list: Cochrane writes "PUBMED 38407106,EMBASE 643589775".
+_PMID_MARK = re.compile(r"^\s*(?:(\d{1,9})\s*\[PMID\]|PUBMED:?\s+(\d{1,9})\s*(?:[,;]|$))",
+                        re.IGNORECASE)
 _DIGITS = re.compile(r"^\s*(\d{1,9})\s*$")
 
 
@@ -36,8 +38,13 @@ _PMID_TAGS = ("U1", "U2", "U3", "U4", "U5", "C2", "C3", "M1", "AN")
 
 
 def pmid(raw: dict[str, list[str]]) -> str | None:
-    """PubMed id: ``123 [PMID]`` or ``PUBMED 123`` marks, or a PubMed record's ``AN``."""
+    """PubMed id: a ``PMID`` tag (APA PsycNET), ``123 [PMID]`` or ``PUBMED 123`` marks, or a
+    PubMed record's ``AN``."""
     get = raw.get
+    for value in get("PMID", ()):
+        m = _DIGITS.match(value)
+        if m:
+            return m.group(1)
     for tag in _PMID_TAGS:
         values = get(tag)
         if values:

@@ -115,7 +115,7 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
         "year": f.year_from(raw, ("DP", "DEP", "SO")),
         "volume": f.one_line(f.first(raw, ("VI",))),
         "issue": f.one_line(f.first(raw, ("IP",))),
-        "pages": f.one_line(f.first(raw, ("PG",))),
+        "pages": f.pages(f.first(raw, ("PG",)), None),
         "publisher": f.one_line(f.first(raw, ("PB",))),
         "isbn": f.one_line(f.first(raw, ("ISBN",))),
         "issn": _issn(raw),

@@ -132,7 +132,7 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
         "year": f.year_from(raw, ("YR", "PY", "DP", "SO")),
         "volume": f.one_line(f.first(raw, ("VO", "VL"))) or (parts and parts.group("volume")),
         "issue": f.one_line(f.first(raw, ("IP",))) or (parts and parts.group("issue")),
-        "pages": f.one_line(f.first(raw, ("PG",))) or (parts and parts.group("pages")),
+        "pages": f.pages(f.first(raw, ("PG",)), None) or (parts and parts.group("pages")),
         "publisher": f.one_line(f.first(raw, ("PB", "PU"))),
         "isbn": f.one_line(f.first(raw, ("IB", "BN"))),
         "issn": issn.split(" (")[0].strip() if issn else None,

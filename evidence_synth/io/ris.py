@@ -33,10 +33,11 @@ from ._ris_tags import (
 )
 from .sniff import Sample
 
-_PREFIX = r"[ \t\ufeff]*[A-Z][A-Z0-9] {1,3}-"
+# Two-character tags, and APA PsycNET's four-letter ``PMID  - 123``.
+_PREFIX = r"[ \t\ufeff]*(?:[A-Z][A-Z0-9]|PMID) {1,3}-"
 _CONTROL = frozenset({"TY", "ER"})
 _FIELD = re.compile(  # possessive quantifiers: nothing here ever needs to backtrack
-    r"^[ \t\ufeff]*+([A-Z][A-Z0-9]) {1,3}+-[ \t]*+([^\n]*+)"
+    r"^[ \t\ufeff]*+([A-Z][A-Z0-9]|PMID) {1,3}+-[ \t]*+([^\n]*+)"
     rf"((?:\n(?!{_PREFIX})[^\n]*+)*+)",
     re.MULTILINE,
 )
@@ -102,7 +103,39 @@ def parse(text: str, *, path: Any = None) -> Parsed:
             raise unread_record_error(path=path, record=position + 1, start=start,
                                       line=start + 1, text=first,
                                       expected="RIS tag lines like 'TI  - ...'")
+    if _GLUED.search(text):
+        _unglue(out, text, path)
     return out
+
+
+# A second tag written on the same line after a run of spaces, as Rayyan's RIS export
+# does: "UR  - https://...     U2  - L2029880245", "DO  - 10.1/x     LK  - https://...".
+_GLUED = re.compile(r"(?<=\S)[ \t]{2,}([A-Z][A-Z0-9]) {2}- ")
+
+
+def _unglue(out: Parsed, text: str, path: Any) -> None:
+    """Give each tag glued onto another tag's line its own entry in ``raw``, and say so."""
+    split = 0
+    for raw in out.records:
+        for tag, values in list(raw.items()):
+            if tag in _CONTROL:
+                continue
+            for i, value in enumerate(values):
+                parts = _GLUED.split(value)
+                if len(parts) == 1 or _CONTROL.intersection(parts[1::2]):
+                    continue
+                values[i] = parts[0].rstrip()
+                for glued, glued_value in zip(parts[1::2], parts[2::2], strict=True):
+                    raw.setdefault(glued, []).append(glued_value.strip())
+                    split += 1
+    if split:
+        first = text.count("\n", 0, _GLUED.search(text).start()) + 1  # type: ignore[union-attr]
+        message = (
+            f"{path}: {split} tag(s) written on the same line as another tag (first at line "
+            f"{first}, as Rayyan writes 'UR  - ...     U2  - ...'); each read as its own tag"
+        )
+        out.warnings.append(message)
+        warnings.warn(message, DataQualityWarning, stacklevel=4)
 
 
 def _unread(raw: dict[str, list[str]]) -> bool:
@@ -120,7 +153,7 @@ def parse_chunks(chunks: Iterable[str]) -> Parsed | None:
     """
     splitter = _FastSplitter()
     for window in _windows_before_ty_lines(_normalised(chunks)):
-        if window is None or not splitter.feed(*window):
+        if window is None or _GLUED.search(*window) or not splitter.feed(*window):
             return None
     if splitter.is_open or not splitter.out.records:
         return None

@@ -33,29 +33,31 @@ from .sniff import Sample
 #: Contract field -> candidate column names (lower case), in order of preference.
 COLUMN_MAP: dict[str, tuple[str, ...]] = {
     "title": ("title", "article title", "document title", "primary title", "ti", "t1",
-              "display_name"),
+              "display_name", "item title"),
     "abstract": ("abstract", "ab", "abstract note"),
     "journal": ("source title", "journal", "journal title", "publication title", "journal/book",
-                "secondary title", "so", "source_title"),
+                "secondary title", "so", "source_title", "publication",
+                "primary_location.source.display_name", "host_venue.display_name"),
     "authors": ("author full names", "authors", "author names", "author/s", "author", "au",
-                "af", "a1"),
+                "af", "a1", "authorships.author.display_name", "author(s)"),
     "keywords": ("author keywords", "keywords", "index keywords", "mesh terms", "kw", "de",
                  "manual tags", "automatic tags", "emtree medical index terms"),
     "year": ("year", "publication year", "year_of_publication", "published year", "pubyear",
              "publication_year", "py", "date published", "publication date", "date"),
-    "volume": ("volume", "vl"),
-    "issue": ("issue", "issue number", "number", "is"),
+    "volume": ("volume", "vl", "journal volume"),
+    "issue": ("issue", "issue number", "number", "is", "journal issue"),
     "pages": ("pages", "page range", "pp"),
     "publisher": ("publisher", "pu"),
     "isbn": ("isbn", "isbns", "bn"),
-    "issn": ("issn", "issns", "sn"),
+    "issn": ("issn", "issns", "sn", "primary_location.source.issn_l", "host_venue.issn_l"),
     "language": ("language of original document", "language", "la"),
     "pub_type": ("pub_type", "document type", "publication type", "publication_type", "item type",
-                 "type", "dt", "pt"),
-    "doi": ("doi", "di"),
-    "pmid": ("pubmed id", "pmid"),
+                 "type", "dt", "pt", "content type"),
+    "doi": ("doi", "di", "item doi"),
+    "pmid": ("pubmed id", "pmid", "ids.pmid"),
     "accession": ("eid", "lens id", "accession number", "accession", "ut",
-                  "publication id", "covidence #", "key", "item id", "eppi id", "id"),
+                  "publication id", "covidence #", "key", "item id", "eppi id", "central id",
+                  "id"),
 }
 _START_END = (("page start", "page end"), ("start page", "end page"), ("bp", "ep"))
 _MISSING = frozenset({"not specified", "not applicable", "n/a", "na", "nan", "none"})
@@ -433,6 +435,8 @@ def resolve_columns(header: list[str], override: Mapping[str, str] | None = None
                 break
     if "embase" in _flavour(by_lower):
         chosen.pop("journal", None)
+    if "central id" in by_lower and "source" in by_lower:
+        chosen.setdefault("journal", by_lower["source"])  # Cochrane CENTRAL: the journal
     for field_name, column in (override or {}).items():
         if field_name not in COLUMN_MAP:
             raise ParseError(f"columns= names {field_name!r}, not a contract field; expected "
@@ -463,6 +467,17 @@ def _cell(raw: Mapping[str, list[str]], column: str | None) -> str | None:
     return None
 
 
+def _pmid(value: str) -> str | None:
+    """A PubMed id cell: digits, or OpenAlex's ``https://pubmed.ncbi.nlm.nih.gov/123``;
+    ``0`` (abstrackr's "none") is missing."""
+    value = value.strip().rstrip("/")
+    if value.lower().startswith(("http://", "https://")) and "pubmed" in value.lower():
+        value = value.rsplit("/", 1)[-1]
+    elif value[:6].upper() == "PUBMED":  # Cochrane CENTRAL: "PUBMED 21314913"
+        value = value[6:].lstrip(" :")
+    return value if value.strip("0") else None
+
+
 def split_cell(value: str, embase: bool = False) -> list[str]:
     """Items of a multi-valued cell, as :func:`read_records` splits them."""
     return _multi({"cell": [value]}, "cell", embase=embase)
@@ -475,12 +490,16 @@ def _multi(raw: Mapping[str, list[str]], column: str | None, embase: bool = Fals
     for value in raw.get(column, ()):
         if " | " in value:
             parts = value.split(" | ")
+        elif "|" in value:
+            parts = value.split("|")  # OpenAlex: "Massimo Aria|Corrado Cuccurullo"
         elif ";" in value:
             parts = value.split(";")
         elif embase:
             parts = _split_commas_outside_parens(value)
         elif "," in value and all(_SURNAME_INITIALS.match(p.strip())
                                   for p in value.split(",") if p.strip()):
+            if value.endswith(".") and value.count(".") == 1:
+                value = value[:-1]  # PubMed's "Smith J, Doe AB." ends the list with a dot
             parts = value.split(",")
         elif " and " in value and all("," in p for p in value.split(" and ")):
             parts = value.split(" and ")  # Rayyan/BibTeX style "Doe, J. and Roe, R."
@@ -552,12 +571,17 @@ def to_record(raw: Mapping[str, list[str]], columns: Mapping[str, str]) -> dict[
     }
     out["title"] = f.one_line(out["title"])
     out["journal"] = f.one_line(out["journal"])
+    if out["pmid"] is not None:
+        out["pmid"] = _pmid(out["pmid"])
+    if out["issn"] is not None:
+        out["issn"] = f.issns(out["issn"])
     authors = _multi(raw, columns.get("authors"), embase=embase)
     out["authors"] = f.people(_drop_scopus_id(a) for a in authors)
     out["keywords"] = _multi(raw, columns.get("keywords"), embase=embase)
     out["year"] = f.parse_year(_cell(raw, columns.get("year")))
     doi = _cell(raw, columns.get("doi"))
     out["doi"] = f.find_doi(doi) or doi
+    out["pages"] = f.pages(out["pages"], None)
     if out["pages"] is None:
         for start, end in _START_END:
             if start in lower:

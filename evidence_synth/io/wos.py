@@ -134,7 +134,7 @@ def to_record(raw: dict[str, list[str]]) -> dict[str, Any]:
         "volume": f.one_line(f.first(raw, ("VL",))),
         "issue": f.one_line(f.first(raw, ("IS",))),
         "pages": f.pages(f.first(raw, ("BP",)), f.first(raw, ("EP",)))
-        or f.one_line(f.first(raw, ("AR",))),
+        or _article_number(f.first(raw, ("AR",))),
         "publisher": f.one_line(f.first(raw, ("PU",))),
         "isbn": f.one_line(f.first(raw, ("BN",))),
         "issn": issn,
@@ -178,3 +178,11 @@ FORMATS = (
         parse=lambda source: parse_tab(source.lines, path=source.path), to_record=to_record,
     ),
 )
+
+
+def _article_number(value: str | None) -> str | None:
+    """``AR`` without Web of Science's ``UNSP`` ("unspecified") prefix: ``UNSP 1722034``."""
+    value = f.one_line(value)
+    if value and value.startswith("UNSP "):
+        return value[5:].strip() or None
+    return value
