@@ -118,10 +118,6 @@ class QueueMixin:
                       enumerate(queue.head(k).itertuples(index=False), start=1)])
 
     def _sampling(self) -> bool:
-        sampling = getattr(self.stopping, "sampling", None)
-        if sampling is None:
+        if getattr(self.stopping, "sampling", None) is None:
             return False
-        state = self._state()
-        if self._random_from is None and sampling(state):
-            self._random_from = state.n_screened
-        return self._random_from is not None
+        return self._state().random_from is not None

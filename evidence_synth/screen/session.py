@@ -143,7 +143,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self._ranking: pd.DataFrame | None = None
         self._ranked_with = -1
         self._ranked_classes = -1
-        self._random_from: int | None = None
+        self._random_scan: tuple[np.ndarray, int | None] = (np.zeros(0, dtype=int), None)
         self._stage_row: Any = None
 
     def __repr__(self) -> str:
