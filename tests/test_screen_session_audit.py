@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from evidence_synth import open_review
@@ -81,3 +82,50 @@ def test_random_sampling_phase_survives_reopening_the_session(review):
     assert reopened.stop_check(report=False).stop
     assert reopened.next(1)[0]["source"] == "random_sample"
     assert len(reopened.close_at_stop()) == len(live.records()) - 5
+
+
+def _update_with_fuller_copies(review) -> None:
+    """A search update finds fuller copies of b and e; dedup makes them the primaries."""
+    review.add_records(_records([
+        ("b2", "Readmission agreements and returns of migrants",
+         "Return rates of rejected asylum seekers after readmission agreements.", 2018),
+        ("e2", "Bird migration across the Sahara",
+         "GPS tracking of migratory birds crossing the Sahara in spring.", 2012),
+        ("k", "Visa facilitation and readmission", "Negotiations with partner states.", 2022),
+    ]), source={"source_id": "upd", "database": "Update"})
+    ids = sorted(review.records()["record_id"])
+    group = {"db:b": "Gb", "upd:b2": "Gb", "db:e": "Ge", "upd:e2": "Ge"}
+    review.save_duplicate_groups(pd.DataFrame({
+        "record_id": ids,
+        "group_id": [group.get(r, r) for r in ids],
+        "is_primary": [r not in ("db:b", "db:e") for r in ids],
+    }))
+
+
+def test_a_search_update_does_not_reopen_records_already_screened(review):
+    review.set_protocol(_protocol(reviewers=2))
+    ana, ben = _session(review, "ana", ranker=False), _session(review, "ben", ranker=False)
+    for who in (ana, ben):
+        who.decide("db:b", "include")
+    ana.decide("db:e", "exclude", reason="TA_INTERVENTION")
+    _update_with_fuller_copies(review)
+    for who in (ana, ben):
+        who.refresh()
+        queue = set(who.queue()["record_id"])
+        assert not queue & {"upd:b2", "db:b"}, who.reviewer  # decided: not offered again
+    assert "upd:e2" not in set(ana.queue()["record_id"])
+    assert ana.progress().n_screened == 2
+    # the record ana screened waits for ben, under the id ana screened it as
+    assert ben.next(1).record_ids == ["db:e"]
+    assert ben.progress().n_waiting == 1
+    # a decision on the other member of the group counts for the group
+    ben.decide("upd:e2", "exclude", reason="TA_INTERVENTION")
+    assert ben.progress().n_waiting == 0 and ben.progress().n_short == 0
+    resolved = ben.resolved().set_index("record_id")
+    assert "upd:e2" not in resolved.index and "upd:b2" not in resolved.index
+    assert resolved.loc["db:e", "by"] == "agreement"
+    assert ana.agreement()["n"].tolist() == [2]
+    # ana and ben included b under different ids: one report is sought, not two
+    review.add_decision("upd:b2", "title_abstract", "include", reviewer="carla")
+    retrieval = Screening(review, "retrieval", reviewer="ana")
+    assert retrieval.records()["record_id"].tolist() == ["db:b"]

@@ -89,7 +89,7 @@ class DualReviewMixin:
             ac1_high``.
         """
         stage = self.stage if stage == "this" else stage
-        events = human_screening(self.review.decisions(stage=stage))
+        events = human_screening(self._decisions(stage))
         frames = [
             screening_agreement(group, confidence=confidence)
             for _s, group in events.groupby("stage", sort=True)

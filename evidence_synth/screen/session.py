@@ -35,6 +35,7 @@ from . import policy
 from ._cards import Cards, CardsMixin
 from ._dual_review import DualReviewMixin
 from ._exchange import ExchangeMixin
+from ._groups import on_groups, representatives
 from ._progress import Progress, ProgressMixin
 from ._queue import QueueMixin
 from ._refit import RefitMixin
@@ -139,6 +140,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self._refit: tuple[threading.Thread, dict[str, Any]] | None = None
         self._rng = np.random.default_rng(random_state)
         self._records: pd.DataFrame | None = None
+        self._stand_for: dict[str, str] | None = None
         self._hits: RuleHits | None = None
         self._ranking: pd.DataFrame | None = None
         self._ranked_with = -1
@@ -184,7 +186,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
     def refresh(self) -> None:
         """Forget cached records, rule hits, ranking and protocol (after new imports, dedup
         runs or a new protocol)."""
-        self._records = self._hits = self._ranking = self._refit = None
+        self._records = self._hits = self._ranking = self._refit = self._stand_for = None
         self._protocol, self._stage_row = self.review.protocol, None
         self._ranked_with = -1
 
@@ -193,19 +195,30 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         sources = self.review.sources()
         previous = set(sources.loc[sources["kind"] == "previous_version", "source_id"])
         is_previous = records[C.SOURCE_ID].isin(previous)
+        groups = self.review.duplicate_groups()
+        stand_for = self._stand_for = representatives(
+            groups, self.review.decisions(stage="title_abstract"))
         if self.stage == "title_abstract":
-            groups = self.review.duplicate_groups()
             keep = ~is_previous
             if len(groups):
                 prev_ids = set(records.loc[is_previous, C.RECORD_ID])
                 linked = set(groups.loc[groups["record_id"].isin(prev_ids), "group_id"])
-                drop = groups.loc[~groups["is_primary"].astype(bool)
-                                  | groups["group_id"].isin(linked), "record_id"]
-                keep &= ~records[C.RECORD_ID].isin(set(drop))
+                ids = records[C.RECORD_ID].astype(str)
+                keep &= ids.map(stand_for).fillna(ids) == ids
+                keep &= ~ids.isin(set(groups.loc[groups["group_id"].isin(linked), "record_id"]))
             return records[keep].reset_index(drop=True)
         previous_stage = policy.PREVIOUS_STAGE[self.stage]
-        passed = policy.passing(self.review.decisions(stage=previous_stage), stage=previous_stage)
+        passed = policy.passing(self._decisions(previous_stage), stage=previous_stage)
         return records[records[C.RECORD_ID].isin(passed)].reset_index(drop=True)
+
+    def _decisions(self, stage: str | None, reviewer: str | None = None) -> pd.DataFrame:
+        """Decision events of a stage, each on the record that stands for its duplicate
+        group in this session (see :mod:`~evidence_synth.screen._groups`)."""
+        if self._stand_for is None:
+            self._stand_for = representatives(self.review.duplicate_groups(),
+                                              self.review.decisions(stage="title_abstract"))
+        return on_groups(self.review.decisions(stage=stage, reviewer=reviewer),
+                         self._stand_for)
 
     def hits(self) -> RuleHits | None:
         """Rule hits of the pool (``None`` without rules)."""
@@ -217,8 +230,13 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         return self._hits
 
     def events(self, *, reviewer: str | None = None) -> pd.DataFrame:
-        """Decision events of this stage, oldest first (see :meth:`Review.decisions`)."""
-        return self.review.decisions(stage=self.stage, reviewer=reviewer)
+        """Decision events of this stage, oldest first (see :meth:`Review.decisions`).
+
+        An event on a duplicate of a pool record is shown on the pool record: after a
+        search update and a new deduplication run, the decisions made on a group's
+        earlier member count for the group, as in the PRISMA counts.
+        """
+        return self._decisions(self.stage, reviewer)
 
     def my_decisions(self) -> pd.DataFrame:
         """This reviewer's latest screening decision per record, in the order first made.
@@ -241,7 +259,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         pandas.DataFrame
             Columns of :meth:`Review.decisions`, one row per (record, reviewer).
         """
-        return policy.latest_decisions(self.review.decisions(stage=stage or self.stage))
+        return policy.latest_decisions(self._decisions(stage or self.stage))
 
     def resolved(self, stage: str | None = None) -> pd.DataFrame:
         """The decision that counts per record at a stage.
@@ -259,7 +277,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
             Columns ``record_id, decision, reason, by`` (``adjudication``, ``agreement``,
             ``rule`` or ``model``).
         """
-        return policy.resolved(self.review.decisions(stage=stage or self.stage),
+        return policy.resolved(self._decisions(stage or self.stage),
                                reason_order=policy.reason_order(self._protocol))
 
     # -- automation ----------------------------------------------------------------------
