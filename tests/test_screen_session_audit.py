@@ -14,6 +14,7 @@ import pytest
 
 from evidence_synth import open_review
 from evidence_synth.columns import records_from_dicts
+from evidence_synth.errors import ParseError, StoreError
 from evidence_synth.protocol import Protocol, load_protocol
 from evidence_synth.screen import HypergeometricStop, Screening
 
@@ -129,3 +130,57 @@ def test_a_search_update_does_not_reopen_records_already_screened(review):
     review.add_decision("upd:b2", "title_abstract", "include", reviewer="carla")
     retrieval = Screening(review, "retrieval", reviewer="ana")
     assert retrieval.records()["record_id"].tolist() == ["db:b"]
+
+
+def test_decisions_are_checked_against_the_stage_and_name_record_and_reviewer(review):
+    review.set_protocol(_protocol(reviewers=1))
+    ana = _session(review, "ana", ranker=False)
+    with pytest.raises(StoreError, match=r"db:a.*ana.*must be one of include, exclude, "
+                                         r"maybe, got 'Include'"):
+        ana.decide("db:a", "Include")
+    ana.decide("db:a", "include")
+    ana.decide("db:f", "exclude", reason="TA_INTERVENTION")
+    Screening(review, "retrieval", reviewer="ana").decide("db:a", "retrieved")
+    full_text = _session(review, "ana", stage="full_text", ranker=False)
+    # a record that never passed title/abstract is not in the full-text pool
+    with pytest.raises(StoreError, match=r"db:f \(ana\): not in the full_text pool: only "
+                                         r"records that passed retrieval"):
+        full_text.decide("db:f", "include")
+    with pytest.raises(StoreError, match=r"db:f \(ana\): not in the retrieval pool"):
+        Screening(review, "retrieval", reviewer="ana").decide("db:f", "retrieved")
+    # PRISMA lists full-text exclusions by reason: one is required, as in the widget
+    with pytest.raises(StoreError, match=r"db:a \(ana\): a full_text exclusion needs a "
+                                         r"reason \(one of FT_"):
+        full_text.decide("db:a", "exclude")
+    with pytest.raises(StoreError, match=r"db:a \(carla\): a full_text exclusion needs"):
+        full_text.adjudicate("db:a", "exclude", reviewer="carla")
+    assert review.decisions(stage="full_text").empty
+    full_text.decide("db:a", "exclude", reason="FT_DESIGN")
+
+
+def test_an_adjudication_needs_a_reviewer_decision_to_resolve(review):
+    review.set_protocol(_protocol(reviewers=2))
+    ana = _session(review, "ana", ranker=False)
+    # nobody screened db:d: an adjudication would count it as screened by nobody
+    with pytest.raises(StoreError, match=r"record db:d \(carla\): no reviewer has screened it "
+                                         r"at title_abstract"):
+        ana.adjudicate("db:d", "include", reviewer="carla")
+    ana.decide("db:d", "include")
+    _session(review, "ben", ranker=False).decide("db:d", "exclude", reason="TA_DESIGN")
+    ana.adjudicate("db:d", "include", reviewer="carla")
+    assert ana.resolved().set_index("record_id").loc["db:d", "by"] == "adjudication"
+
+
+def test_imported_decisions_are_checked_like_decide(review, tmp_path):
+    review.set_protocol(_protocol(reviewers=1))
+    _session(review, "ana", ranker=False).decide("db:a", "include")
+    Screening(review, "retrieval", reviewer="ana").decide("db:a", "retrieved")
+    path = tmp_path / "ft.csv"
+    path.write_text("record_id,decision,reason\ndb:a,exclude,\ndb:f,include,\n",
+                    encoding="utf-8")
+    full_text = _session(review, "ben", stage="full_text", ranker=False)
+    with pytest.raises(ParseError) as info:
+        full_text.import_decisions(path)
+    problems = info.value.problems.set_index("line")["problem"]
+    assert "full_text exclusion needs a reason" in problems[2]
+    assert "not in the full_text pool" in problems[3]

@@ -416,23 +416,62 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         -------
         int
             The event id.
-        """
-        self._check_decision(decision, reason)
-        event = self.review.add_decision(record_id, self.stage, decision,
-                                         reviewer=reviewer or self.reviewer, reason=reason,
-                                         note=note)
-        return event
 
-    def _check_decision(self, decision: str, reason: str | None) -> None:
-        problem = self._decision_problem(decision, reason)
+        Raises
+        ------
+        StoreError
+            Naming the record and the reviewer: a decision or reason the stage does not
+            allow, a full-text exclusion without a reason (when the criteria list
+            reasons), or a record outside this stage's pool (at full text, say, a record
+            that did not pass retrieval).
+        """
+        who = reviewer or self.reviewer
+        self._check_decision(record_id, decision, reason, who)
+        return self.review.add_decision(record_id, self.stage, decision, reviewer=who,
+                                        reason=reason, note=note)
+
+    def _check_decision(self, record_id: str, decision: str, reason: str | None,
+                        reviewer: str, *, kind: str = "screen") -> None:
+        problem = (self._decision_problem(decision, reason)
+                   or self._record_problem(record_id, kind, self._pool_ids()))
         if problem:
-            raise StoreError(problem)
+            raise StoreError(f"record {record_id} ({reviewer}): {problem}")
+
+    def _pool_ids(self) -> set[str]:
+        """Ids a decision at this stage may name: the pool and the pool's duplicates."""
+        ids = set(self.records()[C.RECORD_ID].astype(str))
+        assert self._stand_for is not None  # set with the pool
+        return ids | {r for r, rep in self._stand_for.items() if rep in ids}
+
+    def _record_problem(self, record_id: str, kind: str, pool: set[str],
+                        screened: set[str] = frozenset()) -> str | None:
+        """What is wrong with deciding this record here (``screened``: records with a
+        reviewer's decision not yet in the store, from the same file)."""
+        if record_id not in pool:
+            if record_id not in set(self.review.records()[C.RECORD_ID].astype(str)):
+                return f"unknown record_id {record_id!r}"
+            if self.stage == "title_abstract":
+                return ("not in the title_abstract pool (records of the previous version "
+                        "and their duplicates are not screened)")
+            previous = policy.PREVIOUS_STAGE[self.stage]
+            return (f"not in the {self.stage} pool: only records that passed {previous} "
+                    f"are screened at {self.stage}")
+        if kind == "adjudication" and record_id not in screened:
+            latest = self.latest()
+            if not (latest["record_id"].astype(str) == self._stand_for.get(record_id, record_id)
+                    ).any():
+                return (f"no reviewer has screened it at {self.stage}; an adjudication "
+                        "resolves the reviewers' decisions")
+        return None
 
     def _decision_problem(self, decision: Any, reason: Any) -> str | None:
         if decision not in self.decisions_allowed:
             return (f"decision at {self.stage} must be one of "
                     f"{', '.join(self.decisions_allowed)}, got {decision!r}")
         codes = self.criteria.reason_codes(self.stage) if self.criteria is not None else ()
+        if decision == "exclude" and not reason and codes and self.stage == "full_text":
+            return (f"a full_text exclusion needs a reason (one of {', '.join(codes)}): "
+                    "PRISMA reports full-text exclusions by reason")
         if reason and codes and reason not in codes:
             return (f"reason must be one of the criteria's codes for {self.stage} "
                     f"({', '.join(codes)}), got {reason!r}")
