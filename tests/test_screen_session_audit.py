@@ -184,3 +184,26 @@ def test_imported_decisions_are_checked_like_decide(review, tmp_path):
     problems = info.value.problems.set_index("line")["problem"]
     assert "full_text exclusion needs a reason" in problems[2]
     assert "not in the full_text pool" in problems[3]
+
+
+def test_back_in_a_reopened_widget_shows_the_last_decision_with_its_abstract(review):
+    pytest.importorskip("ipywidgets")
+    from evidence_synth.screen import ScreeningWidget
+
+    review.add_records(_records([("n", None, "An abstract without a title.", 2020)]),
+                       source={"source_id": "more", "database": "More"})
+    first = ScreeningWidget(_session(review, ranker=False))
+    first.press("i")
+    first.session.decide("more:n", "exclude", reason="TA_DESIGN")
+    # the kernel restarts; the reviewer wants to change her last two decisions
+    again = ScreeningWidget(_session(review, ranker=False))
+    again.press("b")
+    assert again.current == "more:n"
+    assert "(no title)" in again.card.value and "nan" not in again.card.value
+    assert "An abstract without a title." in again.card.value
+    assert "you decided: exclude (TA_DESIGN)" in again.card.value
+    again.press("b")
+    assert again.current == "db:a"
+    assert "you decided: include" in again.card.value
+    again.press("e")
+    assert review.decisions()["decision"].tolist()[-1] == "exclude"
