@@ -207,3 +207,22 @@ def test_back_in_a_reopened_widget_shows_the_last_decision_with_its_abstract(rev
     assert "you decided: include" in again.card.value
     again.press("e")
     assert review.decisions()["decision"].tolist()[-1] == "exclude"
+
+
+def test_the_queue_file_of_the_random_phase_is_in_random_order(review):
+    # a reviewer who screens from a CSV (--export-queue) in the random-sampling phase of
+    # the two-phase rule must get a random sample, as next() gives one, or the test's
+    # "random sample" is the ranking's tail
+    review.set_protocol(_protocol(reviewers=1))
+    ana = _two_phase_session(review)
+    ranked = ana.queue()
+    assert set(ranked["source"]) <= {"rules", "cold_start"}
+    for rid in ranked["record_id"][:3]:
+        ana.decide(rid, "exclude", reason="TA_DESIGN")
+    queue = ana.queue()
+    assert set(queue["source"]) == {"random_sample"}
+    assert queue["rank"].tolist() == list(range(1, len(queue) + 1))
+    rest = [r for r in ranked["record_id"] if r not in set(ranked["record_id"][:3])]
+    assert sorted(queue["record_id"]) == sorted(rest) and queue["record_id"].tolist() != rest
+    # the same seed gives the same file
+    assert _two_phase_session(review).queue()["record_id"].tolist() == queue["record_id"].tolist()

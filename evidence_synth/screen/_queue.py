@@ -78,9 +78,16 @@ class QueueMixin:
         pandas.DataFrame
             Columns ``rank, record_id, score, source, title, year, doi, tags, rules`` and
             empty ``decision, reason, note`` columns (fill them in and import the file
-            with :meth:`import_decisions`).
+            with :meth:`import_decisions`). In the random-sampling phase of a two-phase
+            stopping rule the records are in random order (``source`` is
+            ``random_sample``; the same decisions and ``random_state`` give the same
+            order), so a reviewer who screens the file from the top screens a random
+            sample, as :meth:`next` draws one.
         """
         queue = self._rank()
+        if len(queue) and self._sampling():
+            rng = np.random.default_rng([self._seed, len(self.my_decisions())])
+            queue = queue.iloc[rng.permutation(len(queue))].assign(source="random_sample")
         records = self.records().set_index(C.RECORD_ID)
         hits = self.hits()
         rows = []
