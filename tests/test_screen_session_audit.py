@@ -226,3 +226,23 @@ def test_the_queue_file_of_the_random_phase_is_in_random_order(review):
     assert sorted(queue["record_id"]) == sorted(rest) and queue["record_id"].tolist() != rest
     # the same seed gives the same file
     assert _two_phase_session(review).queue()["record_id"].tolist() == queue["record_id"].tolist()
+
+
+def test_a_session_sees_decisions_written_elsewhere_at_once(review, tmp_path):
+    # the session reads the event log again only when it grew: another reviewer's kernel
+    # (another connection to the same file) writing must show on the next call
+    review.set_protocol(_protocol(reviewers=2))
+    ana = _session(review, "ana", ranker=False)
+    assert ana.progress().n_waiting == 0
+    first = ana.next(1).record_ids[0]
+    other = open_review(tmp_path / "review.db", create=False)
+    try:
+        Screening(other, reviewer="ben", ranker=False).decide("db:g", "include")
+        other.add_decision("db:c", "title_abstract", "exclude", reviewer="rules:x",
+                           actor="rule")
+    finally:
+        other.close()
+    assert ana.progress().n_waiting == 1
+    assert ana.next(1).record_ids == ["db:g"]
+    assert "db:c" not in set(ana.queue()["record_id"])  # excluded by a rule meanwhile
+    assert first != "db:g"

@@ -16,7 +16,12 @@ class QueueMixin:
     def _eligible(self) -> pd.DataFrame:
         """The records this reviewer is to screen: the pool less automatic exclusions."""
         records = self.records()
-        return records[~records[C.RECORD_ID].isin(auto_excluded(self.events()))]
+        events = self.events()
+        key = (id(records), self._events[0] if self._events else None)
+        if self._eligible_memo is None or self._eligible_memo[0] != key:
+            eligible = records[~records[C.RECORD_ID].isin(auto_excluded(events))]
+            self._eligible_memo = (key, eligible)
+        return self._eligible_memo[1]
 
     def _labels(self) -> dict[str, int]:
         if self.blind:

@@ -142,6 +142,8 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self._rng = np.random.default_rng(random_state)
         self._records: pd.DataFrame | None = None
         self._stand_for: dict[str, str] | None = None
+        self._events: tuple[int, pd.DataFrame] | None = None
+        self._eligible_memo: tuple[Any, pd.DataFrame] | None = None
         self._hits: RuleHits | None = None
         self._ranking: pd.DataFrame | None = None
         self._ranked_with = -1
@@ -188,6 +190,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         """Forget cached records, rule hits, ranking and protocol (after new imports, dedup
         runs or a new protocol)."""
         self._records = self._hits = self._ranking = self._refit = self._stand_for = None
+        self._events = self._eligible_memo = None
         self._protocol, self._stage_row = self.review.protocol, None
         self._ranked_with = -1
 
@@ -197,8 +200,9 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         previous = set(sources.loc[sources["kind"] == "previous_version", "source_id"])
         is_previous = records[C.SOURCE_ID].isin(previous)
         groups = self.review.duplicate_groups()
+        events = self._all_events()
         stand_for = self._stand_for = representatives(
-            groups, self.review.decisions(stage="title_abstract"))
+            groups, events[events["stage"] == "title_abstract"])
         if self.stage == "title_abstract":
             keep = ~is_previous
             if len(groups):
@@ -215,11 +219,24 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
     def _decisions(self, stage: str | None, reviewer: str | None = None) -> pd.DataFrame:
         """Decision events of a stage, each on the record that stands for its duplicate
         group in this session (see :mod:`~evidence_synth.screen._groups`)."""
+        events = self._all_events()
         if self._stand_for is None:
-            self._stand_for = representatives(self.review.duplicate_groups(),
-                                              self.review.decisions(stage="title_abstract"))
-        return on_groups(self.review.decisions(stage=stage, reviewer=reviewer),
-                         self._stand_for)
+            self._stand_for = representatives(
+                self.review.duplicate_groups(), events[events["stage"] == "title_abstract"])
+        keep = np.ones(len(events), dtype=bool)
+        if stage is not None:
+            keep &= (events["stage"] == stage).to_numpy()
+        if reviewer is not None:
+            keep &= (events["reviewer"] == reviewer).to_numpy()
+        return on_groups(events[keep], self._stand_for)
+
+    def _all_events(self) -> pd.DataFrame:
+        """Every decision event of the review, read again only when the store has new ones
+        (events are append-only, so their number is their version)."""
+        n = self.review.count("decision_events")
+        if self._events is None or self._events[0] != n:
+            self._events = (n, self.review.decisions())
+        return self._events[1]
 
     def hits(self) -> RuleHits | None:
         """Rule hits of the pool (``None`` without rules)."""
