@@ -89,10 +89,7 @@ class QueueMixin:
             order), so a reviewer who screens the file from the top screens a random
             sample, as :meth:`next` draws one.
         """
-        queue = self._rank()
-        if len(queue) and self._sampling():
-            rng = np.random.default_rng([self._seed, len(self.my_decisions())])
-            queue = queue.iloc[rng.permutation(len(queue))].assign(source="random_sample")
+        queue = self._drawn(self._rank())
         records = self.records().set_index(C.RECORD_ID)
         hits = self.hits()
         rows = []
@@ -115,19 +112,26 @@ class QueueMixin:
         """The next ``k`` records to screen, as cards.
 
         When the stopping rule asks for a random sample of the unscreened pool (its
-        ``sampling`` phase), records are drawn at random instead of from the top.
+        ``sampling`` phase), records are drawn at random instead of from the top: the
+        first ``k`` of a random order of the queue drawn again after each decision (seeded
+        by ``random_state`` and the number of decisions, so a reopened session shows the
+        same cards).
 
         Returns
         -------
         Cards
             With ``_repr_html_`` (shown in a notebook) and ``.to_frame()``.
         """
-        queue = self._rank()
-        if len(queue) and self._sampling():
-            pick = self._rng.choice(len(queue), size=min(k, len(queue)), replace=False)
-            queue = queue.iloc[np.sort(pick)].assign(source="random_sample")
+        queue = self._drawn(self._rank())
         return Cards([self._card(row, i) for i, row in
                       enumerate(queue.head(k).itertuples(index=False), start=1)])
+
+    def _drawn(self, queue: pd.DataFrame) -> pd.DataFrame:
+        """The queue in random order in the random-sampling phase (else as it is)."""
+        if not len(queue) or not self._sampling():
+            return queue
+        rng = np.random.default_rng([self._seed, len(self.my_decisions())])
+        return queue.iloc[rng.permutation(len(queue))].assign(source="random_sample")
 
     def _sampling(self) -> bool:
         if getattr(self.stopping, "sampling", None) is None:

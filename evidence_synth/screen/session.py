@@ -139,7 +139,6 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self.background = background
         self._refit: tuple[threading.Thread, dict[str, Any]] | None = None
         self._seed = int(random_state)
-        self._rng = np.random.default_rng(random_state)
         self._records: pd.DataFrame | None = None
         self._stand_for: dict[str, str] | None = None
         self._events: tuple[int, pd.DataFrame] | None = None
