@@ -262,3 +262,30 @@ def test_random_phase_cards_are_the_same_after_reopening(review):
     assert live.queue()["record_id"].tolist()[:3] == shown
     live.decide(shown[0], "exclude", reason="TA_DESIGN")
     assert _two_phase_session(review).next(2).record_ids == live.next(2).record_ids
+
+
+def test_no_model_or_stopping_rule_where_the_protocol_allows_no_automation(review):
+    # the protocol's full_text stage says automation_allowed: false ("whether tools
+    # (rules, ranking models) may be used"); the session ranked full texts with the
+    # model and its status line said "the stopping rule says stop" half way through
+    review.set_protocol(_protocol(reviewers=1))
+    ana = _session(review, "ana", ranker=False)
+    for rid in ("a", "b", "c", "d", "g"):
+        ana.decide(f"db:{rid}", "include")
+    retrieval = Screening(review, "retrieval", reviewer="ana")
+    for rid in ("a", "b", "c", "d", "g"):
+        retrieval.decide(f"db:{rid}", "retrieved")
+    full_text = _session(review, "ana", stage="full_text")
+    assert full_text.ranker is None and full_text.stopping is None
+    cards = full_text.next(5)
+    assert set(cards.to_frame()["source"]) == {"import_order"}
+    assert cards.record_ids == sorted(cards.record_ids)
+    full_text.decide(cards.record_ids[0], "exclude", reason="FT_DESIGN")
+    assert not full_text.progress().stop
+    assert "stopping rule says stop" not in full_text.progress().summary()
+    # title/abstract (automation allowed) keeps the protocol's model and rule
+    assert _session(review, "ana").ranker is not None
+    assert _session(review, "ana").stopping is not None
+    # an explicit choice still wins
+    assert _session(review, "ana", stage="full_text",
+                    stopping=HypergeometricStop()).stopping is not None

@@ -65,8 +65,9 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
     ranker : ScreeningRanker or False, optional
         Orders the queue; default ``ScreeningRanker(query=<criteria text>,
         random_state=random_state)``, or none when the protocol's
-        ``screening.prioritisation`` is ``"none"``. ``False`` keeps import order (rule
-        order with rules).
+        ``screening.prioritisation`` is ``"none"`` or the protocol's stage says
+        ``automation_allowed: false`` (then import order, not even rule order).
+        ``False`` keeps import order (rule order with rules).
     rules : RuleSet or path, optional
         Highlighting, tags and (with ``criteria``) auto-exclusions.
     criteria : Criteria or path, optional
@@ -75,7 +76,8 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
     stopping : stopping rule or False, optional
         Default: the rule of the review protocol's ``screening.stopping_rule``
         (:func:`~evidence_synth.screen.stopping_methods.stopping_rule_from_protocol`), or
-        :func:`~evidence_synth.screen.stopping_methods.default_stopping_rule` without one.
+        :func:`~evidence_synth.screen.stopping_methods.default_stopping_rule` without one;
+        none at a stage whose protocol entry says ``automation_allowed: false``.
         ``False`` (or the protocol method ``none``): no rule, screen every record.
     blind : bool, default True
         The reviewer's ranking and cards use only their own decisions.
@@ -124,14 +126,19 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self.criteria = (load_criteria(criteria) if isinstance(criteria, str | os.PathLike)
                          else criteria)
         self._protocol = review.protocol
+        self._stage_row: Any = None
         screening = self._protocol_screening()
-        if ranker is None and screening.get("prioritisation") != "none":
+        row = self._protocol_stage()
+        # the protocol's stages[].automation_allowed: false means no ranking model, no
+        # rule ordering and no stopping rule at this stage, unless passed explicitly
+        self._automation = row is None or bool(row["automation_allowed"])
+        if ranker is None and screening.get("prioritisation") != "none" and self._automation:
             query = None
             if self.criteria is not None and stage in self.criteria.stages:
                 query = self.criteria.text(stage)
             ranker = ScreeningRanker(query=query, random_state=random_state)
         self.ranker = ranker or None
-        if stopping is None:
+        if stopping is None and self._automation:
             stopping = stopping_rule_from_protocol(self._protocol)
         self.stopping = stopping or None
         self.blind = blind
@@ -148,7 +155,6 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self._ranked_with = -1
         self._ranked_classes = -1
         self._random_scan: tuple[np.ndarray, int | None] = (np.zeros(0, dtype=int), None)
-        self._stage_row: Any = None
 
     def __repr__(self) -> str:
         return (f"Screening({self.review!r}, stage={self.stage!r}, reviewer={self.reviewer!r}, "
