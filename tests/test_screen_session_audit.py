@@ -289,3 +289,18 @@ def test_no_model_or_stopping_rule_where_the_protocol_allows_no_automation(revie
     # an explicit choice still wins
     assert _session(review, "ana", stage="full_text",
                     stopping=HypergeometricStop()).stopping is not None
+
+
+def test_records_closed_at_the_stop_do_not_train_the_shared_model(review):
+    # not blind: the model learns from the decisions that count; a record closed at the
+    # stop was read by nobody, so it is no evidence of what is irrelevant
+    from evidence_synth.screen import NIrrelevantInARow
+
+    review.set_protocol(_protocol(reviewers=1))
+    ana = _session(review, "ana", blind=False, stopping=NIrrelevantInARow(2), ranker=False)
+    ana.decide("db:a", "include")
+    ana.decide("db:e", "exclude", reason="TA_DESIGN")
+    ana.decide("db:f", "exclude", reason="TA_DESIGN")
+    closed = set(ana.close_at_stop()["record_id"])
+    assert closed and not closed & set(ana._labels())
+    assert ana._labels() == {"db:a": 1, "db:e": 0, "db:f": 0}

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import columns as C  # noqa: N812
 from ._cards import Cards
-from .policy import RELEVANT, auto_excluded, latest_decisions
+from .policy import AUTOMATION, RELEVANT, auto_excluded, latest_decisions
 
 
 class QueueMixin:
@@ -29,7 +29,7 @@ class QueueMixin:
             return {r: RELEVANT[d] for r, d in zip(mine["record_id"], mine["decision"],
                                                     strict=True)}
         resolved = self.resolved()
-        resolved = resolved[resolved["by"] != "rule"]
+        resolved = resolved[~resolved["by"].isin(AUTOMATION)]  # read by nobody
         return {r: RELEVANT[d] for r, d in zip(resolved["record_id"], resolved["decision"],
                                                 strict=True)}
 
