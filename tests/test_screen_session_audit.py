@@ -72,6 +72,11 @@ def test_random_sampling_phase_survives_reopening_the_session(review):
     live = _two_phase_session(review)
     sources = []
     for i in range(5):
+        if i == 2:
+            with pytest.raises(StoreError, match=r"does not say stop yet for ana at "
+                                                 r"title_abstract: CONTINUE: .*; waiting for "
+                                                 r"the random-sampling phase; screened 2 of 9"):
+                live.close_at_stop()  # the reason, not only the rule's name
         card = live.next(1)[0]
         sources.append(card["source"])
         live.decide(card["record_id"], "include" if i == 0 else "exclude")

@@ -370,7 +370,8 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         if not decision.stop:
             raise StoreError(
                 f"the stopping rule does not say stop yet for {self.reviewer} at "
-                f"{self.stage}: " + decision.report().splitlines()[0])
+                f"{self.stage}: "
+                + "; ".join(line.strip() for line in decision.report().splitlines()))
         decided = set(self.events()["record_id"])
         todo = [r for r in self._eligible()[C.RECORD_ID].astype(str) if r not in decided]
         note = f"closed at the stop by {self.reviewer}:\n{decision.report()}"
