@@ -309,3 +309,21 @@ def test_records_closed_at_the_stop_do_not_train_the_shared_model(review):
     closed = set(ana.close_at_stop()["record_id"])
     assert closed and not closed & set(ana._labels())
     assert ana._labels() == {"db:a": 1, "db:e": 0, "db:f": 0}
+
+
+def test_an_open_session_sees_a_search_update_made_elsewhere(review, tmp_path):
+    # the lead imports the update and re-runs dedup in her kernel; the reviewers'
+    # notebooks are open: their queues and progress must include the new records
+    # (before, they said "No records left" until someone called refresh())
+    review.set_protocol(_protocol(reviewers=1))
+    ana = _session(review, "ana", ranker=False)
+    for rid in ana.queue()["record_id"]:
+        ana.decide(rid, "exclude", reason="TA_DESIGN")
+    assert len(ana.next(1)) == 0
+    lead = open_review(tmp_path / "review.db", create=False)
+    try:
+        _update_with_fuller_copies(lead)
+    finally:
+        lead.close()
+    assert ana.next(5).record_ids == ["upd:k"]  # b and e were screened as db:b and db:e
+    assert ana.progress().n_records == len(ROWS) + 1

@@ -141,6 +141,7 @@ class ProgressMixin:
         -------
         StopDecision
         """
+        self._sync()
         state = self._state()
         if self.stopping is None:
             decision = StopDecision(False, "none (every record is screened)",
@@ -154,6 +155,7 @@ class ProgressMixin:
 
     def progress(self) -> Progress:
         """Counts for this reviewer, with the stopping rule's recall estimate."""
+        self._sync()
         mine = self.my_decisions()
         eligible = set(self._eligible()[C.RECORD_ID].astype(str))
         mine = mine[mine["record_id"].isin(eligible)]

@@ -35,6 +35,7 @@ class QueueMixin:
 
     def _rank(self, force: bool = False) -> pd.DataFrame:
         """The eligible records not yet decided by this reviewer, best first."""
+        self._sync()
         eligible = self._eligible()
         mine = set(self.my_decisions()["record_id"])
         labels = self._labels()

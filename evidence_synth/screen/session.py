@@ -149,6 +149,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self._records: pd.DataFrame | None = None
         self._stand_for: dict[str, str] | None = None
         self._events: tuple[int, pd.DataFrame] | None = None
+        self._synced: tuple[int, ...] | None = None
         self._eligible_memo: tuple[Any, pd.DataFrame] | None = None
         self._hits: RuleHits | None = None
         self._ranking: pd.DataFrame | None = None
@@ -191,9 +192,17 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
             self._records = self._pool()
         return self._records
 
+    def _sync(self) -> None:
+        """Forget the pool when records, a deduplication run or a protocol version were
+        added since it was read (an import in another notebook: open sessions see it)."""
+        key = tuple(self.review.count(t) for t in ("records", "dedup_runs", "protocols"))
+        if self._synced is not None and key != self._synced:
+            self.refresh()
+        self._synced = key
+
     def refresh(self) -> None:
-        """Forget cached records, rule hits, ranking and protocol (after new imports, dedup
-        runs or a new protocol)."""
+        """Forget cached records, rule hits, ranking and protocol (done by itself when
+        records, a deduplication run or a protocol version were added to the store)."""
         self._records = self._hits = self._ranking = self._refit = self._stand_for = None
         self._events = self._eligible_memo = None
         self._protocol, self._stage_row = self.review.protocol, None
@@ -463,6 +472,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
 
     def _pool_ids(self) -> set[str]:
         """Ids a decision at this stage may name: the pool and the pool's duplicates."""
+        self._sync()
         ids = set(self.records()[C.RECORD_ID].astype(str))
         assert self._stand_for is not None  # set with the pool
         return ids | {r for r, rep in self._stand_for.items() if rep in ids}
