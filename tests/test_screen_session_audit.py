@@ -327,3 +327,29 @@ def test_an_open_session_sees_a_search_update_made_elsewhere(review, tmp_path):
         lead.close()
     assert ana.next(5).record_ids == ["upd:k"]  # b and e were screened as db:b and db:e
     assert ana.progress().n_records == len(ROWS) + 1
+
+
+def test_a_new_protocol_version_changes_an_open_sessions_stopping_rule(review, tmp_path):
+    from evidence_synth.screen import KneeStop, PoissonProcessStop
+
+    data = _protocol(reviewers=1).to_dict()
+    data["screening"] = {"stopping_rule": {"method": "knee"}}
+    review.set_protocol(Protocol.from_dict(data))
+    ana = _session(review, "ana", ranker=False)
+    assert isinstance(ana.stopping, KneeStop)
+    data["screening"] = {"stopping_rule": {"method": "sneyd_stevenson"}}
+    data["stages"][0]["reviewers_per_record"] = 2
+    lead = open_review(tmp_path / "review.db", create=False)
+    try:
+        lead.set_protocol(Protocol.from_dict(data))
+    finally:
+        lead.close()
+    ana.progress()
+    assert isinstance(ana.stopping, PoissonProcessStop)  # the lead's new rule
+    assert ana.reviewers_per_record == 2
+    assert "PoissonProcessStop" in ana.stop_check(report=False).rule
+    # a rule passed explicitly stays
+    ben = _session(review, "ben", ranker=False, stopping=KneeStop())
+    review.set_protocol(Protocol.from_dict(data))
+    ben.progress()
+    assert isinstance(ben.stopping, KneeStop)

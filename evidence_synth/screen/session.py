@@ -138,9 +138,8 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
                 query = self.criteria.text(stage)
             ranker = ScreeningRanker(query=query, random_state=random_state)
         self.ranker = ranker or None
-        if stopping is None and self._automation:
-            stopping = stopping_rule_from_protocol(self._protocol)
-        self.stopping = stopping or None
+        self._stopping_given = stopping is not None
+        self.stopping = (stopping or None) if self._stopping_given else self._protocol_rule()
         self.blind = blind
         self.retrain_every = int(retrain_every)
         self.background = background
@@ -149,7 +148,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self._records: pd.DataFrame | None = None
         self._stand_for: dict[str, str] | None = None
         self._events: tuple[int, pd.DataFrame] | None = None
-        self._synced: tuple[int, ...] | None = None
+        self._synced = self._store_version()
         self._eligible_memo: tuple[Any, pd.DataFrame] | None = None
         self._hits: RuleHits | None = None
         self._ranking: pd.DataFrame | None = None
@@ -192,13 +191,21 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
             self._records = self._pool()
         return self._records
 
+    def _protocol_rule(self) -> Any:
+        """The stopping rule of the protocol's ``screening.stopping_rule`` (None where the
+        stage allows no automation)."""
+        return stopping_rule_from_protocol(self._protocol) if self._automation else None
+
     def _sync(self) -> None:
         """Forget the pool when records, a deduplication run or a protocol version were
         added since it was read (an import in another notebook: open sessions see it)."""
-        key = tuple(self.review.count(t) for t in ("records", "dedup_runs", "protocols"))
-        if self._synced is not None and key != self._synced:
+        key = self._store_version()
+        if key != self._synced:
             self.refresh()
-        self._synced = key
+            self._synced = key
+
+    def _store_version(self) -> tuple[int, ...]:
+        return tuple(self.review.count(t) for t in ("records", "dedup_runs", "protocols"))
 
     def refresh(self) -> None:
         """Forget cached records, rule hits, ranking and protocol (done by itself when
@@ -206,6 +213,11 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self._records = self._hits = self._ranking = self._refit = self._stand_for = None
         self._events = self._eligible_memo = None
         self._protocol, self._stage_row = self.review.protocol, None
+        row = self._protocol_stage()
+        self._automation = row is None or bool(row["automation_allowed"])
+        if not self._stopping_given:  # the protocol's rule: follow a new protocol version
+            self.stopping = self._protocol_rule()
+            self._random_scan = (np.zeros(0, dtype=int), None)
         self._ranked_with = -1
 
     def _pool(self) -> pd.DataFrame:
