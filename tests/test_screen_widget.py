@@ -100,7 +100,7 @@ def test_skip_and_back(review):
     widget.press("i")
     widget.press("i")
     assert widget.current == "db:a"
-    fresh = _widget(review)
+    fresh = _widget(review, reviewer="ben")
     fresh.press("b")
     assert "Nothing decided yet" in fresh.status.value
 

@@ -23,12 +23,16 @@ class DualReviewMixin:
     ) -> int:
         """Write the decision that resolves a conflict (``kind="adjudication"``).
 
+        Refused (``StoreError`` naming the record) for a record no reviewer has screened
+        at this stage, outside the stage's pool, or with a decision or reason the stage
+        does not allow.
+
         Returns
         -------
         int
             The event id.
         """
-        self._check_decision(decision, reason)
+        self._check_decision(record_id, decision, reason, reviewer, kind="adjudication")
         return self.review.add_decision(record_id, self.stage, decision, reviewer=reviewer,
                                         reason=reason, note=note, kind="adjudication")
 
@@ -89,7 +93,7 @@ class DualReviewMixin:
             ac1_high``.
         """
         stage = self.stage if stage == "this" else stage
-        events = human_screening(self.review.decisions(stage=stage))
+        events = human_screening(self._decisions(stage))
         frames = [
             screening_agreement(group, confidence=confidence)
             for _s, group in events.groupby("stage", sort=True)

@@ -76,6 +76,10 @@ class ExchangeMixin:
         file = Path(path)
         rows = _read_csv_rows(file)
         known = set(self.review.records()[C.RECORD_ID].astype(str))
+        pool = self._pool_ids()
+        screened = {(row.get("record_id") or "").strip() for _line, row in rows
+                    if (row.get("decision") or "").strip()
+                    and (row.get("kind") or "").strip() in ("", "screen")}
         problems, events = [], []
         seen: dict[tuple[str, str, str], int] = {}
         for line, row in rows:
@@ -105,7 +109,8 @@ class ExchangeMixin:
             elif actor != "human":
                 issue = f"only human decisions can be imported, got actor {actor!r}"
             else:
-                issue = self._decision_problem(decision, reason)
+                issue = (self._decision_problem(decision, reason)
+                         or self._record_problem(rid, kind, pool, screened))
             seen.setdefault(key, line)
             if issue:
                 problems.append((line, rid, issue))

@@ -99,8 +99,31 @@ class ProgressMixin:
         mine = self.my_decisions()
         mine = mine[mine["record_id"].isin(eligible)]
         labels = np.array([RELEVANT[d] for d in mine["decision"]], dtype=int)
-        return ScreeningState(labels, n_records=max(len(eligible), len(labels)),
-                              random_from=self._random_from)
+        n_records = max(len(eligible), len(labels))
+        return ScreeningState(labels, n_records=n_records,
+                              random_from=self._random_start(labels, n_records))
+
+    def _random_start(self, labels: np.ndarray, n_records: int) -> int | None:
+        """Decisions made before this reviewer's random-sampling phase (None: not begun).
+
+        Read from the decisions themselves, so a reopened session (or the command line)
+        finds the phase where the notebook left it: the first ``k`` at which the rule's
+        ``sampling`` asked for random sampling after the first ``k`` decisions, as in
+        :func:`~evidence_synth.screen.stopping.replay_stopping`.
+        """
+        sampling = getattr(self.stopping, "sampling", None)
+        if sampling is None:
+            return None
+        scanned, start = self._random_scan
+        if start is not None and np.array_equal(labels[:start], scanned):
+            return start
+        first = 1
+        if start is None and np.array_equal(labels[:len(scanned)], scanned):
+            first = len(scanned) + 1  # the earlier scan found no start in this prefix
+        start = next((k for k in range(first, len(labels) + 1)
+                      if sampling(ScreeningState(labels[:k], n_records=n_records))), None)
+        self._random_scan = (labels[:start] if start else labels.copy(), start)
+        return start
 
     def stop_check(self, *, report: bool = True) -> StopDecision:
         """Ask the stopping rule whether this reviewer may stop screening this stage.
@@ -118,6 +141,7 @@ class ProgressMixin:
         -------
         StopDecision
         """
+        self._sync()
         state = self._state()
         if self.stopping is None:
             decision = StopDecision(False, "none (every record is screened)",
@@ -131,6 +155,7 @@ class ProgressMixin:
 
     def progress(self) -> Progress:
         """Counts for this reviewer, with the stopping rule's recall estimate."""
+        self._sync()
         mine = self.my_decisions()
         eligible = set(self._eligible()[C.RECORD_ID].astype(str))
         mine = mine[mine["record_id"].isin(eligible)]

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import columns as C  # noqa: N812
 from ._cards import Cards
-from .policy import RELEVANT, auto_excluded, latest_decisions
+from .policy import AUTOMATION, RELEVANT, auto_excluded, latest_decisions
 
 
 class QueueMixin:
@@ -16,7 +16,12 @@ class QueueMixin:
     def _eligible(self) -> pd.DataFrame:
         """The records this reviewer is to screen: the pool less automatic exclusions."""
         records = self.records()
-        return records[~records[C.RECORD_ID].isin(auto_excluded(self.events()))]
+        events = self.events()
+        key = (id(records), self._events[0] if self._events else None)
+        if self._eligible_memo is None or self._eligible_memo[0] != key:
+            eligible = records[~records[C.RECORD_ID].isin(auto_excluded(events))]
+            self._eligible_memo = (key, eligible)
+        return self._eligible_memo[1]
 
     def _labels(self) -> dict[str, int]:
         if self.blind:
@@ -24,12 +29,13 @@ class QueueMixin:
             return {r: RELEVANT[d] for r, d in zip(mine["record_id"], mine["decision"],
                                                     strict=True)}
         resolved = self.resolved()
-        resolved = resolved[resolved["by"] != "rule"]
+        resolved = resolved[~resolved["by"].isin(AUTOMATION)]  # read by nobody
         return {r: RELEVANT[d] for r, d in zip(resolved["record_id"], resolved["decision"],
                                                 strict=True)}
 
     def _rank(self, force: bool = False) -> pd.DataFrame:
         """The eligible records not yet decided by this reviewer, best first."""
+        self._sync()
         eligible = self._eligible()
         mine = set(self.my_decisions()["record_id"])
         labels = self._labels()
@@ -78,9 +84,13 @@ class QueueMixin:
         pandas.DataFrame
             Columns ``rank, record_id, score, source, title, year, doi, tags, rules`` and
             empty ``decision, reason, note`` columns (fill them in and import the file
-            with :meth:`import_decisions`).
+            with :meth:`import_decisions`). In the random-sampling phase of a two-phase
+            stopping rule the records are in random order (``source`` is
+            ``random_sample``; the same decisions and ``random_state`` give the same
+            order), so a reviewer who screens the file from the top screens a random
+            sample, as :meth:`next` draws one.
         """
-        queue = self._rank()
+        queue = self._drawn(self._rank())
         records = self.records().set_index(C.RECORD_ID)
         hits = self.hits()
         rows = []
@@ -103,25 +113,28 @@ class QueueMixin:
         """The next ``k`` records to screen, as cards.
 
         When the stopping rule asks for a random sample of the unscreened pool (its
-        ``sampling`` phase), records are drawn at random instead of from the top.
+        ``sampling`` phase), records are drawn at random instead of from the top: the
+        first ``k`` of a random order of the queue drawn again after each decision (seeded
+        by ``random_state`` and the number of decisions, so a reopened session shows the
+        same cards).
 
         Returns
         -------
         Cards
             With ``_repr_html_`` (shown in a notebook) and ``.to_frame()``.
         """
-        queue = self._rank()
-        if len(queue) and self._sampling():
-            pick = self._rng.choice(len(queue), size=min(k, len(queue)), replace=False)
-            queue = queue.iloc[np.sort(pick)].assign(source="random_sample")
+        queue = self._drawn(self._rank())
         return Cards([self._card(row, i) for i, row in
                       enumerate(queue.head(k).itertuples(index=False), start=1)])
 
+    def _drawn(self, queue: pd.DataFrame) -> pd.DataFrame:
+        """The queue in random order in the random-sampling phase (else as it is)."""
+        if not len(queue) or not self._sampling():
+            return queue
+        rng = np.random.default_rng([self._seed, len(self.my_decisions())])
+        return queue.iloc[rng.permutation(len(queue))].assign(source="random_sample")
+
     def _sampling(self) -> bool:
-        sampling = getattr(self.stopping, "sampling", None)
-        if sampling is None:
+        if getattr(self.stopping, "sampling", None) is None:
             return False
-        state = self._state()
-        if self._random_from is None and sampling(state):
-            self._random_from = state.n_screened
-        return self._random_from is not None
+        return self._state().random_from is not None

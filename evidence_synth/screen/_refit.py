@@ -21,7 +21,7 @@ class RefitMixin:
 
     def _seed_scores(self, records: pd.DataFrame) -> np.ndarray | None:
         hits = self.hits()
-        if hits is None:
+        if hits is None or not self._automation:
             return None
         score = hits.to_frame().set_index("record_id")["score"]
         return records[C.RECORD_ID].map(score).fillna(0).to_numpy(dtype=float)

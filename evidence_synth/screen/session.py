@@ -35,6 +35,7 @@ from . import policy
 from ._cards import Cards, CardsMixin
 from ._dual_review import DualReviewMixin
 from ._exchange import ExchangeMixin
+from ._groups import on_groups, representatives
 from ._progress import Progress, ProgressMixin
 from ._queue import QueueMixin
 from ._refit import RefitMixin
@@ -64,8 +65,9 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
     ranker : ScreeningRanker or False, optional
         Orders the queue; default ``ScreeningRanker(query=<criteria text>,
         random_state=random_state)``, or none when the protocol's
-        ``screening.prioritisation`` is ``"none"``. ``False`` keeps import order (rule
-        order with rules).
+        ``screening.prioritisation`` is ``"none"`` or the protocol's stage says
+        ``automation_allowed: false`` (then import order, not even rule order).
+        ``False`` keeps import order (rule order with rules).
     rules : RuleSet or path, optional
         Highlighting, tags and (with ``criteria``) auto-exclusions.
     criteria : Criteria or path, optional
@@ -74,7 +76,8 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
     stopping : stopping rule or False, optional
         Default: the rule of the review protocol's ``screening.stopping_rule``
         (:func:`~evidence_synth.screen.stopping_methods.stopping_rule_from_protocol`), or
-        :func:`~evidence_synth.screen.stopping_methods.default_stopping_rule` without one.
+        :func:`~evidence_synth.screen.stopping_methods.default_stopping_rule` without one;
+        none at a stage whose protocol entry says ``automation_allowed: false``.
         ``False`` (or the protocol method ``none``): no rule, screen every record.
     blind : bool, default True
         The reviewer's ranking and cards use only their own decisions.
@@ -123,28 +126,35 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self.criteria = (load_criteria(criteria) if isinstance(criteria, str | os.PathLike)
                          else criteria)
         self._protocol = review.protocol
+        self._stage_row: Any = None
         screening = self._protocol_screening()
-        if ranker is None and screening.get("prioritisation") != "none":
+        row = self._protocol_stage()
+        # the protocol's stages[].automation_allowed: false means no ranking model, no
+        # rule ordering and no stopping rule at this stage, unless passed explicitly
+        self._automation = row is None or bool(row["automation_allowed"])
+        if ranker is None and screening.get("prioritisation") != "none" and self._automation:
             query = None
             if self.criteria is not None and stage in self.criteria.stages:
                 query = self.criteria.text(stage)
             ranker = ScreeningRanker(query=query, random_state=random_state)
         self.ranker = ranker or None
-        if stopping is None:
-            stopping = stopping_rule_from_protocol(self._protocol)
-        self.stopping = stopping or None
+        self._stopping_given = stopping is not None
+        self.stopping = (stopping or None) if self._stopping_given else self._protocol_rule()
         self.blind = blind
         self.retrain_every = int(retrain_every)
         self.background = background
         self._refit: tuple[threading.Thread, dict[str, Any]] | None = None
-        self._rng = np.random.default_rng(random_state)
+        self._seed = int(random_state)
         self._records: pd.DataFrame | None = None
+        self._stand_for: dict[str, str] | None = None
+        self._events: tuple[int, pd.DataFrame] | None = None
+        self._synced = self._store_version()
+        self._eligible_memo: tuple[Any, pd.DataFrame] | None = None
         self._hits: RuleHits | None = None
         self._ranking: pd.DataFrame | None = None
         self._ranked_with = -1
         self._ranked_classes = -1
-        self._random_from: int | None = None
-        self._stage_row: Any = None
+        self._random_scan: tuple[np.ndarray, int | None] = (np.zeros(0, dtype=int), None)
 
     def __repr__(self) -> str:
         return (f"Screening({self.review!r}, stage={self.stage!r}, reviewer={self.reviewer!r}, "
@@ -181,11 +191,33 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
             self._records = self._pool()
         return self._records
 
+    def _protocol_rule(self) -> Any:
+        """The stopping rule of the protocol's ``screening.stopping_rule`` (None where the
+        stage allows no automation)."""
+        return stopping_rule_from_protocol(self._protocol) if self._automation else None
+
+    def _sync(self) -> None:
+        """Forget the pool when records, a deduplication run or a protocol version were
+        added since it was read (an import in another notebook: open sessions see it)."""
+        key = self._store_version()
+        if key != self._synced:
+            self.refresh()
+            self._synced = key
+
+    def _store_version(self) -> tuple[int, ...]:
+        return tuple(self.review.count(t) for t in ("records", "dedup_runs", "protocols"))
+
     def refresh(self) -> None:
-        """Forget cached records, rule hits, ranking and protocol (after new imports, dedup
-        runs or a new protocol)."""
-        self._records = self._hits = self._ranking = self._refit = None
+        """Forget cached records, rule hits, ranking and protocol (done by itself when
+        records, a deduplication run or a protocol version were added to the store)."""
+        self._records = self._hits = self._ranking = self._refit = self._stand_for = None
+        self._events = self._eligible_memo = None
         self._protocol, self._stage_row = self.review.protocol, None
+        row = self._protocol_stage()
+        self._automation = row is None or bool(row["automation_allowed"])
+        if not self._stopping_given:  # the protocol's rule: follow a new protocol version
+            self.stopping = self._protocol_rule()
+            self._random_scan = (np.zeros(0, dtype=int), None)
         self._ranked_with = -1
 
     def _pool(self) -> pd.DataFrame:
@@ -193,19 +225,44 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         sources = self.review.sources()
         previous = set(sources.loc[sources["kind"] == "previous_version", "source_id"])
         is_previous = records[C.SOURCE_ID].isin(previous)
+        groups = self.review.duplicate_groups()
+        events = self._all_events()
+        stand_for = self._stand_for = representatives(
+            groups, events[events["stage"] == "title_abstract"])
         if self.stage == "title_abstract":
-            groups = self.review.duplicate_groups()
             keep = ~is_previous
             if len(groups):
                 prev_ids = set(records.loc[is_previous, C.RECORD_ID])
                 linked = set(groups.loc[groups["record_id"].isin(prev_ids), "group_id"])
-                drop = groups.loc[~groups["is_primary"].astype(bool)
-                                  | groups["group_id"].isin(linked), "record_id"]
-                keep &= ~records[C.RECORD_ID].isin(set(drop))
+                ids = records[C.RECORD_ID].astype(str)
+                keep &= ids.map(stand_for).fillna(ids) == ids
+                keep &= ~ids.isin(set(groups.loc[groups["group_id"].isin(linked), "record_id"]))
             return records[keep].reset_index(drop=True)
         previous_stage = policy.PREVIOUS_STAGE[self.stage]
-        passed = policy.passing(self.review.decisions(stage=previous_stage), stage=previous_stage)
+        passed = policy.passing(self._decisions(previous_stage), stage=previous_stage)
         return records[records[C.RECORD_ID].isin(passed)].reset_index(drop=True)
+
+    def _decisions(self, stage: str | None, reviewer: str | None = None) -> pd.DataFrame:
+        """Decision events of a stage, each on the record that stands for its duplicate
+        group in this session (see :mod:`~evidence_synth.screen._groups`)."""
+        events = self._all_events()
+        if self._stand_for is None:
+            self._stand_for = representatives(
+                self.review.duplicate_groups(), events[events["stage"] == "title_abstract"])
+        keep = np.ones(len(events), dtype=bool)
+        if stage is not None:
+            keep &= (events["stage"] == stage).to_numpy()
+        if reviewer is not None:
+            keep &= (events["reviewer"] == reviewer).to_numpy()
+        return on_groups(events[keep], self._stand_for)
+
+    def _all_events(self) -> pd.DataFrame:
+        """Every decision event of the review, read again only when the store has new ones
+        (events are append-only, so their number is their version)."""
+        n = self.review.count("decision_events")
+        if self._events is None or self._events[0] != n:
+            self._events = (n, self.review.decisions())
+        return self._events[1]
 
     def hits(self) -> RuleHits | None:
         """Rule hits of the pool (``None`` without rules)."""
@@ -217,8 +274,13 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         return self._hits
 
     def events(self, *, reviewer: str | None = None) -> pd.DataFrame:
-        """Decision events of this stage, oldest first (see :meth:`Review.decisions`)."""
-        return self.review.decisions(stage=self.stage, reviewer=reviewer)
+        """Decision events of this stage, oldest first (see :meth:`Review.decisions`).
+
+        An event on a duplicate of a pool record is shown on the pool record: after a
+        search update and a new deduplication run, the decisions made on a group's
+        earlier member count for the group, as in the PRISMA counts.
+        """
+        return self._decisions(self.stage, reviewer)
 
     def my_decisions(self) -> pd.DataFrame:
         """This reviewer's latest screening decision per record, in the order first made.
@@ -241,7 +303,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         pandas.DataFrame
             Columns of :meth:`Review.decisions`, one row per (record, reviewer).
         """
-        return policy.latest_decisions(self.review.decisions(stage=stage or self.stage))
+        return policy.latest_decisions(self._decisions(stage or self.stage))
 
     def resolved(self, stage: str | None = None) -> pd.DataFrame:
         """The decision that counts per record at a stage.
@@ -259,7 +321,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
             Columns ``record_id, decision, reason, by`` (``adjudication``, ``agreement``,
             ``rule`` or ``model``).
         """
-        return policy.resolved(self.review.decisions(stage=stage or self.stage),
+        return policy.resolved(self._decisions(stage or self.stage),
                                reason_order=policy.reason_order(self._protocol))
 
     # -- automation ----------------------------------------------------------------------
@@ -329,7 +391,8 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         if not decision.stop:
             raise StoreError(
                 f"the stopping rule does not say stop yet for {self.reviewer} at "
-                f"{self.stage}: " + decision.report().splitlines()[0])
+                f"{self.stage}: "
+                + "; ".join(line.strip() for line in decision.report().splitlines()))
         decided = set(self.events()["record_id"])
         todo = [r for r in self._eligible()[C.RECORD_ID].astype(str) if r not in decided]
         note = f"closed at the stop by {self.reviewer}:\n{decision.report()}"
@@ -398,23 +461,63 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         -------
         int
             The event id.
-        """
-        self._check_decision(decision, reason)
-        event = self.review.add_decision(record_id, self.stage, decision,
-                                         reviewer=reviewer or self.reviewer, reason=reason,
-                                         note=note)
-        return event
 
-    def _check_decision(self, decision: str, reason: str | None) -> None:
-        problem = self._decision_problem(decision, reason)
+        Raises
+        ------
+        StoreError
+            Naming the record and the reviewer: a decision or reason the stage does not
+            allow, a full-text exclusion without a reason (when the criteria list
+            reasons), or a record outside this stage's pool (at full text, say, a record
+            that did not pass retrieval).
+        """
+        who = reviewer or self.reviewer
+        self._check_decision(record_id, decision, reason, who)
+        return self.review.add_decision(record_id, self.stage, decision, reviewer=who,
+                                        reason=reason, note=note)
+
+    def _check_decision(self, record_id: str, decision: str, reason: str | None,
+                        reviewer: str, *, kind: str = "screen") -> None:
+        problem = (self._decision_problem(decision, reason)
+                   or self._record_problem(record_id, kind, self._pool_ids()))
         if problem:
-            raise StoreError(problem)
+            raise StoreError(f"record {record_id} ({reviewer}): {problem}")
+
+    def _pool_ids(self) -> set[str]:
+        """Ids a decision at this stage may name: the pool and the pool's duplicates."""
+        self._sync()
+        ids = set(self.records()[C.RECORD_ID].astype(str))
+        assert self._stand_for is not None  # set with the pool
+        return ids | {r for r, rep in self._stand_for.items() if rep in ids}
+
+    def _record_problem(self, record_id: str, kind: str, pool: set[str],
+                        screened: set[str] = frozenset()) -> str | None:
+        """What is wrong with deciding this record here (``screened``: records with a
+        reviewer's decision not yet in the store, from the same file)."""
+        if record_id not in pool:
+            if record_id not in set(self.review.records()[C.RECORD_ID].astype(str)):
+                return f"unknown record_id {record_id!r}"
+            if self.stage == "title_abstract":
+                return ("not in the title_abstract pool (records of the previous version "
+                        "and their duplicates are not screened)")
+            previous = policy.PREVIOUS_STAGE[self.stage]
+            return (f"not in the {self.stage} pool: only records that passed {previous} "
+                    f"are screened at {self.stage}")
+        if kind == "adjudication" and record_id not in screened:
+            latest = self.latest()
+            if not (latest["record_id"].astype(str) == self._stand_for.get(record_id, record_id)
+                    ).any():
+                return (f"no reviewer has screened it at {self.stage}; an adjudication "
+                        "resolves the reviewers' decisions")
+        return None
 
     def _decision_problem(self, decision: Any, reason: Any) -> str | None:
         if decision not in self.decisions_allowed:
             return (f"decision at {self.stage} must be one of "
                     f"{', '.join(self.decisions_allowed)}, got {decision!r}")
         codes = self.criteria.reason_codes(self.stage) if self.criteria is not None else ()
+        if decision == "exclude" and not reason and codes and self.stage == "full_text":
+            return (f"a full_text exclusion needs a reason (one of {', '.join(codes)}): "
+                    "PRISMA reports full-text exclusions by reason")
         if reason and codes and reason not in codes:
             return (f"reason must be one of the criteria's codes for {self.stage} "
                     f"({', '.join(codes)}), got {reason!r}")

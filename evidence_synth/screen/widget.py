@@ -25,6 +25,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceSynthError
+from ._cards import _text
 
 if TYPE_CHECKING:
     from .session import Screening
@@ -81,7 +82,7 @@ class ScreeningWidget:
         self.session = session
         self.current: str | None = None
         self._skipped: list[str] = []
-        self._history: list[str] = []
+        self._history: list[str] = _decided_in_order(session)
         self._revisit: str | None = None
         reasons = session.reasons
         options = [("(no reason)", None)] + [
@@ -128,15 +129,8 @@ class ScreeningWidget:
     def refresh(self) -> None:
         """Show the next record and update the progress bar."""
         if self._revisit is not None:
-            rid = self._revisit
-            record = self.session.records().set_index("record_id").loc[rid]
-            self.current = rid
-            self.card.value = (
-                f'<div class="es-card" data-record-id="{html.escape(rid)}" style="border:2px '
-                f'solid #888;border-radius:6px;padding:8px 12px">'
-                f"<div style='font-size:0.8em;color:#666'>decide again: {html.escape(rid)}"
-                f"</div><b>{html.escape(str(record['title']))}</b></div>"
-            )
+            self.current = self._revisit
+            self.card.value = self._revisit_card(self._revisit)
         else:
             cards = self.session.next(len(self._skipped) + 1)
             fresh = [c for c in cards if c["record_id"] not in self._skipped]
@@ -153,6 +147,24 @@ class ScreeningWidget:
         self.progress.max = max(progress.n_records, 1)
         self.progress.value = progress.n_screened
         self.progress_label.value = html.escape(progress.summary())
+
+    def _revisit_card(self, rid: str) -> str:
+        record = self.session.records().set_index("record_id").loc[rid]
+        mine = self.session.my_decisions().set_index("record_id")
+        before = ""
+        if rid in mine.index:
+            reason = _text(mine.loc[rid, "reason"])
+            before = f"; you decided: {mine.loc[rid, 'decision']}" + (
+                f" ({reason})" if reason else "")
+        title, abstract = _text(record["title"]), _text(record["abstract"])
+        return (
+            f'<div class="es-card" data-record-id="{html.escape(rid)}" style="border:2px '
+            f'solid #888;border-radius:6px;padding:8px 12px">'
+            f"<div style='font-size:0.8em;color:#666'>decide again: {html.escape(rid)}"
+            f"{html.escape(before)}</div><b>{html.escape(title) or '(no title)'}</b>"
+            f"<div style='font-size:0.92em'>{html.escape(abstract) or '<i>(no abstract)</i>'}"
+            "</div></div>"
+        )
 
     # -- actions --------------------------------------------------------------------------
     def decide(self, decision: str) -> int | None:
@@ -175,6 +187,8 @@ class ScreeningWidget:
             f"{self.current}: {decision}" + (f" ({reason})" if reason else "")
             + f" saved (event {event})"
         )
+        if self.current in self._history:
+            self._history.remove(self.current)
         self._history.append(self.current)
         if self.current in self._skipped:
             self._skipped.remove(self.current)
@@ -194,7 +208,7 @@ class ScreeningWidget:
     def back(self) -> None:
         """Show the record decided last again, to change the decision (a new event)."""
         if not self._history:
-            self.status.value = "Nothing decided yet in this widget."
+            self.status.value = "Nothing decided yet at this stage."
             return
         self._revisit = self._history.pop()
         self.refresh()
@@ -220,3 +234,13 @@ class ScreeningWidget:
         self.keys.value = ""
         for key in value:
             self.press(key)
+
+
+def _decided_in_order(session: Screening) -> list[str]:
+    """The reviewer's records at this stage, the one decided last at the end (so that
+    ``back`` in a reopened notebook starts from the last decision in the store)."""
+    events = session.events(reviewer=session.reviewer)
+    events = events[(events["kind"] == "screen") & (events["actor"] == "human")]
+    pool = set(session.records()["record_id"].astype(str))
+    ids = events.drop_duplicates("record_id", keep="last")["record_id"].astype(str)
+    return [r for r in ids if r in pool]
