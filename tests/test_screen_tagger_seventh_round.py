@@ -28,6 +28,8 @@ _BOTH = [
     # police cooperation agreements on migrants (the JMCD category)
     "Police cooperation agreement between Italy and Tunisia on irregular migrants",
     "Acuerdo de cooperación policial entre España y Marruecos sobre inmigración irregular",
+    # processing in a named transfer partner (codebook rule 4)
+    "Extraterritorial processing of asylum seekers in Papua New Guinea",
 ]
 _BORDER = [
     "Borderisation and the migrant in contemporary Europe",
@@ -37,6 +39,7 @@ _BORDER = [
     "Migrants and national security at Guatemala's border",
     "Outsourcing border control to transit states: migrants in the Sahel",
     "Extra-territorial processing of asylum seekers on Pacific islands",
+    "A terceirização das fronteiras europeias",
 ]
 _PARTNERSHIP = [
     "El Plan África de España y la política migratoria en el Sahel",
@@ -50,12 +53,15 @@ _PARTNERSHIP = [
     "Visa-free travel to the Schengen area for Moldovan citizens",
     "Gli accordi con i paesi di origine sui migranti",
     "Los tratados con países africanos en materia de migración",
+    "The Caribbean Interdiction Program and Haitian boat people",
 ]
 _PARTNERSHIP_ONLY = [  # a return deal alone is partnership only (codebook rule 8)
     "A bilateral return agreement between Spain and Mauritania",
 ]
 _NOT_PARTNERSHIP = [  # named programmes the fresh sets' labellers read as unilateral
     "Programa Frontera Sur and Central American migrants in Chiapas",
+    "Alien migrant interdiction by the US Coast Guard",
+    "Tratados de libre comercio con países africanos y la inmigración",
 ]
 _NEITHER = [
     "One-stop border posts and trade facilitation in East Africa",
