@@ -7,7 +7,8 @@ import pandas as pd
 
 from .. import columns as C  # noqa: N812
 from ._cards import Cards
-from .policy import AUTOMATION, RELEVANT, auto_excluded, latest_decisions
+from .policy import AUTOMATION, RELEVANT, auto_excluded, latest_decisions, reason_order
+from .policy import resolved as resolved_decisions
 
 
 class QueueMixin:
@@ -16,7 +17,7 @@ class QueueMixin:
     def _eligible(self) -> pd.DataFrame:
         """The records this reviewer is to screen: the pool less automatic exclusions."""
         records = self.records()
-        events = self.events()
+        events = self._decisions(self.stage)
         key = (id(records), self._events[0] if self._events else None)
         if self._eligible_memo is None or self._eligible_memo[0] != key:
             eligible = records[~records[C.RECORD_ID].isin(auto_excluded(events))]
@@ -28,7 +29,8 @@ class QueueMixin:
             mine = self.my_decisions()
             return {r: RELEVANT[d] for r, d in zip(mine["record_id"], mine["decision"],
                                                     strict=True)}
-        resolved = self.resolved()
+        resolved = resolved_decisions(self._decisions(self.stage),
+                                      reason_order=reason_order(self._protocol))
         resolved = resolved[~resolved["by"].isin(AUTOMATION)]  # read by nobody
         return {r: RELEVANT[d] for r, d in zip(resolved["record_id"], resolved["decision"],
                                                 strict=True)}
@@ -71,7 +73,7 @@ class QueueMixin:
 
     def _coverage(self) -> tuple[pd.Series, set[str]]:
         """Reviewers with a decision per record, and records settled by adjudication."""
-        events = self.events()
+        events = self._decisions(self.stage)  # who decided, never shown what
         reviewers = latest_decisions(events).groupby("record_id").size()
         settled = set(events.loc[events["kind"] == "adjudication", "record_id"])
         return reviewers, settled
