@@ -42,14 +42,17 @@ class QueueMixin:
         mine = set(self.my_decisions()["record_id"])
         labels = self._labels()
         classes = len(set(labels.values()))
-        self._collect_refit()
         stale = (self._ranking is None or force or classes != self._ranked_classes
                  or len(labels) - self._ranked_with >= self.retrain_every)
         if stale:
             self._ranked_with, self._ranked_classes = len(labels), classes
             if self._ranking is not None and not force and self._use_background(eligible):
+                # the refit started at the previous retraining point is applied now (and
+                # waited for if not done), so the order depends on decisions, not on pace
+                self._collect_refit(wait=True)
                 self._start_refit(eligible, labels, mine)
             else:
+                self._refit = None  # a refit of older labels is never applied later
                 self._ranking, self.ranker = self._compute_ranking(
                     eligible, labels, mine, self.ranker)
         ids = set(eligible[C.RECORD_ID].astype(str))

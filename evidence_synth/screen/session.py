@@ -85,8 +85,15 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         Refit the ranker after this many new decisions (a notebook never waits for a
         refit after every click).
     background : bool or "auto", default "auto"
-        Refit in a background thread and keep showing the current ranking until the new
-        one is ready; ``"auto"``: for pools of more than 2,000 records.
+        Refit in a background thread and keep showing the current ranking meanwhile;
+        ``"auto"``: for pools of more than 2,000 records. A refit started at one
+        retraining point is applied at the next (waited for there if not done), so the
+        queue still depends only on the decisions, but it trails the synchronous queue
+        by one retraining step: ``background=True`` and ``background=False`` give
+        different (each reproducible) orders. The trade is click speed (no wait for a
+        refit) against matching the order of :func:`~evidence_synth.screen.simulate`
+        and the command line, which never refit in the background; pass
+        ``background=False`` for that.
     random_state : int, default 0
         Seed of the default ranker and of random sampling when the stopping rule asks
         for it.
