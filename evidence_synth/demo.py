@@ -172,7 +172,9 @@ def _screen(review: Review, files: ReviewFiles, labels: pd.DataFrame, out: Path,
         stop = session.stop_check(report=False)
         echo(f"title/abstract, {who}: {session.progress().n_screened} screened; "
              f"stopping rule: {stop.report().splitlines()[0]}")
-    lead = sessions["alice"]
+    # reviewers screen blind; the lead sees everyone's decisions in a session that is not
+    lead = Screening(review, "title_abstract", reviewer=_ADJUDICATOR, blind=False, rules=rules,
+                     criteria=criteria, ranker=False)
     conflicts = lead.conflicts()
     for row in conflicts[~conflicts["adjudicated"]].itertuples():
         truth = labels.loc[keys[row.record_id]]

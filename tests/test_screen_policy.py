@@ -152,7 +152,8 @@ def test_policy_is_shared_by_session_and_prisma(tmp_path):
          "reason": r.reason, "reviewer": r.reviewer, "actor": r.actor, "kind": r.kind}
         for r in EVENTS.itertuples(index=False)
     ])
-    session = Screening(review, reviewer="ana", ranker=False).resolved().set_index("record_id")
+    session = Screening(review, reviewer="ana", ranker=False, blind=False).resolved(
+        ).set_index("record_id")
     counts = prisma_counts(review)
     excluded = pd.concat([counts.trace("excluded_automatic"),
                           counts.trace("records_excluded_human"),

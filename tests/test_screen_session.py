@@ -159,7 +159,7 @@ def test_apply_auto_exclusions_writes_rule_events_once(review):
     assert not {"db:h", "db:i"} & set(session.next(10).record_ids)
     progress = session.progress()
     assert (progress.n_records, progress.n_auto_excluded) == (8, 2)
-    resolved = session.resolved().set_index("record_id")
+    resolved = _session(review, "lead", blind=False).resolved().set_index("record_id")
     assert resolved.loc["db:h", "by"] == "rule"
 
 
@@ -209,7 +209,8 @@ def test_conflicts_adjudication_and_resolution(review):
     ben.decide("db:b", "include")
     ana.decide("db:c", "exclude", reason="TA_INTERVENTION")
     ben.decide("db:c", "maybe")
-    conflicts = ana.conflicts()
+    lead = _session(review, "lead", blind=False)  # reviewers are blind; the lead is not
+    conflicts = lead.conflicts()
     assert conflicts[["record_id", "ana", "ben", "adjudicated"]].values.tolist() == [
         ["db:a", "include", "exclude", False], ["db:c", "exclude", "maybe", False]]
     assert conflicts["reasons"].tolist() == ["ben: TA_DESIGN", "ana: TA_INTERVENTION"]
@@ -218,15 +219,15 @@ def test_conflicts_adjudication_and_resolution(review):
     assert _session(review, "ana", blind=False).progress().n_conflicts == 2
     event = ana.adjudicate("db:a", "include", reviewer="carla")
     assert review.decisions().set_index("event_id").loc[event, "kind"] == "adjudication"
-    conflicts = ana.conflicts()
+    conflicts = lead.conflicts()
     assert conflicts["adjudicated"].tolist() == [True, False]
     assert conflicts["adjudication"].tolist()[0] == "include"
     ben.decide("db:c", "exclude")  # ben changes his mind: no conflict left on c
-    assert ana.conflicts()["record_id"].tolist() == ["db:a"]
-    resolved = ana.resolved().set_index("record_id")
+    assert lead.conflicts()["record_id"].tolist() == ["db:a"]
+    resolved = lead.resolved().set_index("record_id")
     assert resolved.loc[["db:a", "db:b", "db:c"], "by"].tolist() == [
         "adjudication", "agreement", "agreement"]
-    assert "db:a" in ana.latest()["record_id"].tolist()
+    assert "db:a" in lead.latest()["record_id"].tolist()
 
 
 def test_next_stage_pool_follows_resolved_and_liberal_title_abstract(review):
@@ -254,7 +255,7 @@ def test_agreement_per_stage_and_pair(review):
     ana.decide("db:a", "exclude")  # the latest decision counts
     ana.decide("db:a", "include")
     cai.decide("db:a", "include")
-    result = ana.agreement()
+    result = _session(review, "lead", blind=False).agreement()
     assert result[["stage", "reviewer_a", "reviewer_b", "n"]].values.tolist() == [
         ["title_abstract", "ana", "ben", 10]]
     row = result.iloc[0]
@@ -265,7 +266,8 @@ def test_agreement_per_stage_and_pair(review):
     assert row["pabak"] == pytest.approx(0.6)
     assert row["ac1"] == pytest.approx(0.32 / 0.52)
     assert row["kappa_low"] < row["kappa"] < row["kappa_high"]
-    assert ana.agreement(stage=None)["stage"].tolist() == ["title_abstract"]
+    lead = _session(review, "lead", blind=False)
+    assert lead.agreement(stage=None)["stage"].tolist() == ["title_abstract"]
 
 
 # -- progress and stopping -----------------------------------------------------------------
@@ -307,7 +309,9 @@ def test_export_import_round_trip(review, tmp_path):
     ana.decide("db:a", "include", note="frontex, DiD")
     ana.decide("db:e", "exclude", reason="TA_INTERVENTION")
     ana.adjudicate("db:a", "include", reviewer="carla")
-    exported = ana.export_decisions(tmp_path / "out.csv")
+    lead = _session(review, "lead", blind=False)  # a blind export holds ana's only
+    assert set(ana.export_decisions(tmp_path / "ana.csv")["reviewer"]) == {"ana"}
+    exported = lead.export_decisions(tmp_path / "out.csv")
     assert exported[["record_id", "decision", "reviewer", "kind"]].values.tolist() == [
         ["db:a", "include", "ana", "screen"], ["db:e", "exclude", "ana", "screen"],
         ["db:a", "include", "carla", "adjudication"]]
@@ -511,7 +515,8 @@ def test_close_at_stop_excludes_what_nobody_screened(review, capsys):
     assert events["note"].iloc[0].startswith("closed at the stop by ana:\nSTOP: NIrrelevant")
     assert len(session.next(5)) == 0
     assert session.progress().n_remaining == 0
-    resolved = session.resolved().set_index("record_id")
+    lead = _session(review, "lead", blind=False, ranker=False)
+    resolved = lead.resolved().set_index("record_id")
     assert resolved.loc["db:b", "by"] == "model"
     from evidence_synth.report import prisma_counts
 
@@ -523,7 +528,7 @@ def test_close_at_stop_excludes_what_nobody_screened(review, capsys):
     assert "records left unscreened were excluded at a stop" in counts.summary()
     # a reviewer who reads a closed record later overrides the exclusion
     session.decide("db:b", "include")
-    assert session.resolved().set_index("record_id").loc["db:b", "by"] == "agreement"
+    assert lead.resolved().set_index("record_id").loc["db:b", "by"] == "agreement"
     # stages where the protocol forbids automatic exclusion refuse
     with pytest.raises(ProtocolError, match="does not allow automatic exclusion"):
         Screening(review, "full_text", reviewer="ana", stopping=NIrrelevantInARow(1)

@@ -127,10 +127,11 @@ def test_a_search_update_does_not_reopen_records_already_screened(review):
     # a decision on the other member of the group counts for the group
     ben.decide("upd:e2", "exclude", reason="TA_INTERVENTION")
     assert ben.progress().n_waiting == 0 and ben.progress().n_short == 0
-    resolved = ben.resolved().set_index("record_id")
+    lead = _session(review, "lead", blind=False)
+    resolved = lead.resolved().set_index("record_id")
     assert "upd:e2" not in resolved.index and "upd:b2" not in resolved.index
     assert resolved.loc["db:e", "by"] == "agreement"
-    assert ana.agreement()["n"].tolist() == [2]
+    assert lead.agreement()["n"].tolist() == [2]
     # ana and ben included b under different ids: one report is sought, not two
     review.add_decision("upd:b2", "title_abstract", "include", reviewer="carla")
     retrieval = Screening(review, "retrieval", reviewer="ana")
@@ -173,7 +174,8 @@ def test_an_adjudication_needs_a_reviewer_decision_to_resolve(review):
     ana.decide("db:d", "include")
     _session(review, "ben", ranker=False).decide("db:d", "exclude", reason="TA_DESIGN")
     ana.adjudicate("db:d", "include", reviewer="carla")
-    assert ana.resolved().set_index("record_id").loc["db:d", "by"] == "adjudication"
+    lead = _session(review, "lead", blind=False, ranker=False)
+    assert lead.resolved().set_index("record_id").loc["db:d", "by"] == "adjudication"
 
 
 def test_imported_decisions_are_checked_like_decide(review, tmp_path):

@@ -123,7 +123,8 @@ def test_a_team_screens_a_stage_and_the_invariants_hold(reviewers, team, steps, 
                 if rid is not None:
                     _decide(session, rid, "exclude")
                     decided[session.reviewer].add(rid)
-        lead = _session(review, "ana")
+        lead = Screening(review, reviewer="ana", rules=RULES, criteria=CRITERIA,
+                         ranker=False, blind=False)  # the lead sees every decision
         pool = set(lead.records()["record_id"])
         latest = lead.latest()
         n_reviewers = latest.groupby("record_id")["reviewer"].nunique()

@@ -151,7 +151,7 @@ SCREENING_API = {
     "events": "method (self, *, reviewer: 'str | None' = None) -> 'pd.DataFrame'",
     "export_decisions": (
         "method (self, path: 'str | os.PathLike[str]', *, "
-        "all_reviewers: 'bool' = True) -> 'pd.DataFrame'"
+        "all_reviewers: 'bool | None' = None) -> 'pd.DataFrame'"
     ),
     "hits": "method (self) -> 'RuleHits | None'",
     "import_decisions": (

@@ -76,7 +76,8 @@ def command(review: str, stage: str, queue_path: Path | None, decisions_path: Pa
                                        "store a protocol that names them, or give --criteria")
             progress.step("load records")
             session = Screening(store, stage, reviewer=reviewer or "(queue)",
-                                blind=reviewer is not None, rules=rules, criteria=criteria)
+                                blind=reviewer is not None, rules=rules, criteria=criteria,
+                                background=False)
             if apply_auto_exclusions:
                 progress.step("auto-exclusions")
                 done = session.apply_auto_exclusions()

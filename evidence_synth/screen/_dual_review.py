@@ -48,7 +48,14 @@ class DualReviewMixin:
             Columns ``record_id, title``, one column per reviewer with their latest
             decision, ``reasons`` (reviewer: reason, ...), ``adjudicated`` (bool) and
             ``adjudication`` (the adjudicated decision or ``<NA>``).
+
+        Raises
+        ------
+        StoreError
+            In a blind session (naming the reviewer): conflicts show others' decisions.
         """
+        if self.blind:
+            self._refuse_blind("conflicts()")
         events = self.events()
         latest = latest_decisions(events)
         latest = latest[latest["record_id"].isin(conflicting(events))]
@@ -91,7 +98,15 @@ class DualReviewMixin:
             Columns ``stage, reviewer_a, reviewer_b, n, observed, kappa, kappa_se,
             kappa_low, kappa_high, pabak, pabak_low, pabak_high, ac1, ac1_se, ac1_low,
             ac1_high``.
+
+        Raises
+        ------
+        StoreError
+            In a blind session (naming the reviewer): agreement compares others'
+            decisions with this reviewer's.
         """
+        if self.blind:
+            self._refuse_blind("agreement()")
         stage = self.stage if stage == "this" else stage
         events = human_screening(self._decisions(stage))
         frames = [

@@ -20,8 +20,8 @@ _EXPORT_COLUMNS = ["record_id", "stage", "decision", "reason", "note", "reviewer
 class ExchangeMixin:
     """:meth:`export_decisions` and :meth:`import_decisions` of :class:`.Screening`."""
 
-    def export_decisions(self, path: str | os.PathLike[str], *, all_reviewers: bool = True
-                         ) -> pd.DataFrame:
+    def export_decisions(self, path: str | os.PathLike[str], *,
+                         all_reviewers: bool | None = None) -> pd.DataFrame:
         """Write the latest human decision per record and reviewer of this stage to CSV.
 
         Screening and adjudication decisions are written (column ``kind``); automatic
@@ -31,8 +31,17 @@ class ExchangeMixin:
         Parameters
         ----------
         path : path-like
-        all_reviewers : bool, default True
-            ``False`` writes only this session's reviewer (what a blind reviewer may see).
+        all_reviewers : bool, optional
+            Every reviewer's decisions (``True``) or only this session's reviewer's
+            (``False``). Default: only this reviewer's in a blind session, every
+            reviewer's otherwise.
+
+        Raises
+        ------
+        StoreError
+            ``all_reviewers=True`` in a blind session (naming the reviewer): a blind
+            reviewer never sees others' decisions; the lead exports them from a session
+            opened with ``blind=False``.
 
         Returns
         -------
@@ -40,7 +49,11 @@ class ExchangeMixin:
             What was written: ``record_id, stage, decision, reason, note, reviewer,
             actor, kind, created_at, title``.
         """
-        events = self.events(reviewer=None if all_reviewers else self.reviewer)
+        if all_reviewers is None:
+            all_reviewers = not self.blind
+        if all_reviewers and self.blind:
+            self._refuse_blind("export_decisions(all_reviewers=True)")
+        events = self._decisions(self.stage, None if all_reviewers else self.reviewer)
         events = events[events["actor"] == "human"]
         latest = events.drop_duplicates(["record_id", "reviewer", "kind"], keep="last")
         titles = self.review.records().set_index(C.RECORD_ID)[C.TITLE]
@@ -130,7 +143,7 @@ class ExchangeMixin:
         return out.assign(event_id=pd.array(ids, dtype="Int64"))
 
     def _new_only(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        latest = self.events()
+        latest = self._decisions(self.stage)
         latest = latest[latest["actor"] == "human"].drop_duplicates(
             ["record_id", "reviewer", "kind"], keep="last")
         current = {(r.record_id, r.reviewer, r.kind): (r.decision, _none(r.reason),

@@ -7,7 +7,8 @@ import pandas as pd
 
 from .. import columns as C  # noqa: N812
 from ._cards import Cards
-from .policy import AUTOMATION, RELEVANT, auto_excluded, latest_decisions
+from .policy import AUTOMATION, RELEVANT, auto_excluded, latest_decisions, reason_order
+from .policy import resolved as resolved_decisions
 
 
 class QueueMixin:
@@ -16,7 +17,7 @@ class QueueMixin:
     def _eligible(self) -> pd.DataFrame:
         """The records this reviewer is to screen: the pool less automatic exclusions."""
         records = self.records()
-        events = self.events()
+        events = self._decisions(self.stage)
         key = (id(records), self._events[0] if self._events else None)
         if self._eligible_memo is None or self._eligible_memo[0] != key:
             eligible = records[~records[C.RECORD_ID].isin(auto_excluded(events))]
@@ -28,7 +29,8 @@ class QueueMixin:
             mine = self.my_decisions()
             return {r: RELEVANT[d] for r, d in zip(mine["record_id"], mine["decision"],
                                                     strict=True)}
-        resolved = self.resolved()
+        resolved = resolved_decisions(self._decisions(self.stage),
+                                      reason_order=reason_order(self._protocol))
         resolved = resolved[~resolved["by"].isin(AUTOMATION)]  # read by nobody
         return {r: RELEVANT[d] for r, d in zip(resolved["record_id"], resolved["decision"],
                                                 strict=True)}
@@ -40,14 +42,17 @@ class QueueMixin:
         mine = set(self.my_decisions()["record_id"])
         labels = self._labels()
         classes = len(set(labels.values()))
-        self._collect_refit()
         stale = (self._ranking is None or force or classes != self._ranked_classes
                  or len(labels) - self._ranked_with >= self.retrain_every)
         if stale:
             self._ranked_with, self._ranked_classes = len(labels), classes
             if self._ranking is not None and not force and self._use_background(eligible):
+                # the refit started at the previous retraining point is applied now (and
+                # waited for if not done), so the order depends on decisions, not on pace
+                self._collect_refit(wait=True)
                 self._start_refit(eligible, labels, mine)
             else:
+                self._refit = None  # a refit of older labels is never applied later
                 self._ranking, self.ranker = self._compute_ranking(
                     eligible, labels, mine, self.ranker)
         ids = set(eligible[C.RECORD_ID].astype(str))
@@ -71,7 +76,7 @@ class QueueMixin:
 
     def _coverage(self) -> tuple[pd.Series, set[str]]:
         """Reviewers with a decision per record, and records settled by adjudication."""
-        events = self.events()
+        events = self._decisions(self.stage)  # who decided, never shown what
         reviewers = latest_decisions(events).groupby("record_id").size()
         settled = set(events.loc[events["kind"] == "adjudication", "record_id"])
         return reviewers, settled

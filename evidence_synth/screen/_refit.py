@@ -1,4 +1,11 @@
-"""Ranking the queue: the ranker refits, in a background thread for large pools."""
+"""Ranking the queue: the ranker refits, in a background thread for large pools.
+
+A background refit starts at a retraining point (every ``retrain_every`` decisions) on the
+labels of that moment and is applied at the next retraining point, waiting for it there
+if it is not done. The queue is then a function of the decisions alone, as without
+background refits, only one retraining step behind: the same decisions give the same
+queue however fast the reviewer clicks.
+"""
 
 from __future__ import annotations
 
@@ -54,10 +61,9 @@ class RefitMixin:
 
     def _start_refit(self, eligible: pd.DataFrame, labels: Mapping[str, int],
                      mine: set[str]) -> None:
-        # Refit a clone in a thread and keep serving the current ranking until it is done,
-        # so a reviewer never waits for the model (the swap happens on a later call).
-        if self._refit is not None and self._refit[0].is_alive():
-            return
+        # Refit a clone in a thread and keep serving the current ranking meanwhile; the
+        # result is applied at the next retraining point (see QueueMixin._rank), so a
+        # reviewer waits for the model only when it takes longer than retrain_every clicks.
         box: dict[str, Any] = {}
         ranker = clone(self.ranker)
 

@@ -85,8 +85,15 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         Refit the ranker after this many new decisions (a notebook never waits for a
         refit after every click).
     background : bool or "auto", default "auto"
-        Refit in a background thread and keep showing the current ranking until the new
-        one is ready; ``"auto"``: for pools of more than 2,000 records.
+        Refit in a background thread and keep showing the current ranking meanwhile;
+        ``"auto"``: for pools of more than 2,000 records. A refit started at one
+        retraining point is applied at the next (waited for there if not done), so the
+        queue still depends only on the decisions, but it trails the synchronous queue
+        by one retraining step: ``background=True`` and ``background=False`` give
+        different (each reproducible) orders. The trade is click speed (no wait for a
+        refit) against matching the order of :func:`~evidence_synth.screen.simulate`
+        and the command line, which never refit in the background; pass
+        ``background=False`` for that.
     random_state : int, default 0
         Seed of the default ranker and of random sampling when the stopping rule asks
         for it.
@@ -279,8 +286,34 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         An event on a duplicate of a pool record is shown on the pool record: after a
         search update and a new deduplication run, the decisions made on a group's
         earlier member count for the group, as in the PRISMA counts.
+
+        Parameters
+        ----------
+        reviewer : str, optional
+            Only this reviewer's events. Default: every reviewer's; in a blind session
+            this reviewer's events and the automatic ones (rule exclusions, records
+            closed at a stop), never another reviewer's.
+
+        Raises
+        ------
+        StoreError
+            In a blind session, for another reviewer's events (naming this reviewer).
         """
+        if self.blind:
+            if reviewer is not None and reviewer != self.reviewer:
+                self._refuse_blind(f"events(reviewer={reviewer!r})")
+            events = self._decisions(self.stage)
+            return events[(events["reviewer"] == self.reviewer)
+                          | (events["actor"] != "human")].reset_index(drop=True)
         return self._decisions(self.stage, reviewer)
+
+    def _refuse_blind(self, what: str) -> None:
+        """A blind reviewer never sees another reviewer's decisions."""
+        raise StoreError(
+            f"{self.reviewer} screens {self.stage} blind: {what} would show other "
+            "reviewers' decisions. Whoever may see them (the lead, the adjudicator) opens "
+            f"a session with blind=False, e.g. Screening(review, {self.stage!r}, "
+            "reviewer='lead', blind=False)")
 
     def my_decisions(self) -> pd.DataFrame:
         """This reviewer's latest screening decision per record, in the order first made.
@@ -298,12 +331,16 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
     def latest(self, stage: str | None = None) -> pd.DataFrame:
         """Every reviewer's latest human screening decision per record.
 
+        In a blind session only this reviewer's (as :meth:`my_decisions`, with
+        adjudications this reviewer made).
+
         Returns
         -------
         pandas.DataFrame
             Columns of :meth:`Review.decisions`, one row per (record, reviewer).
         """
-        return policy.latest_decisions(self._decisions(stage or self.stage))
+        reviewer = self.reviewer if self.blind else None
+        return policy.latest_decisions(self._decisions(stage or self.stage, reviewer))
 
     def resolved(self, stage: str | None = None) -> pd.DataFrame:
         """The decision that counts per record at a stage.
@@ -320,7 +357,14 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         pandas.DataFrame
             Columns ``record_id, decision, reason, by`` (``adjudication``, ``agreement``,
             ``rule`` or ``model``).
+
+        Raises
+        ------
+        StoreError
+            In a blind session: the decision that counts comes from every reviewer's.
         """
+        if self.blind:
+            self._refuse_blind("resolved()")
         return policy.resolved(self._decisions(stage or self.stage),
                                reason_order=policy.reason_order(self._protocol))
 
@@ -348,7 +392,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         hits = self.hits()
         assert hits is not None
         todo = hits.auto_excluded()
-        done = set(self.events().query("actor == 'rule'")["record_id"])
+        done = set(self._decisions(self.stage).query("actor == 'rule'")["record_id"])
         todo = todo[~todo["record_id"].isin(done)].reset_index(drop=True)
         name = reviewer or f"rules:{self.rules.path.name if self.rules.path else 'rules'}"
         ids = self.review.add_decisions([
@@ -393,7 +437,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
                 f"the stopping rule does not say stop yet for {self.reviewer} at "
                 f"{self.stage}: "
                 + "; ".join(line.strip() for line in decision.report().splitlines()))
-        decided = set(self.events()["record_id"])
+        decided = set(self._decisions(self.stage)["record_id"])
         todo = [r for r in self._eligible()[C.RECORD_ID].astype(str) if r not in decided]
         note = f"closed at the stop by {self.reviewer}:\n{decision.report()}"
         ids = self.review.add_decisions([
@@ -503,7 +547,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
             return (f"not in the {self.stage} pool: only records that passed {previous} "
                     f"are screened at {self.stage}")
         if kind == "adjudication" and record_id not in screened:
-            latest = self.latest()
+            latest = policy.latest_decisions(self._decisions(self.stage))
             if not (latest["record_id"].astype(str) == self._stand_for.get(record_id, record_id)
                     ).any():
                 return (f"no reviewer has screened it at {self.stage}; an adjudication "

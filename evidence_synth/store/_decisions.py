@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from ..errors import StoreError
 from . import schema
 from ._database import Database, now
+from ._text_check import refuse_lone_surrogates
 from .vocabulary import ACTORS, STAGE_DECISIONS
 
 
@@ -79,6 +80,7 @@ class DecisionsMixin(Database):
         """
         rows = events.to_dict("records") if isinstance(events, pd.DataFrame) else list(events)
         payload = [_decision_row(i, e) for i, e in enumerate(rows)]
+        refuse_lone_surrogates(payload, what="decision event on record", key="record_id")
         for attempt in (1, 2, 3):
             try:
                 return self._append_decisions(payload)

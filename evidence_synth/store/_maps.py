@@ -108,10 +108,12 @@ class MapsMixin(RecordsMixin):
             self._insert_source(conn, row)
             self._insert_records(conn, frame)
             if len(nodes):
-                conn.execute(schema.map_nodes.insert(), plain_rows(nodes, node_columns))
+                conn.execute(schema.map_nodes.insert(), plain_rows(
+                    nodes, node_columns, what="map node", key="node_id"))
             if len(codes):
                 conn.execute(schema.record_codes.insert(), plain_rows(
-                    codes, ["record_id", "node_id", "additional_text", "known"]))
+                    codes, ["record_id", "node_id", "additional_text", "known"],
+                    what="record code", key="record_id"))
         emap.records = frame
         emap.codes = codes
         if emap.outcomes is not None:  # kept with the returned map, not in the store

@@ -20,6 +20,7 @@ from .. import limits
 from ..errors import DuplicateImportError, StoreError
 from . import schema
 from ._database import BATCH, Database, now
+from ._text_check import refuse_lone_surrogates
 from .vocabulary import SOURCE_KINDS
 
 _JSON_COLUMNS = (cols.AUTHORS, cols.KEYWORDS, cols.RAW)
@@ -196,7 +197,8 @@ class RecordsMixin(Database):
         encoded = frame.assign(**{
             col: [json.dumps(v, ensure_ascii=False) for v in frame[col]] for col in _JSON_COLUMNS
         })
-        payload = plain_rows(encoded, [c.name for c in schema.records.columns])
+        payload = plain_rows(encoded, [c.name for c in schema.records.columns],
+                             what="record", key=cols.RECORD_ID)
         for start in range(0, len(payload), BATCH):
             conn.execute(schema.records.insert(), payload[start : start + BATCH])
 
@@ -277,6 +279,7 @@ def source_row(source: Mapping[str, Any], *, n_records: int) -> dict[str, Any]:
         raise StoreError(f"unknown source field(s): {', '.join(unknown)}")
     row = {c: source.get(c) for c in known}
     row.update(kind=kind, record_count=n_records, imported_at=now())
+    refuse_lone_surrogates([row], what="source", key="source_id")
     return row
 
 
@@ -310,10 +313,17 @@ def with_source_id(frame: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
     return out
 
 
-def plain_rows(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    """Rows as dicts of plain Python values, ``None`` for missing ones."""
+def plain_rows(frame: pd.DataFrame, columns: list[str], *, what: str = "row",
+               key: str | None = None) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values, ``None`` for missing ones.
+
+    Refused (``StoreError`` naming the ``what`` by its ``key`` and the field) when a text
+    holds a lone surrogate, which the database cannot store.
+    """
     subset = frame.reindex(columns=columns).astype(object)
-    return subset.where(subset.notna(), None).to_dict("records")
+    rows = subset.where(subset.notna(), None).to_dict("records")
+    refuse_lone_surrogates(rows, what=what, key=key)
+    return rows
 
 
 def file_sha256(path: Path) -> str:
