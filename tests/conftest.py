@@ -54,6 +54,14 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory):
     return completed, out, elsewhere
 
 
+@pytest.fixture(scope="session")
+def review_rules():
+    """The migration review's own ``screening/rules.yaml``."""
+    from evidence_synth.screen import load_rules
+
+    return load_rules(REPO / "screening" / "rules.yaml")
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """``../shared/data`` beside the repository; skips when it is absent."""

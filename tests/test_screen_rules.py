@@ -35,11 +35,6 @@ def tiny_criteria() -> Criteria:
     return load_criteria(FIX / "tiny_criteria.yaml")
 
 
-@pytest.fixture(scope="module")
-def review_rules() -> RuleSet:
-    return load_rules(ROOT / "screening" / "rules.yaml")
-
-
 def _records(*rows: dict) -> pd.DataFrame:
     return records_from_dicts([{"record_id": f"r{i}", **row} for i, row in enumerate(rows)])
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evidence_synth.screen import RuleSet, apply_rules, load_rules
+from evidence_synth.screen import RuleSet, apply_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,15 +112,12 @@ _NEITHER = [
 ]
 
 
-@pytest.fixture(scope="module")
-def review_rules() -> RuleSet:
-    return load_rules(ROOT / "screening" / "rules.yaml")
-
-
-def _tags(review_rules, titles: list[str]) -> pd.DataFrame:
+def misjudged_titles(rules: RuleSet, titles: list[str], tag: str, expected: bool) -> list[str]:
+    """The titles whose ``tag`` is not ``expected`` under ``rules`` (each a record alone)."""
     records = pd.DataFrame({"record_id": [f"r{i}" for i in range(len(titles))],
                             "title": titles})
-    return apply_rules(records, review_rules).tag_matrix()
+    hits = apply_rules(records, rules).tag_matrix()[tag]
+    return [t for t, hit in zip(titles, hits, strict=True) if bool(hit) != expected]
 
 
 @pytest.mark.parametrize(("titles", "tag", "expected"), [
@@ -134,6 +131,4 @@ def _tags(review_rules, titles: list[str]) -> pd.DataFrame:
     (_NEITHER, PARTNERSHIP, False),
 ])
 def test_review_vocabulary_sixth_round(review_rules, titles, tag, expected):
-    matrix = _tags(review_rules, titles)
-    wrong = [t for t, hit in zip(titles, matrix[tag], strict=True) if bool(hit) != expected]
-    assert wrong == []
+    assert misjudged_titles(review_rules, titles, tag, expected) == []
