@@ -17,11 +17,11 @@ class QueueMixin:
     def _eligible(self) -> pd.DataFrame:
         """The records this reviewer is to screen: the pool less automatic exclusions."""
         records = self.records()
-        events = self._decisions(self.stage)
+        self._all_events()  # brings the event count used in the key up to date
         key = (id(records), self._events[0] if self._events else None)
         if self._eligible_memo is None or self._eligible_memo[0] != key:
-            eligible = records[~records[C.RECORD_ID].isin(auto_excluded(events))]
-            self._eligible_memo = (key, eligible)
+            excluded = auto_excluded(self._decisions(self.stage))
+            self._eligible_memo = (key, records[~records[C.RECORD_ID].isin(excluded)])
         return self._eligible_memo[1]
 
     def _labels(self) -> dict[str, int]:

@@ -135,10 +135,6 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self._protocol = review.protocol
         self._stage_row: Any = None
         screening = self._protocol_screening()
-        row = self._protocol_stage()
-        # the protocol's stages[].automation_allowed: false means no ranking model, no
-        # rule ordering and no stopping rule at this stage, unless passed explicitly
-        self._automation = row is None or bool(row["automation_allowed"])
         if ranker is None and screening.get("prioritisation") != "none" and self._automation:
             query = None
             if self.criteria is not None and stage in self.criteria.stages:
@@ -198,6 +194,14 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
             self._records = self._pool()
         return self._records
 
+    @property
+    def _automation(self) -> bool:
+        """Whether the protocol lets this stage use automation: ``automation_allowed:
+        false`` means no ranking model, no rule ordering and no stopping rule, unless
+        passed explicitly."""
+        row = self._protocol_stage()
+        return row is None or bool(row["automation_allowed"])
+
     def _protocol_rule(self) -> Any:
         """The stopping rule of the protocol's ``screening.stopping_rule`` (None where the
         stage allows no automation)."""
@@ -220,8 +224,6 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         self._records = self._hits = self._ranking = self._refit = self._stand_for = None
         self._events = self._eligible_memo = None
         self._protocol, self._stage_row = self.review.protocol, None
-        row = self._protocol_stage()
-        self._automation = row is None or bool(row["automation_allowed"])
         if not self._stopping_given:  # the protocol's rule: follow a new protocol version
             self.stopping = self._protocol_rule()
             self._random_scan = (np.zeros(0, dtype=int), None)
@@ -233,9 +235,7 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         previous = set(sources.loc[sources["kind"] == "previous_version", "source_id"])
         is_previous = records[C.SOURCE_ID].isin(previous)
         groups = self.review.duplicate_groups()
-        events = self._all_events()
-        stand_for = self._stand_for = representatives(
-            groups, events[events["stage"] == "title_abstract"])
+        stand_for = self._stand_for = self._representatives(groups)
         if self.stage == "title_abstract":
             keep = ~is_previous
             if len(groups):
@@ -254,14 +254,19 @@ class Screening(QueueMixin, RefitMixin, CardsMixin, ProgressMixin, DualReviewMix
         group in this session (see :mod:`~evidence_synth.screen._groups`)."""
         events = self._all_events()
         if self._stand_for is None:
-            self._stand_for = representatives(
-                self.review.duplicate_groups(), events[events["stage"] == "title_abstract"])
+            self._stand_for = self._representatives(self.review.duplicate_groups())
         keep = np.ones(len(events), dtype=bool)
         if stage is not None:
             keep &= (events["stage"] == stage).to_numpy()
         if reviewer is not None:
             keep &= (events["reviewer"] == reviewer).to_numpy()
         return on_groups(events[keep], self._stand_for)
+
+    def _representatives(self, groups: pd.DataFrame) -> dict[str, str]:
+        """Record id -> the record standing for its duplicate group, from the groups of the
+        latest deduplication run and the title/abstract decisions."""
+        events = self._all_events()
+        return representatives(groups, events[events["stage"] == "title_abstract"])
 
     def _all_events(self) -> pd.DataFrame:
         """Every decision event of the review, read again only when the store has new ones
