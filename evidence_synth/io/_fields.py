@@ -217,6 +217,18 @@ def issns(value: str) -> str:
     return "; ".join(dict.fromkeys(found))
 
 
+# "PUBMED 123" alone, or first in a list: Cochrane writes "PUBMED 38407106,EMBASE 643589775".
+_PMID_MARK = re.compile(r"^\s*(?:(\d{1,9})\s*\[PMID\]|PUBMED:?\s+(\d{1,9})\s*(?:[,;]|$))",
+                        re.IGNORECASE)
+
+
+def marked_pmid(value: str) -> str | None:
+    """The PubMed id of a ``123 [PMID]`` or ``PUBMED 123`` mark (alone, or first in a list
+    such as Cochrane's ``PUBMED 38407106,EMBASE 643589775``); ``None`` for other text."""
+    m = _PMID_MARK.match(value)
+    return (m.group(1) or m.group(2)) if m else None
+
+
 def add(raw: dict[str, list[str]], tag: str, value: Any) -> None:
     """Append ``value`` to ``raw[tag]``."""
     raw.setdefault(tag, []).append(value)

@@ -10,6 +10,8 @@ import functools
 import re
 from typing import Any
 
+from ._fields import marked_pmid
+
 TITLE_TAGS = ("TI", "T1", "CT", "BT", "ST")  # ST (short title) only when nothing else
 JOURNAL_TAGS = ("JF", "JO", "T2", "J2", "JA")
 AUTHOR_TAGS = ("AU", "A1")
@@ -28,9 +30,6 @@ def pick(get: Any, tags: tuple[str, ...]) -> str | None:
     return None
 
 
-# "PUBMED 123" alone, or first in a list: Cochrane writes "PUBMED 38407106,EMBASE 643589775".
-_PMID_MARK = re.compile(r"^\s*(?:(\d{1,9})\s*\[PMID\]|PUBMED:?\s+(\d{1,9})\s*(?:[,;]|$))",
-                        re.IGNORECASE)
 _DIGITS = re.compile(r"^\s*(\d{1,9})\s*$")
 
 
@@ -49,9 +48,9 @@ def pmid(raw: dict[str, list[str]]) -> str | None:
         values = get(tag)
         if values:
             for value in values:
-                m = _PMID_MARK.match(value)
-                if m:
-                    return m.group(1) or m.group(2)
+                marked = marked_pmid(value)
+                if marked:
+                    return marked
     if not (get("DB") or get("DP")):
         return None
     if _is_pubmed(" ".join(raw.get("DB", []) + raw.get("DP", []))):

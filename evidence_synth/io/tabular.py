@@ -474,7 +474,7 @@ def _pmid(value: str) -> str | None:
     if value.lower().startswith(("http://", "https://")) and "pubmed" in value.lower():
         value = value.rsplit("/", 1)[-1]
     elif value[:6].upper() == "PUBMED":  # Cochrane CENTRAL: "PUBMED 21314913"
-        value = value[6:].lstrip(" :")
+        value = f.marked_pmid(value) or value[6:].lstrip(" :")
     return value if value.strip("0") else None
 
 
