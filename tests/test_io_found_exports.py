@@ -199,3 +199,11 @@ def test_wos_article_number_without_unsp_prefix():
 def test_ris_short_title_is_the_title_when_there_is_no_other():
     df = _read("ris_short_title_only.ris")
     assert df["title"].iloc[0] == "Состояние здоровья мигрантов в первый год"
+
+
+def test_table_pmid_cell_with_a_list_of_database_ids(tmp_path):
+    # The RIS reader's "PUBMED 123,EMBASE 456" rule holds in a table cell too.
+    path = tmp_path / "central.csv"
+    path.write_text("CENTRAL ID,Title,PubMed ID\nCN-1,A trial,\"PUBMED 38400001,EMBASE 6435\"\n",
+                    encoding="utf-8")
+    assert read_records(path)["pmid"].tolist() == ["38400001"]
